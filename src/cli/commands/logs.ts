@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import * as z from "zod";
+import { readLogs } from "../../core/logs.js";
+import { intInRange } from "../../core/spec.js";
+import { type Ctx, layoutOf } from "../context.js";
+import { parseFlags } from "../flags.js";
+
+const logsFlags = z.object({
+  lines: intInRange(1, 100000),
+  process: intInRange(0, 99).optional(),
+});
+
+export function registerLogs(program: Command, ctx: Ctx): void {
+  program
+    .command("logs")
+    .description("show the last lines of a worker's process logs, or of supervisord's own log")
+    .addHelpText("before", "Example:\n  vexo-sv logs app-queue -n 100\n")
+    .argument("[name]", "worker name (omit for supervisord's log)")
+    .option("-n, --lines <n>", "lines per process", "50")
+    .option("--process <k>", "only process K (0-based)")
+    .action(async (name: string | undefined, o: Record<string, unknown>) => {
+      const f = parseFlags(logsFlags, o, { lines: "--lines", process: "--process" });
+      const r = readLogs({ ...layoutOf(ctx.globals), name, lines: f.lines, process: f.process });
+      ctx.result = {
+        data: r,
+        human: (out) => {
+          const label = r.files.length > 1;
+          for (const l of r.lines) out.data(label ? `${out.colors.cyan(l.process)} | ${l.line}` : l.line);
+        },
+      };
+    });
+}

@@ -1,0 +1,192 @@
+import path from "node:path";
+import ini from "ini";
+import { MARKER } from "./render.js";
+import type { WorkerSpec } from "./spec.js";
+
+/** One `[program:x]` section of a file in the include directory. */
+export interface ProgramEntry {
+  name: string;
+  file: string;
+  managed: boolean;
+  numprocs: number;
+  /** For managed workers: the spec read back from the file; null if it was edited beyond recognition. */
+  spec: WorkerSpec | null;
+  /** Why `spec` is null, for a managed file. */
+  parseError?: string;
+  /** Log files named by stdout_logfile, if they can be known without supervisord. */
+  logs: string[];
+}
+
+/**
+ * `ini.decode`, minus two of its habits that supervisord does not share: it nests sections
+ * whose names hold a dot (`[program:app.queue]`), and it turns `true`/`false`/`null` into
+ * non-strings. Dots in section headers are escaped first, and every scalar comes back a string.
+ */
+export function decodeIni(text: string): Record<string, Record<string, string>> {
+  const escaped = text.replace(
+    /^(\s*\[)([^\]\r\n]*)(\]\s*)$/gmu,
+    (_m, a: string, b: string, c: string) => a + b.replaceAll(".", "\\.") + c,
+  );
+  const doc = ini.decode(escaped) as Record<string, unknown>;
+  const out: Record<string, Record<string, string>> = {};
+  for (const [section, body] of Object.entries(doc)) {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) continue;
+    const sec: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof v !== "object" || v === null) sec[k] = String(v);
+    }
+    out[section] = sec;
+  }
+  return out;
+}
+
+/** True when the text was written by vexo-sv. */
+export function isManaged(text: string): boolean {
+  return text.split("\n", 1)[0]?.trim() === MARKER;
+}
+
+/** supervisord's `%%` -> `%` (other expansions are left as they are). */
+export function unescapePercent(v: string): string {
+  return v.replaceAll("%%", "%");
+}
+
+/** POSIX shlex.split, as supervisord applies it to `command=`. Throws on an unclosed quote. */
+export function shlexSplit(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (quote === '"' && c === "\\" && (s[i + 1] === '"' || s[i + 1] === "\\")) cur += s[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === "\\" && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+    } else if (/\s/u.test(c)) {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error("unclosed quotation");
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** `K="v",K2="v2"` as supervisord reads `environment=`. */
+export function parseEnvironment(v: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:"([^"]*)"|([^,]*))\s*(?:,|$)/uy;
+  let m: RegExpExecArray | null;
+  re.lastIndex = 0;
+  while (re.lastIndex < v.length && (m = re.exec(v)) !== null) {
+    out[m[1] as string] = unescapePercent(m[2] ?? (m[3] ?? "").trim());
+  }
+  return out;
+}
+
+const NUMERIC_FLAGS: Record<string, keyof WorkerSpec> = {
+  sleep: "sleep",
+  tries: "tries",
+  "max-time": "maxTime",
+  timeout: "timeout",
+  memory: "memory",
+  backoff: "backoff",
+  "max-jobs": "maxJobs",
+};
+
+/** Reads a worker spec back from a program section; throws with the reason when it can't. */
+export function specFromSection(name: string, sec: Record<string, string>): WorkerSpec {
+  const command = sec.command ?? "";
+  const argv = shlexSplit(unescapePercent(command));
+  const [php, artisan, verb, ...rest] = argv;
+  if (!php || !artisan || verb !== "queue:work" || path.basename(artisan) !== "artisan") {
+    throw new Error("command= is not `PHP PATH/artisan queue:work ...`");
+  }
+  const spec: Record<string, unknown> = {
+    name,
+    path: path.dirname(artisan),
+    php,
+    connection: "",
+    queue: [] as string[],
+    forceMaintenance: false,
+  };
+  for (const arg of rest) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/u.exec(arg);
+    if (!m) {
+      if (spec.connection !== "") throw new Error(`unexpected argument ${arg}`);
+      spec.connection = arg;
+      continue;
+    }
+    const [, flag, value] = m as unknown as [string, string, string | undefined];
+    if (flag === "queue" && value !== undefined) spec.queue = value.split(",");
+    else if (flag === "force" && value === undefined) spec.forceMaintenance = true;
+    else if (flag in NUMERIC_FLAGS && value !== undefined && /^\d+$/u.test(value)) {
+      spec[NUMERIC_FLAGS[flag] as string] = Number(value);
+    } else throw new Error(`unexpected option ${arg}`);
+  }
+  const num = (k: string, dflt: number) => {
+    const v = sec[k];
+    return v !== undefined && /^\d+$/u.test(v) ? Number(v) : dflt;
+  };
+  spec.procs = num("numprocs", 1);
+  spec.stopwaitsecs = num("stopwaitsecs", 10);
+  spec.user = sec.user ?? null;
+  spec.env = sec.environment !== undefined ? parseEnvironment(sec.environment) : {};
+  return spec as unknown as WorkerSpec;
+}
+
+/** Log files of a program: one per process when stdout_logfile uses the per-process pattern. */
+export function logsFromSection(name: string, numprocs: number, sec: Record<string, string>): string[] {
+  const pattern = unescapePercent(sec.stdout_logfile ?? "");
+  if (!pattern || pattern === "AUTO" || pattern === "NONE" || !path.isAbsolute(pattern)) return [];
+  const out: string[] = [];
+  for (let i = 0; i < numprocs; i++) {
+    const p = pattern
+      .replaceAll("%(program_name)s", name)
+      .replaceAll("%(process_num)02d", String(i).padStart(2, "0"))
+      .replaceAll("%(process_num)d", String(i));
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** Every `[program:x]` section of one file in the include directory. */
+export function parseProgramFile(file: string, text: string): ProgramEntry[] {
+  const managed = isManaged(text);
+  const doc = decodeIni(text);
+  const entries: ProgramEntry[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    const m = /^program:(.+)$/u.exec(key.trim());
+    if (!m) continue;
+    const sec = value;
+    const name = (m[1] as string).trim();
+    const numprocs = sec.numprocs !== undefined && /^\d+$/u.test(sec.numprocs) ? Number(sec.numprocs) : 1;
+    const entry: ProgramEntry = {
+      name,
+      file,
+      managed,
+      numprocs,
+      spec: null,
+      logs: logsFromSection(name, numprocs, sec),
+    };
+    if (managed) {
+      try {
+        entry.spec = specFromSection(name, sec);
+      } catch (e) {
+        entry.parseError = (e as Error).message;
+      }
+    }
+    entries.push(entry);
+  }
+  return entries;
+}

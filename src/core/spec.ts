@@ -1,0 +1,235 @@
+import path from "node:path";
+import * as z from "zod";
+
+/**
+ * Characters no value may hold. Control characters (newline, CR, NUL, ...) would end the
+ * INI line and inject keys or sections; `;` and `#` start inline comments for supervisord
+ * and are cut by the `ini` reader even without a space; `"` and `\` change how supervisord's
+ * shlex splits `command=` and `environment=`. Everything else is written so that supervisord
+ * reads back exactly what was typed (`%` is doubled by the renderer).
+ */
+const FORBIDDEN = /[\u0000-\u001f\u007f"\\;#]/u;
+
+function describeChar(ch: string): string {
+  const code = ch.codePointAt(0) ?? 0;
+  if (ch === "\n") return "a newline";
+  if (ch === "\r") return "a carriage return";
+  if (code === 0) return "a NUL byte";
+  if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).padStart(4, "0")}`;
+  return `"${ch}"`;
+}
+
+/** Why a free-text value is unsafe, or undefined if it is fine. */
+export function unsafeReason(value: string, opts: { spaces?: boolean; max?: number } = {}): string | undefined {
+  const max = opts.max ?? 1024;
+  if (value.length === 0) return "must not be empty";
+  if (value.length > max) return `is ${value.length} characters long; at most ${max} are allowed`;
+  const bad = FORBIDDEN.exec(value);
+  if (bad) {
+    return `must not contain ${describeChar(bad[0])} (newlines, control characters, ; # " and \\ are not allowed in Supervisor config values)`;
+  }
+  if (!opts.spaces && /\s/u.test(value)) return "must not contain whitespace";
+  if (value.trim() !== value) return "must not start or end with whitespace";
+  return undefined;
+}
+
+/** A string refined by unsafeReason plus an optional extra rule. */
+function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) => string | undefined } = {}) {
+  return z.string().superRefine((v, ctx) => {
+    const reason = unsafeReason(v, opts) ?? opts.rule?.(v);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+  });
+}
+
+/** A whole number in [min, max], from a number or a string of digits (no signs, no exponents). */
+export function intInRange(min: number, max: number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === "number" ? v : /^\d{1,12}$/u.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a whole number from ${min} to ${max} (got ${JSON.stringify(String(v).slice(0, 40))})`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u;
+
+/** A valid spelling close to a bad worker name, for the error message. */
+export function suggestName(bad: string): string | undefined {
+  const s = bad
+    .replace(/[^A-Za-z0-9._-]+/gu, "-")
+    .replace(/-{2,}/gu, "-")
+    .replace(/^[^A-Za-z0-9]+/u, "")
+    .slice(0, 64)
+    .replace(/[-.]+$/u, "");
+  return s && NAME_RE.test(s) ? s : undefined;
+}
+
+export const nameSchema = z.string().superRefine((v, ctx) => {
+  if (NAME_RE.test(v)) return;
+  const hint = suggestName(v);
+  ctx.addIssue({
+    code: "custom",
+    message: `must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit${hint ? `; try "${hint}"` : ""}`,
+  });
+});
+
+export const pathSchema = safeString({
+  spaces: true,
+  max: 4096,
+  rule: (v) => (path.isAbsolute(v) ? undefined : "must be an absolute path (starting with /)"),
+}).transform((v) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, "")));
+
+const CONNECTION_RE = /^[A-Za-z0-9_.-]{1,64}$/u;
+export const connectionSchema = z
+  .string()
+  .regex(CONNECTION_RE, "must be a connection name from config/queue.php: 1-64 letters, digits, '.', '_' or '-'");
+
+/** Queue names: comma-separated, each non-empty, no whitespace. */
+export const queueSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(",")))
+  .superRefine((queues, ctx) => {
+    if (queues.length === 0 || queues.length > 32) {
+      ctx.addIssue({ code: "custom", message: "must name 1 to 32 queues, separated by commas" });
+      return;
+    }
+    for (const q of queues) {
+      const reason = unsafeReason(q, { max: 255 }) ?? (q.includes(",") ? "must not contain a comma" : undefined);
+      if (reason) {
+        ctx.addIssue({
+          code: "custom",
+          message: `queue ${JSON.stringify(q)} ${reason}; give names separated by commas, e.g. high,default`,
+        });
+        return;
+      }
+    }
+  });
+
+export const phpSchema = safeString({
+  spaces: true,
+  max: 4096,
+  rule: (v) =>
+    path.isAbsolute(v) || /^[A-Za-z0-9._+-]+$/u.test(v)
+      ? undefined
+      : "must be a command name found on supervisord's PATH (like php or php8.2) or an absolute path",
+});
+
+export const userSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/u, "must be a system user name (letters, digits, '_', '.', '-'; at most 32)");
+
+export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/u;
+
+/** `KEY=VALUE` strings (repeatable flag) or an object, to a record. */
+export const envSchema = z.union([z.array(z.string()), z.record(z.string(), z.string())]).transform((v, ctx) => {
+  const pairs: [string, string][] = Array.isArray(v)
+    ? v.map((kv) => {
+        const i = kv.indexOf("=");
+        return i < 0 ? [kv, "\u0000missing"] : [kv.slice(0, i), kv.slice(i + 1)];
+      })
+    : Object.entries(v);
+  const out: Record<string, string> = {};
+  for (const [k, val] of pairs) {
+    if (val === "\u0000missing") {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(k.slice(0, 40))} must be KEY=VALUE` });
+      return z.NEVER;
+    }
+    if (!ENV_KEY_RE.test(k)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`,
+      });
+      return z.NEVER;
+    }
+    // An empty value is legitimate (KEY=); otherwise the usual rules.
+    const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
+    if (reason) {
+      ctx.addIssue({ code: "custom", message: `value of ${k} ${reason}` });
+      return z.NEVER;
+    }
+    if (k in out) {
+      ctx.addIssue({ code: "custom", message: `${k} is given twice` });
+      return z.NEVER;
+    }
+    out[k] = val;
+  }
+  return out;
+});
+
+/** Laravel's default `--timeout` when none is given; stopwaitsecs must exceed it. */
+export const LARAVEL_DEFAULT_TIMEOUT = 60;
+
+/** Defaults of `worker add`, shown in --help and applied by the schema. */
+export const DEFAULTS = {
+  connection: "database",
+  queue: "default",
+  procs: 1,
+  php: "php",
+  user: "www-data",
+  sleep: 3,
+  tries: 3,
+  maxTime: 3600,
+  stopwaitsecs: 3600,
+} as const;
+
+/** Everything that defines a worker; the program file is rendered from this alone. */
+export const workerSpecSchema = z
+  .object({
+    name: nameSchema,
+    path: pathSchema,
+    connection: connectionSchema.default(DEFAULTS.connection),
+    queue: queueSchema.default([DEFAULTS.queue]),
+    procs: intInRange(1, 100).default(DEFAULTS.procs),
+    php: phpSchema.default(DEFAULTS.php),
+    user: userSchema.nullable().default(DEFAULTS.user),
+    sleep: intInRange(0, 3600).default(DEFAULTS.sleep),
+    tries: intInRange(0, 1000).default(DEFAULTS.tries),
+    maxTime: intInRange(0, 604800).default(DEFAULTS.maxTime),
+    timeout: intInRange(0, 86400).optional(),
+    memory: intInRange(1, 1048576).optional(),
+    backoff: intInRange(0, 86400).optional(),
+    maxJobs: intInRange(0, 1000000000).optional(),
+    stopwaitsecs: intInRange(1, 604800).default(DEFAULTS.stopwaitsecs),
+    forceMaintenance: z.boolean().default(false),
+    env: envSchema.default({}),
+  })
+  .superRefine((s, ctx) => {
+    const timeout = s.timeout ?? LARAVEL_DEFAULT_TIMEOUT;
+    // timeout=0 disables Laravel's job timeout; stopwaitsecs then bounds the job alone.
+    if (timeout > 0 && s.stopwaitsecs <= timeout) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stopwaitsecs"],
+        message: `must be greater than --timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
+      });
+    }
+  });
+
+export type WorkerSpecInput = z.input<typeof workerSpecSchema>;
+export type WorkerSpec = z.output<typeof workerSpecSchema>;
+
+/** camelCase spec keys to the CLI flag that sets them, for error messages. */
+export const FLAG_OF: Record<string, string> = {
+  name: "--name",
+  path: "--path",
+  connection: "--connection",
+  queue: "--queue",
+  procs: "--procs",
+  php: "--php",
+  user: "--user",
+  sleep: "--sleep",
+  tries: "--tries",
+  maxTime: "--max-time",
+  timeout: "--timeout",
+  memory: "--memory",
+  backoff: "--backoff",
+  maxJobs: "--max-jobs",
+  stopwaitsecs: "--stopwaitsecs",
+  forceMaintenance: "--force-maintenance",
+  env: "--env",
+};

@@ -1,0 +1,115 @@
+import net from "node:net";
+import { execa } from "execa";
+import { VexoError } from "../errors.js";
+import type { Layout } from "./layout.js";
+
+/** One supervisorctl invocation, as data: what --dry-run prints and the runner runs. */
+export interface CtlCall {
+  args: string[];
+}
+
+export const ctl = {
+  update: (name: string): CtlCall => ({ args: ["update", name] }),
+  stopGroup: (names: string[]): CtlCall => ({ args: ["stop", ...names.map((n) => `${n}:*`)] }),
+  startGroup: (names: string[]): CtlCall => ({ args: ["start", ...names.map((n) => `${n}:*`)] }),
+  status: (): CtlCall => ({ args: ["status"] }),
+  shutdown: (): CtlCall => ({ args: ["shutdown"] }),
+  pid: (): CtlCall => ({ args: ["pid"] }),
+  version: (): CtlCall => ({ args: ["version"] }),
+};
+
+/** The full argv of a call, for display. */
+export function ctlArgv(layout: Layout, call: CtlCall): string[] {
+  return ["supervisorctl", "-c", layout.config, ...call.args];
+}
+
+export interface CtlResult {
+  exitCode: number;
+  /** stdout and stderr together: supervisorctl writes errors to stdout too. */
+  output: string;
+}
+
+/** Output that means supervisorctl could not talk to supervisord at all. */
+export function unreachableReason(output: string): string | undefined {
+  const m =
+    /(unix:\/\/\S+ no such file|unix:\/\/\S+ refused connection|\S+ refused connection|Connection refused|Permission denied|SHUTDOWN_STATE)/iu.exec(
+      output,
+    );
+  return m ? m[1] : undefined;
+}
+
+/** supervisord's reason from an XML-RPC fault or an ERROR line, without the Python noise. */
+export function faultReason(output: string): string {
+  const fault = /<Fault \d+: ['"](.*?)['"]>/su.exec(output);
+  if (fault) return (fault[1] as string).replace(/\\n/gu, "\n").replace(/\\'/gu, "'");
+  const err = /^(?:ERROR|error)[: ]\s*(.*)$/mu.exec(output) ?? /ERROR \((.*)\)/u.exec(output);
+  return (err?.[1] ?? output).trim();
+}
+
+/** Runs supervisorctl with an argument array (never a shell). */
+export async function runCtl(layout: Layout, call: CtlCall): Promise<CtlResult> {
+  const r = await execa("supervisorctl", ["-c", layout.config, ...call.args], {
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    timeout: 10 * 60 * 1000,
+  });
+  if (r.failed && r.exitCode === undefined) {
+    const missing = (r as { code?: string }).code === "ENOENT";
+    throw new VexoError(
+      missing ? "supervisord_unreachable" : "supervisorctl_failed",
+      missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
+      { hint: missing ? "run `sudo vexo-sv install` (or apt-get install supervisor)" : undefined },
+    );
+  }
+  return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
+}
+
+/** Throws the right error when output says supervisord is unreachable. */
+export function assertReachable(layout: Layout, output: string): void {
+  const why = unreachableReason(output);
+  if (!why) return;
+  throw unreachableError(layout, why);
+}
+
+export function unreachableError(layout: Layout, why: string): VexoError {
+  if (/permission denied|EACCES/iu.test(why)) {
+    return new VexoError("permission_denied", `permission denied on supervisord's socket (${layout.serverUrl})`, {
+      hint: "run with sudo, or as the user that owns the socket",
+    });
+  }
+  return new VexoError("supervisord_unreachable", `supervisord is not running or not reachable at ${layout.serverUrl} (${why})`, {
+    hint: `start it (\`sudo systemctl start supervisor\`, or \`vexo-sv install\`), or point --config at the right supervisord.conf; nothing was changed`,
+  });
+}
+
+/**
+ * Checks that supervisord answers on its socket, without spawning supervisorctl: a plain
+ * connect to the unix socket or TCP port. Mutations call this before writing anything.
+ */
+export function probe(layout: Layout, timeoutMs = 3000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const unix = /^unix:\/\/(.*)$/u.exec(layout.serverUrl);
+    const http = /^https?:\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?/u.exec(layout.serverUrl);
+    let sock: net.Socket;
+    if (unix) sock = net.connect({ path: unix[1] as string });
+    else if (http) sock = net.connect({ host: (http[1] as string).replace(/^\[|\]$/gu, ""), port: Number(http[2] ?? 80) });
+    else {
+      reject(new VexoError("supervisord_unreachable", `cannot understand serverurl ${layout.serverUrl}`));
+      return;
+    }
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(unreachableError(layout, "timed out"));
+    }, timeoutMs);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.end();
+      resolve();
+    });
+    sock.once("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(unreachableError(layout, e.code === "ENOENT" ? "no socket file" : (e.code ?? e.message)));
+    });
+  });
+}

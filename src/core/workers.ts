@@ -1,0 +1,349 @@
+import fs from "node:fs";
+import path from "node:path";
+import type * as z from "zod";
+import { invalid, VexoError } from "../errors.js";
+import { acquireLock, ensureDir, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
+import { globMatch, type Layout, type LayoutOptions, programFile, resolveLayout } from "./layout.js";
+import { isManaged, type ProgramEntry, parseProgramFile } from "./parse.js";
+import { logPath, renderProgram } from "./render.js";
+import { FLAG_OF, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
+import { groupState, type ProcessStatus, parseStatus, type WorkerState } from "./status.js";
+import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl, unreachableReason } from "./supervisorctl.js";
+import { isExecutable, supervisordUid, userExists } from "./system.js";
+
+/** What a mutation will do, before it does it: --dry-run prints this, the real run applies it. */
+export interface Plan {
+  mkdirs: string[];
+  writes: { path: string; content: string }[];
+  removes: string[];
+  supervisorctl: string[][];
+}
+
+export interface MutationOptions extends LayoutOptions {
+  dryRun?: boolean;
+  /** Seconds to wait for another run's lock. */
+  lockWait?: number;
+}
+
+const DEFAULT_LOCK_WAIT = 600;
+
+/** Validates a spec, turning zod issues into one exit-2 error that names the flag. */
+export function validateSpec(input: WorkerSpecInput): WorkerSpec {
+  const r = workerSpecSchema.safeParse(input);
+  if (r.success) return r.data;
+  throw issuesToError(r.error, FLAG_OF);
+}
+
+/** The first zod issue as an invalid-input error naming its flag. */
+export function issuesToError(err: z.ZodError, flagOf: Record<string, string>): VexoError {
+  const issue = err.issues[0];
+  const key = String(issue?.path[0] ?? "");
+  const flag = flagOf[key] ?? (key ? `--${key}` : "input");
+  return invalid(flag, issue?.message ?? "is not valid", "see `vexo-sv worker add --help` for what each flag takes");
+}
+
+export interface AddOptions extends MutationOptions {
+  spec: WorkerSpecInput;
+  replace?: boolean;
+}
+
+export interface AddResult {
+  changed: boolean;
+  action: "created" | "replaced" | "unchanged";
+  dryRun: boolean;
+  worker: WorkerSpec;
+  file: string;
+  config: string;
+  logs: string[];
+  plan: Plan;
+  warnings: string[];
+}
+
+/** Checks what only the machine can tell: artisan is there, the user and php exist. */
+async function checkEnvironment(spec: WorkerSpec): Promise<void> {
+  const artisan = path.join(spec.path, "artisan");
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(artisan);
+  } catch {
+    st = undefined;
+  }
+  if (!st?.isFile()) {
+    throw invalid("--path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
+  }
+  if (path.isAbsolute(spec.php) && !isExecutable(spec.php)) {
+    throw invalid("--php", `${spec.php} is not an executable file`);
+  }
+  if (spec.user !== null && !(await userExists(spec.user))) {
+    throw invalid("--user", `no user named ${spec.user} on this machine`, "create it, or pass --user with an existing one");
+  }
+}
+
+/** Creates or (with replace) changes one worker, touching no other group. */
+export async function addWorker(opts: AddOptions): Promise<AddResult> {
+  let spec = validateSpec(opts.spec);
+  const layout = resolveLayout(opts);
+  const file = programFile(layout, spec.name);
+  const warnings: string[] = [];
+
+  // supervisord can only switch users when it runs as root.
+  const uid = supervisordUid(layout);
+  if (uid !== null && uid !== 0 && spec.user !== null) {
+    warnings.push(`supervisord runs as uid ${uid}, not root, so user=${spec.user} is left out: the worker runs as supervisord's user`);
+    spec = { ...spec, user: null };
+  }
+  await checkEnvironment(spec);
+
+  const content = renderProgram(spec, layout.logDir);
+  const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
+  const existing = readIfExists(file);
+  let action: AddResult["action"] = existing === null ? "created" : existing === content ? "unchanged" : "replaced";
+  if (existing !== null && !isManaged(existing)) {
+    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, {
+      hint: "pick another --name, or move that file away first",
+    });
+  }
+  if (action === "replaced" && !opts.replace) {
+    throw new VexoError("exists", `worker ${spec.name} exists with a different spec`, {
+      hint: "add --replace to rewrite it (restarts that worker's processes only); --replace --dry-run shows the new file first",
+      details: { file },
+    });
+  }
+  const plan: Plan = {
+    mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
+    writes: action === "unchanged" ? [] : [{ path: file, content }],
+    removes: [],
+    // Also when unchanged: it completes a run that was killed between write and update,
+    // and is a no-op for a group that is already up to date.
+    supervisorctl: [ctlArgv(layout, ctl.update(spec.name))],
+  };
+  const result: AddResult = {
+    changed: action !== "unchanged",
+    action,
+    dryRun: Boolean(opts.dryRun),
+    worker: spec,
+    file,
+    config: layout.config,
+    logs,
+    plan,
+    warnings,
+  };
+  if (opts.dryRun) return result;
+
+  await probe(layout);
+  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
+  try {
+    sweepTempFiles(layout.confDir);
+    // Re-read under the lock: a parallel run may have written it meanwhile.
+    const current = readIfExists(file);
+    if (current !== existing) {
+      if (current !== null && !isManaged(current)) {
+        throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`);
+      }
+      action = current === null ? "created" : current === content ? "unchanged" : "replaced";
+      if (action === "replaced" && !opts.replace) {
+        throw new VexoError("exists", `worker ${spec.name} exists with a different spec`, {
+          hint: "add --replace to rewrite it",
+        });
+      }
+      result.action = action;
+      result.changed = action !== "unchanged";
+    }
+    ensureDir(layout.logDir);
+    if (action !== "unchanged") writeAtomic(file, content);
+    await applyUpdate(layout, spec.name, () => {
+      if (action === "unchanged") return;
+      if (current === null) removeFile(file);
+      else writeAtomic(file, current);
+    });
+  } finally {
+    lock.release();
+  }
+  return result;
+}
+
+/** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
+async function applyUpdate(layout: Layout, name: string, rollback: () => void): Promise<string> {
+  const r = await runCtl(layout, ctl.update(name));
+  const bad = r.exitCode !== 0 || /^(ERROR|error)\b/mu.test(r.output) || /Fault/u.test(r.output);
+  if (!bad) return r.output;
+  rollback();
+  assertReachable(layout, r.output);
+  throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
+    hint: "the previous state was restored; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
+    details: { output: r.output.trim() },
+  });
+}
+
+export interface RemoveOptions extends MutationOptions {
+  name: string;
+  force?: boolean;
+  missingOk?: boolean;
+}
+
+export interface RemoveResult {
+  changed: boolean;
+  dryRun: boolean;
+  name: string;
+  file: string;
+  config: string;
+  plan: Plan;
+}
+
+/** Stops a worker's processes, deletes its file and unloads its group. */
+export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
+  const r = workerSpecSchema.shape.name.safeParse(opts.name);
+  if (!r.success) throw issuesToError(r.error, { "": "NAME" });
+  const name = opts.name;
+  const layout = resolveLayout(opts);
+  const file = programFile(layout, name);
+  const existing = readIfExists(file);
+  const plan: Plan = {
+    mkdirs: [],
+    writes: [],
+    removes: [file],
+    supervisorctl: [ctlArgv(layout, ctl.stopGroup([name])), ctlArgv(layout, ctl.update(name))],
+  };
+  const result: RemoveResult = { changed: true, dryRun: Boolean(opts.dryRun), name, file, config: layout.config, plan };
+  if (existing === null) {
+    if (opts.missingOk) return { ...result, changed: false, plan: { ...plan, removes: [], supervisorctl: [] } };
+    throw new VexoError("not_found", `no worker named ${name} (no ${file})`, {
+      hint: "see `vexo-sv worker ls`; add --missing-ok to make this a no-op in scripts",
+    });
+  }
+  if (!isManaged(existing) && !opts.force) {
+    throw new VexoError("not_managed", `${file} was not written by vexo-sv`, {
+      hint: "add --force to remove it anyway",
+    });
+  }
+  if (opts.dryRun) return result;
+
+  await probe(layout);
+  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
+  try {
+    sweepTempFiles(layout.confDir);
+    const current = readIfExists(file);
+    if (current === null) {
+      // A parallel rm won the race: the end state is what was asked for.
+      if (opts.missingOk) return { ...result, changed: false };
+      throw new VexoError("not_found", `no worker named ${name} (removed meanwhile)`);
+    }
+    const stop = await runCtl(layout, ctl.stopGroup([name]));
+    assertReachable(layout, stop.output);
+    // "no such group": the file was never loaded; nothing to stop.
+    if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
+      throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}`, {
+        hint: "nothing was removed; check `vexo-sv worker ls` and run again",
+      });
+    }
+    removeFile(file);
+    await applyUpdate(layout, name, () => writeAtomic(file, current));
+  } finally {
+    lock.release();
+  }
+  return result;
+}
+
+export interface WorkerInfo {
+  name: string;
+  managed: boolean;
+  file: string;
+  state: WorkerState;
+  /** False when the file exists but supervisord has not loaded it (a pending update). */
+  loaded: boolean | null;
+  running: number;
+  total: number;
+  processes: ProcessStatus[];
+  spec: WorkerSpec | null;
+  logs: string[];
+  parseError?: string;
+}
+
+export interface ListResult {
+  config: string;
+  confDir: string;
+  reachable: boolean;
+  workers: WorkerInfo[];
+  warnings: string[];
+}
+
+/** Program files in the include directory that supervisord would read. */
+export function programFiles(layout: Layout): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(layout.confDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new VexoError("io_error", `cannot read ${layout.confDir}: ${(e as Error).message}`);
+  }
+  return names
+    .map((n) => path.join(layout.confDir, n))
+    .filter((f) => (layout.includeGlobs.length ? layout.includeGlobs.some((g) => globMatch(g, f)) : f.endsWith(layout.ext)))
+    .sort();
+}
+
+/** Reads every program of the include directory; pure apart from reading files. */
+export function readPrograms(layout: Layout): ProgramEntry[] {
+  const out: ProgramEntry[] = [];
+  for (const f of programFiles(layout)) {
+    const text = readIfExists(f);
+    if (text !== null) out.push(...parseProgramFile(f, text));
+  }
+  return out;
+}
+
+/** Joins program files and `supervisorctl status`; pure, so it is unit-tested. */
+export function joinStatus(entries: ProgramEntry[], statuses: ProcessStatus[] | null): WorkerInfo[] {
+  return entries
+    .map((e) => {
+      const procs = statuses?.filter((s) => s.group === e.name) ?? [];
+      const running = procs.filter((p) => p.state === "RUNNING").length;
+      const info: WorkerInfo = {
+        name: e.name,
+        managed: e.managed,
+        file: e.file,
+        state:
+          statuses === null
+            ? "unknown"
+            : groupState(
+                procs.map((p) => p.state),
+                e.numprocs,
+              ),
+        loaded: statuses === null ? null : procs.length > 0,
+        running,
+        total: e.numprocs,
+        processes: procs,
+        spec: e.spec,
+        logs: e.logs,
+      };
+      if (e.parseError) info.parseError = e.parseError;
+      return info;
+    })
+    .sort((a, b) => Number(b.managed) - Number(a.managed) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Lists every program in the include directory with its live state, in one status call. */
+export async function listWorkers(opts: LayoutOptions): Promise<ListResult> {
+  const layout = resolveLayout(opts);
+  // Start supervisorctl first so its start-up overlaps with reading the files.
+  const statusP = runCtl(layout, ctl.status());
+  const entries = readPrograms(layout);
+  const st = await statusP;
+  const warnings: string[] = [];
+  const why = unreachableReason(st.output);
+  let statuses: ProcessStatus[] | null = null;
+  if (why) {
+    warnings.push(`supervisord is not reachable (${why}); states are unknown`);
+  } else {
+    statuses = parseStatus(st.output);
+  }
+  return {
+    config: layout.config,
+    confDir: layout.confDir,
+    reachable: statuses !== null,
+    workers: joinStatus(entries, statuses),
+    warnings,
+  };
+}
+
+export type { CtlCall };

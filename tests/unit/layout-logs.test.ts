@@ -1,0 +1,110 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { globMatch, programFile, resolveLayout } from "../../src/core/layout.js";
+import { tailLines } from "../../src/core/logs.js";
+import { VexoError } from "../../src/errors.js";
+import { errorDocument, successDocument } from "../../src/output.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-unit-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, content: string | Buffer): string {
+  const f = path.join(tmp, name);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, content);
+  return f;
+}
+
+describe("globMatch (Python glob semantics)", () => {
+  it.each([
+    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/a.conf", true],
+    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/.vexo-sv-tmp-a.conf.1", false],
+    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/.hidden.conf", false],
+    ["/etc/supervisor/conf.d/*", "/etc/supervisor/conf.d/.vexo-sv.lock", false],
+    ["/etc/supervisord.d/*.ini", "/etc/supervisord.d/a.conf", false],
+    ["/etc/supervisord.d/*.ini", "/etc/supervisord.d/sub/a.ini", false],
+    ["/x/[ab].conf", "/x/a.conf", true],
+    ["/x/?.conf", "/x/ab.conf", false],
+  ])("%s ~ %s = %s", (g, f, want) => expect(globMatch(g, f)).toBe(want));
+});
+
+describe("resolveLayout", () => {
+  it("reads the Debian layout, with relative include and childlogdir", () => {
+    const cfg = write(
+      "deb/supervisord.conf",
+      "[unix_http_server]\nfile=/run/x.sock   ; comment\n[supervisord]\nchildlogdir=logs\npidfile=%(here)s/sd.pid\n[include]\nfiles = conf.d/*.conf\n",
+    );
+    const l = resolveLayout({ config: cfg });
+    expect(l.confDir).toBe(path.join(tmp, "deb/conf.d"));
+    expect(l.ext).toBe(".conf");
+    expect(l.logDir).toBe(path.join(tmp, "deb/logs"));
+    expect(l.serverUrl).toBe("unix:///run/x.sock");
+    expect(l.pidfile).toBe(path.join(tmp, "deb/sd.pid"));
+  });
+
+  it("reads the RHEL layout (*.ini) and defaults the log dir", () => {
+    const cfg = write("rhel/supervisord.conf", "[include]\nfiles = supervisord.d/*.ini\n");
+    const l = resolveLayout({ config: cfg });
+    expect(l.confDir).toBe(path.join(tmp, "rhel/supervisord.d"));
+    expect(l.ext).toBe(".ini");
+    expect(l.logDir).toBe("/var/log/supervisor");
+    expect(programFile(l, "w")).toBe(path.join(tmp, "rhel/supervisord.d/w.ini"));
+  });
+
+  it("refuses a --conf-dir that supervisord would not read", () => {
+    const cfg = write("deb2/supervisord.conf", "[include]\nfiles = conf.d/*.conf\n");
+    const l = resolveLayout({ config: cfg, confDir: "/elsewhere" });
+    expect(() => programFile(l, "w")).toThrow(/would not read/u);
+  });
+
+  it("reports a missing config with a hint", () => {
+    expect(() => resolveLayout({ config: path.join(tmp, "nope.conf") })).toThrow(VexoError);
+  });
+});
+
+describe("tailLines", () => {
+  it.each([
+    ["last line without newline", "a\nb\nc", 2, ["b", "c"]],
+    ["trailing newline", "a\nb\nc\n", 2, ["b", "c"]],
+    ["CRLF", "a\r\nb\r\nc\r\n", 3, ["a", "b", "c"]],
+    ["fewer lines than asked", "only\n", 10, ["only"]],
+    ["empty file", "", 5, []],
+    ["blank lines kept", "a\n\n\nb\n", 3, ["", "", "b"]],
+  ])("%s", (label, content, n, want) => {
+    expect(tailLines(write(`t/${label}.log`, content), n)).toEqual(want);
+  });
+
+  it("missing file gives no lines", () => {
+    expect(tailLines(path.join(tmp, "missing.log"), 5)).toEqual([]);
+  });
+
+  it("crosses chunk boundaries exactly", () => {
+    const lines = Array.from({ length: 50000 }, (_, i) => `line ${i} ${"x".repeat(i % 37)}`);
+    const f = write("t/big.log", `${lines.join("\n")}\n`);
+    expect(tailLines(f, 3000)).toEqual(lines.slice(-3000));
+    expect(tailLines(f, 1)).toEqual(lines.slice(-1));
+  });
+
+  it("handles multi-byte characters split across chunks", () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => `ünïcødé ${i} €`);
+    const f = write("t/utf8.log", lines.join("\n"));
+    expect(tailLines(f, 12000)).toEqual(lines.slice(-12000));
+  });
+});
+
+describe("JSON documents", () => {
+  it("success carries ok and the data, with warnings when any", () => {
+    expect(successDocument({ a: 1 }, [])).toEqual({ ok: true, a: 1 });
+    expect(successDocument({ a: 1 }, ["w"])).toEqual({ ok: true, a: 1, warnings: ["w"] });
+    expect(successDocument({ warnings: ["w"] }, ["w"])).toEqual({ ok: true, warnings: ["w"] });
+  });
+
+  it("failure carries code and message", () => {
+    expect(errorDocument(new VexoError("not_found", "gone", { hint: "h" }))).toEqual({
+      ok: false,
+      error: { code: "not_found", message: "gone", hint: "h" },
+    });
+  });
+});

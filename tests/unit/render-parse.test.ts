@@ -1,0 +1,200 @@
+import ini from "ini";
+import { describe, expect, it } from "vitest";
+import { decodeIni, parseEnvironment, parseProgramFile, shlexSplit, specFromSection } from "../../src/core/parse.js";
+import { MARKER, renderProgram, workerArgv } from "../../src/core/render.js";
+import { suggestName, type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
+import { validateSpec } from "../../src/core/workers.js";
+import { VexoError } from "../../src/errors.js";
+
+const base = { name: "app-queue", path: "/var/www/app" };
+
+// One line a case: specs whose rendering must read back to the same spec.
+const roundTrip: [string, WorkerSpecInput][] = [
+  ["defaults", base],
+  [
+    "all options",
+    {
+      ...base,
+      connection: "redis",
+      queue: "high,default,low",
+      procs: 8,
+      php: "/usr/bin/php8.2",
+      user: "deploy",
+      sleep: 1,
+      tries: 0,
+      maxTime: 0,
+      timeout: 120,
+      memory: 512,
+      backoff: 5,
+      maxJobs: 1000,
+      stopwaitsecs: 180,
+      forceMaintenance: true,
+      env: { APP_ENV: "production", B: "x y" },
+    },
+  ],
+  ["path with spaces", { ...base, path: "/srv/my app/current" }],
+  ["percent in queue and env", { ...base, queue: "a%b,100%", env: { FMT: "%(ENV_HOME)s 50%" } }],
+  ["non-ASCII", { ...base, path: "/srv/café", queue: "évènements", env: { GREETING: "grüß dich" } }],
+  ["commas, equals and quotes in env", { ...base, env: { LIST: "a,b=c", Q: "it's" } }],
+  ["dotted name", { ...base, name: "app.queue_v2" }],
+  ["no user", { ...base, user: null }],
+  ["empty env value", { ...base, env: { EMPTY: "" } }],
+  ["apostrophe in path", { ...base, path: "/srv/bob's app" }],
+];
+
+describe("render -> parse round trip", () => {
+  it.each(roundTrip)("%s", (_label, input) => {
+    const spec = workerSpecSchema.parse(input);
+    const text = renderProgram(spec, "/var/log/supervisor");
+    const [entry] = parseProgramFile("/x.conf", text);
+    expect(entry?.managed).toBe(true);
+    expect(entry?.parseError).toBeUndefined();
+    expect(entry?.spec).toEqual(spec);
+    expect(entry?.numprocs).toBe(spec.procs);
+  });
+
+  it("every value sits on its own line, and the file opens with the marker", () => {
+    const spec = workerSpecSchema.parse(roundTrip[1]?.[1]);
+    const lines = renderProgram(spec, "/var/log/supervisor").trimEnd().split("\n");
+    expect(lines[0]).toBe(MARKER);
+    expect(lines.filter((l) => l.startsWith("[")).length).toBe(1);
+    for (const l of lines.slice(3)) expect(l).toMatch(/^[a-z_]+=/u);
+  });
+
+  it("doubles % everywhere supervisord expands, and nowhere else", () => {
+    const spec = workerSpecSchema.parse({ ...base, queue: "a%b", env: { P: "5%" } });
+    const text = renderProgram(spec, "/logs/100%");
+    expect(text).toContain("--queue=a%%b");
+    expect(text).toContain('P="5%%"');
+    expect(text).toContain("stdout_logfile=/logs/100%%/%(program_name)s_%(process_num)02d.log");
+  });
+
+  it("quotes a path with spaces in command= but not in directory=", () => {
+    const spec = workerSpecSchema.parse({ ...base, path: "/srv/my app" });
+    const text = renderProgram(spec, "/l");
+    expect(text).toContain('command=php "/srv/my app/artisan" queue:work');
+    expect(text).toContain("directory=/srv/my app\n");
+  });
+
+  it("renders the same bytes for the same spec, whatever the env order", () => {
+    const a = workerSpecSchema.parse({ ...base, env: { A: "1", B: "2" } });
+    const b = workerSpecSchema.parse({ ...base, env: { B: "2", A: "1" } });
+    expect(renderProgram(a, "/l")).toBe(renderProgram(b, "/l"));
+  });
+
+  it("gives the argv the process will run", () => {
+    const spec = workerSpecSchema.parse({ ...base, path: "/srv/my app", queue: "a%b", timeout: 30 });
+    expect(workerArgv(spec)).toEqual([
+      "php",
+      "/srv/my app/artisan",
+      "queue:work",
+      "database",
+      "--queue=a%b",
+      "--sleep=3",
+      "--tries=3",
+      "--max-time=3600",
+      "--timeout=30",
+    ]);
+  });
+
+  it("the ini package reads our files back as rendered (no quote stripping, no cut values)", () => {
+    const spec = workerSpecSchema.parse({ ...base, php: "/opt/my php/bin/php", queue: "x", path: "/srv/a b" });
+    const text = renderProgram(spec, "/l");
+    const sec = (ini.decode(text) as Record<string, Record<string, string>>)["program:app-queue"];
+    const command = text
+      .split("\n")
+      .find((l) => l.startsWith("command="))
+      ?.slice("command=".length);
+    expect(sec?.command).toBe(command);
+  });
+});
+
+// Hostile values: each must be refused with a message naming its flag.
+const hostile: [string, WorkerSpecInput, string][] = [
+  ["newline in queue", { ...base, queue: "default\ncommand=/bin/sh" }, "--queue"],
+  ["CR in path", { ...base, path: "/var/www/app\r" }, "--path"],
+  ["section in env", { ...base, env: { X: "a\n[program:evil]" } }, "--env"],
+  ["NUL in php", { ...base, php: "php\u0000" }, "--php"],
+  ["inline comment ;", { ...base, queue: "a ;b" }, "--queue"],
+  ["inline comment #", { ...base, queue: "a#b" }, "--queue"],
+  ["double quote", { ...base, path: '/srv/a"b' }, "--path"],
+  ["backslash", { ...base, env: { X: "a\\b" } }, "--env"],
+  ["slash in name", { ...base, name: "../etc" }, "--name"],
+  ["colon in name", { ...base, name: "a:b" }, "--name"],
+  ["empty name", { ...base, name: "" }, "--name"],
+  ["relative path", { ...base, path: "var/www" }, "--path"],
+  ["10,000 characters", { ...base, queue: "q".repeat(10000) }, "--queue"],
+  ["procs 0", { ...base, procs: 0 }, "--procs"],
+  ["procs not a number", { ...base, procs: "three" }, "--procs"],
+  ["procs with exponent", { ...base, procs: "1e1" }, "--procs"],
+  ["negative sleep", { ...base, sleep: "-1" }, "--sleep"],
+  ["stopwaitsecs below timeout", { ...base, timeout: 100, stopwaitsecs: 100 }, "--stopwaitsecs"],
+  ["stopwaitsecs below Laravel's default timeout", { ...base, stopwaitsecs: 30 }, "--stopwaitsecs"],
+  ["bad env key", { ...base, env: ["1X=a"] }, "--env"],
+  ["env without =", { ...base, env: ["JUSTKEY"] }, "--env"],
+  ["connection with space", { ...base, connection: "my conn" }, "--connection"],
+  ["user with space", { ...base, user: "www data" }, "--user"],
+  ["empty queue", { ...base, queue: "a,,b" }, "--queue"],
+  ["php relative path", { ...base, php: "bin/php" }, "--php"],
+  ["tab in queue", { ...base, queue: "a\tb" }, "--queue"],
+];
+
+describe("hostile values are refused, naming the flag", () => {
+  it.each(hostile)("%s", (_label, input, flag) => {
+    let err: unknown;
+    try {
+      validateSpec(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VexoError);
+    expect((err as VexoError).exitCode).toBe(2);
+    expect((err as VexoError).message.startsWith(`${flag}:`)).toBe(true);
+  });
+});
+
+describe("helpers", () => {
+  it.each([
+    ["my app", "my-app"],
+    ["../etc/passwd", "etc-passwd"],
+    ["-lead", "lead"],
+    ["a:b", "a-b"],
+  ])("suggests a name for %j", (bad, good) => {
+    expect(suggestName(bad)).toBe(good);
+  });
+
+  it.each([
+    ['php "/a b/artisan" x', ["php", "/a b/artisan", "x"]],
+    ["a  b\tc", ["a", "b", "c"]],
+    ["a'b c'd", ["ab cd"]],
+    ['"" x', ["", "x"]],
+  ])("shlex-splits %j", (s, argv) => {
+    expect(shlexSplit(s)).toEqual(argv);
+  });
+
+  it("parses environment= as supervisord does", () => {
+    expect(parseEnvironment('A="1,2",B="x=y",C=plain, D="50%%"')).toEqual({ A: "1,2", B: "x=y", C: "plain", D: "50%" });
+  });
+
+  it("keeps dotted section names whole and values as strings", () => {
+    const doc = decodeIni("[program:a.b]\nautostart=true\nnumprocs=2\n");
+    expect(doc["program:a.b"]).toEqual({ autostart: "true", numprocs: "2" });
+  });
+
+  it("reads an unmanaged file without a spec, and a hand-mangled managed one with a reason", () => {
+    const [plain] = parseProgramFile("/x.conf", "[program:other]\ncommand=/bin/sleep 10\n");
+    expect(plain).toMatchObject({ name: "other", managed: false, spec: null, numprocs: 1 });
+    const [mangled] = parseProgramFile("/y.conf", `${MARKER}\n[program:y]\ncommand=/bin/true\n`);
+    expect(mangled?.spec).toBeNull();
+    expect(mangled?.parseError).toMatch(/queue:work/u);
+  });
+
+  it("specFromSection reads numbers back as numbers", () => {
+    const s = specFromSection("w", {
+      command: "php /a/artisan queue:work redis --queue=q --sleep=1 --tries=2 --max-time=3",
+      numprocs: "4",
+      stopwaitsecs: "90",
+    });
+    expect(s).toMatchObject({ connection: "redis", queue: ["q"], sleep: 1, tries: 2, maxTime: 3, procs: 4, stopwaitsecs: 90, user: null });
+  });
+});
