@@ -163,10 +163,10 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
 }
 
 /** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
-async function applyUpdate(layout: Layout, name: string, rollback: () => void): Promise<string> {
+async function applyUpdate(layout: Layout, name: string, rollback: () => void, tolerate?: RegExp): Promise<string> {
   const r = await runCtl(layout, ctl.update(name));
   const bad = r.exitCode !== 0 || /^(ERROR|error)\b/mu.test(r.output) || /Fault/u.test(r.output);
-  if (!bad) return r.output;
+  if (!bad || tolerate?.test(r.output)) return r.output;
   rollback();
   assertReachable(layout, r.output);
   throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
@@ -237,7 +237,8 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
       });
     }
     removeFile(file);
-    await applyUpdate(layout, name, () => writeAtomic(file, current));
+    // "no such group": the file was never loaded, so there is nothing to unload.
+    await applyUpdate(layout, name, () => writeAtomic(file, current), /^ERROR: no such group/mu);
   } finally {
     lock.release();
   }

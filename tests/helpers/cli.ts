@@ -1,0 +1,125 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const BIN = path.join(ROOT, "bin/vexo-sv.js");
+export const SAMPLE_APP = path.join(ROOT, "tests/fixtures/sample-app");
+export const BROKEN_APP = path.join(ROOT, "tests/fixtures/broken-app");
+/** The user the test workers run as: ourselves (a root supervisord can switch to it). */
+export const ME = os.userInfo().username;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON when --json was passed. */
+  json: Record<string, any>;
+}
+
+/** Runs the built CLI as a child process, as a script or a person would. */
+export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await execa("node", [BIN, ...args], {
+    reject: false,
+    env: { NO_COLOR: "1", ...env },
+    extendEnv: true,
+    stdin: "ignore",
+    timeout: 120_000,
+  });
+  let json: Record<string, any> = {};
+  if (args.includes("--json")) {
+    const lines = String(r.stdout).trim().split("\n");
+    if (lines.length !== 1) throw new Error(`--json printed ${lines.length} lines:\n${r.stdout}\n${r.stderr}`);
+    json = JSON.parse(lines[0] as string);
+  }
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), json };
+}
+
+export interface Sv {
+  dir: string;
+  config: string;
+  confDir: string;
+  logDir: string;
+  env: Record<string, string>;
+  pid: number;
+}
+
+/** A real private supervisord in a temp folder, set up through `vexo-sv install --prefix`. */
+export async function startSupervisor(): Promise<Sv> {
+  if (!fs.existsSync(path.join(ROOT, "dist/vexo-sv.js"))) throw new Error("build first: npm run build");
+  // Short path: unix socket paths are limited to 107 bytes.
+  const dir = fs.mkdtempSync(path.join("/tmp", "vx-"));
+  const r = await cli(["install", "--prefix", dir, "--json"]);
+  if (r.code !== 0) throw new Error(`install --prefix failed: ${r.stdout} ${r.stderr}`);
+  return {
+    dir,
+    config: r.json.config,
+    confDir: r.json.confDir,
+    logDir: r.json.logDir,
+    env: { VEXO_SV_CONFIG: r.json.config },
+    pid: r.json.pid,
+  };
+}
+
+/** Stops it cleanly through the CLI, then makes sure by pid, and removes the folder. */
+export async function stopSupervisor(sv: Sv | undefined): Promise<void> {
+  if (!sv) return;
+  await cli(["shutdown", "--json"], sv.env);
+  try {
+    process.kill(sv.pid, "SIGKILL");
+  } catch {
+    // already gone, as it should be
+  }
+  fs.rmSync(sv.dir, { recursive: true, force: true });
+}
+
+/** Polls until fn returns a truthy value; fails after `seconds` (a bound, not a timing assertion). */
+export async function waitFor<T>(fn: () => Promise<T>, seconds = 30, what = "condition"): Promise<NonNullable<T>> {
+  const until = Date.now() + seconds * 1000;
+  let last: T | undefined;
+  while (Date.now() < until) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** The worker entry of `worker ls --json`. */
+export async function lsWorker(sv: Sv, name: string): Promise<Record<string, any> | undefined> {
+  const r = await cli(["worker", "ls", "--json"], sv.env);
+  return (r.json.workers as Record<string, any>[]).find((w) => w.name === name);
+}
+
+/** Waits until every process of the worker is RUNNING; returns its pids. */
+export async function waitRunning(sv: Sv, name: string, procs: number): Promise<number[]> {
+  const w = await waitFor(
+    async () => {
+      const w = await lsWorker(sv, name);
+      return w && w.state === "running" && w.running === procs ? w : undefined;
+    },
+    30,
+    `${name} running with ${procs} processes`,
+  );
+  return (w.processes as { pid: number }[]).map((p) => p.pid);
+}
+
+/** Every file name and its bytes in a directory (dotfiles too), to prove nothing changed. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of fs.readdirSync(dir).sort()) {
+    if (n === ".vexo-sv.lock") continue;
+    out[n] = fs.readFileSync(path.join(dir, n), "utf8");
+  }
+  return out;
+}
+
+/** argv of a running process, from /proc. */
+export function cmdline(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+}
+
+export function addArgs(name: string, extra: string[] = [], app = SAMPLE_APP): string[] {
+  return ["worker", "add", "--name", name, "--path", app, "--user", ME, ...extra];
+}

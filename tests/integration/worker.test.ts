@@ -1,0 +1,225 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addArgs,
+  cli,
+  cmdline,
+  lsWorker,
+  SAMPLE_APP,
+  type Sv,
+  snapshot,
+  startSupervisor,
+  stopSupervisor,
+  waitFor,
+  waitRunning,
+} from "../helpers/cli.js";
+
+let sv: Sv;
+beforeAll(async () => {
+  sv = await startSupervisor();
+});
+afterAll(async () => {
+  await stopSupervisor(sv);
+});
+
+describe("worker add / ls / rm on a real supervisord", () => {
+  let firstPids: number[] = [];
+  let secondPids: number[] = [];
+
+  it("adds a worker whose processes run, with one log per process", async () => {
+    const r = await cli([...addArgs("first", ["--procs", "2"]), "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, changed: true, action: "created", config: sv.config });
+    expect(r.json.worker).toMatchObject({ name: "first", procs: 2, path: SAMPLE_APP });
+    expect(r.json.logs).toEqual([path.join(sv.logDir, "first_00.log"), path.join(sv.logDir, "first_01.log")]);
+    firstPids = await waitRunning(sv, "first", 2);
+    const text = fs.readFileSync(path.join(sv.confDir, "first.conf"), "utf8");
+    expect(text.startsWith("; managed-by: vexo-sv\n")).toBe(true);
+    await waitFor(async () => fs.existsSync(r.json.logs[1]) && fs.readFileSync(r.json.logs[1], "utf8").includes("started"), 20, "log");
+  });
+
+  it("ls reads the spec back from the file", async () => {
+    const w = await lsWorker(sv, "first");
+    expect(w).toMatchObject({ managed: true, state: "running", running: 2, total: 2, loaded: true });
+    expect(w?.spec).toMatchObject({ path: SAMPLE_APP, connection: "database", queue: ["default"], procs: 2, php: "php" });
+  });
+
+  it("adds a second worker without touching the first", async () => {
+    const r = await cli([...addArgs("second", ["--queue", "high,low"]), "--json"], sv.env);
+    expect(r.code).toBe(0);
+    secondPids = await waitRunning(sv, "second", 1);
+    expect(await waitRunning(sv, "first", 2)).toEqual(firstPids);
+  });
+
+  it("the same spec again is unchanged and restarts nothing", async () => {
+    const before = fs.statSync(path.join(sv.confDir, "first.conf")).mtimeMs;
+    const r = await cli([...addArgs("first", ["--procs", "2"]), "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ changed: false, action: "unchanged" });
+    expect(fs.statSync(path.join(sv.confDir, "first.conf")).mtimeMs).toBe(before);
+    expect(await waitRunning(sv, "first", 2)).toEqual(firstPids);
+  });
+
+  it("a different spec needs --replace", async () => {
+    const before = snapshot(sv.confDir);
+    const r = await cli([...addArgs("first", ["--procs", "3"]), "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("exists");
+    expect(r.json.error.hint).toMatch(/--replace/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+
+  it("--replace rewrites the first and leaves the second's pids alone", async () => {
+    const r = await cli([...addArgs("first", ["--procs", "3", "--replace"]), "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ changed: true, action: "replaced" });
+    const pids = await waitRunning(sv, "first", 3);
+    expect(pids).not.toEqual(expect.arrayContaining(firstPids));
+    expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
+  });
+
+  it("--dry-run prints the file and the calls, and changes nothing", async () => {
+    const before = snapshot(sv.confDir);
+    const r = await cli([...addArgs("third", ["--dry-run"])], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[program:third]");
+    expect(r.stdout).toContain(`supervisorctl -c ${sv.config} update third`);
+    const rm = await cli(["worker", "rm", "second", "--dry-run", "--json"], sv.env);
+    expect(rm.code).toBe(0);
+    expect(rm.json.plan.supervisorctl).toEqual([
+      ["supervisorctl", "-c", sv.config, "stop", "second:*"],
+      ["supervisorctl", "-c", sv.config, "update", "second"],
+    ]);
+    expect(snapshot(sv.confDir)).toEqual(before);
+    expect(await lsWorker(sv, "third")).toBeUndefined();
+    expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
+  });
+
+  it.each([
+    ["bad name", ["--name", "my app"], "--name"],
+    ["newline in queue", ["--queue", "a\n[program:evil]"], "--queue"],
+    ["procs out of range", ["--procs", "1000"], "--procs"],
+    ["unknown user", ["--user", "no-such-user-here"], "--user"],
+    ["path without artisan", ["--path", "/tmp"], "--path"],
+    ["stopwaitsecs not above timeout", ["--timeout", "90", "--stopwaitsecs", "60"], "--stopwaitsecs"],
+  ])("bad input (%s) exits 2 naming the flag, nothing changed", async (_l, extra, flag) => {
+    const before = snapshot(sv.confDir);
+    const args = ["worker", "add", "--name", "bad", "--path", SAMPLE_APP, "--user", "root", ...extra];
+    const r = await cli([...args, "--json"], sv.env);
+    expect(r.code).toBe(2);
+    expect(r.json.ok).toBe(false);
+    expect(r.json.error.message.startsWith(`${flag}:`)).toBe(true);
+    const human = await cli(args, sv.env);
+    expect(human.code).toBe(2);
+    expect(human.stderr).toContain(flag);
+    expect(human.stdout).toBe("");
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+
+  it("a path with spaces and a % in the queue reach the process byte for byte", async () => {
+    const app = path.join(sv.dir, "my app 100%");
+    fs.mkdirSync(app);
+    fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(app, "artisan"));
+    const r = await cli(
+      ["worker", "add", "--name", "spaced", "--path", app, "--user", "root", "--queue", "a%b,ü", "--env", "FMT=%(ENV_HOME)s 5%", "--json"],
+      sv.env,
+    );
+    expect(r.code).toBe(0);
+    const [pid] = await waitRunning(sv, "spaced", 1);
+    expect(cmdline(pid as number)).toEqual([
+      "php",
+      path.join(app, "artisan"),
+      "queue:work",
+      "database",
+      "--queue=a%b,ü",
+      "--sleep=3",
+      "--tries=3",
+      "--max-time=3600",
+    ]);
+    const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    expect(env).toContain("FMT=%(ENV_HOME)s 5%");
+    expect(fs.realpathSync(`/proc/${pid}/cwd`)).toBe(app);
+    expect((await cli(["worker", "rm", "spaced", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("never overwrites or removes (without --force) a file it did not write", async () => {
+    const foreign = path.join(sv.confDir, "foreign.conf");
+    fs.writeFileSync(foreign, "[program:foreign]\ncommand=/bin/sleep 1000\n");
+    const add = await cli([...addArgs("foreign"), "--replace", "--json"], sv.env);
+    expect(add.code).toBe(1);
+    expect(add.json.error.code).toBe("not_managed");
+    const rm = await cli(["worker", "rm", "foreign", "--json"], sv.env);
+    expect(rm.code).toBe(1);
+    expect(rm.json.error.code).toBe("not_managed");
+    const ls = await lsWorker(sv, "foreign");
+    expect(ls).toMatchObject({ managed: false, spec: null, loaded: false });
+    const forced = await cli(["worker", "rm", "foreign", "--force", "--json"], sv.env);
+    expect(forced.code).toBe(0);
+    expect(fs.existsSync(foreign)).toBe(false);
+  });
+
+  it("a config supervisord rejects is rolled back, with supervisord's reason", async () => {
+    const broken = path.join(sv.confDir, "zz-broken.conf");
+    fs.writeFileSync(broken, "[program:zz-broken]\ncommand=/bin/echo 50%x\n");
+    const before = snapshot(sv.confDir);
+    const add = await cli([...addArgs("third"), "--json"], sv.env);
+    expect(add.code).toBe(1);
+    expect(add.json.error.code).toBe("supervisord_rejected");
+    expect(add.json.error.message).toMatch(/zz-broken/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+    // A replace that is rejected puts the previous file back, byte for byte.
+    const rep = await cli([...addArgs("second", ["--procs", "2", "--replace"]), "--json"], sv.env);
+    expect(rep.code).toBe(1);
+    expect(snapshot(sv.confDir)).toEqual(before);
+    fs.rmSync(broken);
+    expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
+  });
+
+  it("rm stops and unloads a worker; a missing one is not_found, or a no-op with --missing-ok", async () => {
+    const r = await cli(["worker", "rm", "first", "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, changed: true, name: "first" });
+    expect(fs.existsSync(path.join(sv.confDir, "first.conf"))).toBe(false);
+    expect(await lsWorker(sv, "first")).toBeUndefined();
+    const st = await cli(["worker", "ls", "--json"], sv.env);
+    expect(st.json.workers.map((w: { name: string }) => w.name)).toEqual(["second"]);
+    expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
+    const again = await cli(["worker", "rm", "first", "--json"], sv.env);
+    expect(again.code).toBe(1);
+    expect(again.json.error.code).toBe("not_found");
+    const ok = await cli(["worker", "rm", "first", "--missing-ok", "--json"], sv.env);
+    expect(ok.code).toBe(0);
+    expect(ok.json.changed).toBe(false);
+  });
+
+  it("parallel adds of different names all land; of one name, exactly one worker", async () => {
+    const names = ["p1", "p2", "p3", "p4", "p5"];
+    const rs = await Promise.all(names.map((n) => cli([...addArgs(n), "--json"], sv.env)));
+    expect(rs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
+    for (const n of names) await waitRunning(sv, n, 1);
+    const same = await Promise.all(names.map(() => cli([...addArgs("same"), "--json"], sv.env)));
+    expect(same.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
+    expect(same.filter((r) => r.json.changed).length).toBe(1);
+    await waitRunning(sv, "same", 1);
+    const rms = await Promise.all([...names, "same"].map((n) => cli(["worker", "rm", n, "--json"], sv.env)));
+    expect(rms.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(fs.readdirSync(sv.confDir).filter((n) => !n.startsWith("."))).toEqual(["second.conf"]);
+  });
+
+  it("with supervisord down: ls still lists files (state unknown, a warning); add writes nothing", async () => {
+    const down = await cli(["shutdown", "--json"], sv.env);
+    expect(down.code).toBe(0);
+    const ls = await cli(["worker", "ls", "--json"], sv.env);
+    expect(ls.code).toBe(0);
+    expect(ls.json.reachable).toBe(false);
+    expect(ls.json.workers).toEqual([expect.objectContaining({ name: "second", state: "unknown" })]);
+    expect(ls.json.warnings[0]).toMatch(/not reachable/u);
+    const before = snapshot(sv.confDir);
+    const add = await cli([...addArgs("late"), "--json"], sv.env);
+    expect(add.code).toBe(1);
+    expect(add.json.error.code).toBe("supervisord_unreachable");
+    expect(add.json.error.hint).toMatch(/install|start/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+});
