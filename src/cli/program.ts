@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { registerInstall } from "./commands/install.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerStatus } from "./commands/status.js";
 import { registerWorker } from "./commands/worker.js";
 import type { Ctx } from "./context.js";
 
@@ -25,6 +26,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerWorker(program, ctx);
   registerInstall(program, ctx);
   registerLogs(program, ctx);
+  registerStatus(program, ctx);
   program.hook("preAction", (_this, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.globals = {

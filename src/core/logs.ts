@@ -94,3 +94,88 @@ export function readLogs(opts: LogsOptions): LogsResult {
   for (const f of files) for (const line of tailLines(f.path, opts.lines)) lines.push({ process: f.process, line });
   return { files, lines };
 }
+
+interface Cursor {
+  process: string;
+  path: string;
+  fd: number | null;
+  ino: number;
+  pos: number;
+  partial: string;
+}
+
+function openAt(c: Cursor, fromEnd: boolean): void {
+  try {
+    c.fd = fs.openSync(c.path, "r");
+    const st = fs.fstatSync(c.fd);
+    c.ino = st.ino;
+    c.pos = fromEnd ? st.size : 0;
+    c.partial = "";
+  } catch {
+    c.fd = null;
+  }
+}
+
+function drain(c: Cursor, emit: (l: LogLine) => void): void {
+  if (c.fd === null) return;
+  const size = fs.fstatSync(c.fd).size;
+  if (size < c.pos) {
+    // Truncated in place (copytruncate): start over.
+    c.pos = 0;
+    c.partial = "";
+  }
+  while (c.pos < size) {
+    const len = Math.min(CHUNK, size - c.pos);
+    const buf = Buffer.alloc(len);
+    const n = fs.readSync(c.fd, buf, 0, len, c.pos);
+    if (n <= 0) break;
+    c.pos += n;
+    const parts = (c.partial + buf.subarray(0, n).toString("utf8")).split("\n");
+    c.partial = parts.pop() ?? "";
+    for (const p of parts) emit({ process: c.process, line: p.endsWith("\r") ? p.slice(0, -1) : p });
+  }
+}
+
+/**
+ * Streams lines appended to the files until `signal` aborts. Survives rotation: a file
+ * renamed away and recreated is read to its end, then the new one from its start; a file
+ * truncated in place is read again from its start. Polls (no inotify: works on every fs).
+ */
+export async function followLogs(
+  files: { process: string; path: string }[],
+  emit: (l: LogLine) => void,
+  signal: AbortSignal,
+  intervalMs = 200,
+): Promise<void> {
+  const cursors: Cursor[] = files.map((f) => ({ ...f, fd: null, ino: 0, pos: 0, partial: "" }));
+  for (const c of cursors) openAt(c, true);
+  while (!signal.aborted) {
+    for (const c of cursors) {
+      drain(c, emit);
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.statSync(c.path);
+      } catch {
+        st = null;
+      }
+      if (st && (c.fd === null || st.ino !== c.ino)) {
+        // Rotated: finish the old file, then follow the new one from its start.
+        if (c.fd !== null) fs.closeSync(c.fd);
+        openAt(c, false);
+        drain(c, emit);
+      }
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, intervalMs);
+      signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          r();
+        },
+        { once: true },
+      );
+    });
+  }
+  for (const c of cursors) if (c.fd !== null) fs.closeSync(c.fd);
+}

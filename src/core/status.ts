@@ -55,7 +55,7 @@ export function parseStatus(output: string): ProcessStatus[] {
   return out;
 }
 
-export type WorkerState = "running" | "partial" | "stopped" | "fatal" | "unknown";
+export type WorkerState = "running" | "paused" | "partial" | "stopped" | "fatal" | "unknown";
 
 /** One word for a group from its processes' states. */
 export function groupState(states: ProcessState[], expected: number): WorkerState {

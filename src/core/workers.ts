@@ -2,14 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import type * as z from "zod";
 import { invalid, VexoError } from "../errors.js";
+import { waitHealthy } from "./control.js";
 import { acquireLock, ensureDir, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { globMatch, type Layout, type LayoutOptions, programFile, resolveLayout } from "./layout.js";
 import { isManaged, type ProgramEntry, parseProgramFile } from "./parse.js";
+import { isPaused, pauseFile, pauseState } from "./pause.js";
 import { logPath, renderProgram } from "./render.js";
 import { FLAG_OF, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
 import { groupState, type ProcessStatus, parseStatus, type WorkerState } from "./status.js";
 import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl, unreachableReason } from "./supervisorctl.js";
-import { isExecutable, supervisordUid, userExists } from "./system.js";
+import { isExecutable, supervisordPid, supervisordUid, userExists } from "./system.js";
 
 /** What a mutation will do, before it does it: --dry-run prints this, the real run applies it. */
 export interface Plan {
@@ -45,6 +47,8 @@ export function issuesToError(err: z.ZodError, flagOf: Record<string, string>): 
 export interface AddOptions extends MutationOptions {
   spec: WorkerSpecInput;
   replace?: boolean;
+  /** Wait until the processes run (or report their failure); default true. */
+  wait?: boolean;
 }
 
 export interface AddResult {
@@ -159,6 +163,24 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
   } finally {
     lock.release();
   }
+  // An unchanged worker started nothing; one stopped on purpose stays stopped.
+  if (opts.wait !== false && result.action !== "unchanged") {
+    try {
+      await waitHealthy(layout, parseProgramFile(file, content), [spec.name]);
+    } catch (e) {
+      if (e instanceof VexoError && e.code === "start_failed") {
+        throw new VexoError(
+          "start_failed",
+          `worker ${spec.name} was ${action === "unchanged" ? "already there" : action}, but ${e.message}`,
+          {
+            hint: e.hint ?? "",
+            details: { ...e.details, file },
+          },
+        );
+      }
+      throw e;
+    }
+  }
   return result;
 }
 
@@ -237,6 +259,7 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
       });
     }
     removeFile(file);
+    removeFile(pauseFile(layout, name));
     // "no such group": the file was never loaded, so there is nothing to unload.
     await applyUpdate(layout, name, () => writeAtomic(file, current), /^ERROR: no such group/mu);
   } finally {
@@ -294,7 +317,11 @@ export function readPrograms(layout: Layout): ProgramEntry[] {
 }
 
 /** Joins program files and `supervisorctl status`; pure, so it is unit-tested. */
-export function joinStatus(entries: ProgramEntry[], statuses: ProcessStatus[] | null): WorkerInfo[] {
+export function joinStatus(
+  entries: ProgramEntry[],
+  statuses: ProcessStatus[] | null,
+  paused: Map<string, number[]> = new Map(),
+): WorkerInfo[] {
   return entries
     .map((e) => {
       const procs = statuses?.filter((s) => s.group === e.name) ?? [];
@@ -306,10 +333,12 @@ export function joinStatus(entries: ProgramEntry[], statuses: ProcessStatus[] | 
         state:
           statuses === null
             ? "unknown"
-            : groupState(
-                procs.map((p) => p.state),
-                e.numprocs,
-              ),
+            : isPaused(paused.get(e.name) ?? null, procs) && procs.every((p) => p.state === "RUNNING")
+              ? "paused"
+              : groupState(
+                  procs.map((p) => p.state),
+                  e.numprocs,
+                ),
         loaded: statuses === null ? null : procs.length > 0,
         running,
         total: e.numprocs,
@@ -342,8 +371,42 @@ export async function listWorkers(opts: LayoutOptions): Promise<ListResult> {
     config: layout.config,
     confDir: layout.confDir,
     reachable: statuses !== null,
-    workers: joinStatus(entries, statuses),
+    workers: joinStatus(entries, statuses, pauseState(layout)),
     warnings,
+  };
+}
+
+export interface StatusResult extends ListResult {
+  supervisord: { running: boolean; pid: number | null; version: string | null };
+  healthy: boolean;
+  /** One line per unhealthy process of a managed worker. */
+  problems: string[];
+}
+
+/** Health of one managed worker's processes, as lines naming what is wrong. */
+export function problemsOf(w: WorkerInfo): string[] {
+  if (!w.managed || w.state === "paused") return [];
+  if (w.loaded === false) return [`${w.name}: not loaded by supervisord (run \`vexo-sv worker add\` again)`];
+  const out = w.processes
+    .filter((p) => p.state !== "RUNNING")
+    .map((p) => `${p.fullName}: ${p.state}${p.description ? ` (${p.description})` : ""}`);
+  if (w.processes.length > 0 && w.processes.length < w.total) out.push(`${w.name}: ${w.processes.length} of ${w.total} processes exist`);
+  return out;
+}
+
+/** supervisord itself, then every program with every process, and an overall health verdict. */
+export async function statusReport(opts: LayoutOptions): Promise<StatusResult> {
+  const layout = resolveLayout(opts);
+  const versionP = runCtl(layout, ctl.version());
+  const list = await listWorkers(opts);
+  const v = await versionP;
+  const version = list.reachable && /^\d+\.\d+/u.test(v.output.trim()) ? v.output.trim() : null;
+  const problems = list.reachable ? list.workers.flatMap(problemsOf) : [`supervisord is not reachable at ${layout.serverUrl}`];
+  return {
+    ...list,
+    supervisord: { running: list.reachable, pid: list.reachable ? supervisordPid(layout) : null, version },
+    healthy: problems.length === 0,
+    problems,
   };
 }
 

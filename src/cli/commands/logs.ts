@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import * as z from "zod";
-import { readLogs } from "../../core/logs.js";
+import { followLogs, readLogs } from "../../core/logs.js";
 import { intInRange } from "../../core/spec.js";
 import { type Ctx, layoutOf } from "../context.js";
 import { parseFlags } from "../flags.js";
@@ -18,9 +18,24 @@ export function registerLogs(program: Command, ctx: Ctx): void {
     .argument("[name]", "worker name (omit for supervisord's log)")
     .option("-n, --lines <n>", "lines per process", "50")
     .option("--process <k>", "only process K (0-based)")
+    .option("-f, --follow", "keep printing new lines until interrupted (survives log rotation); NDJSON with --json")
     .action(async (name: string | undefined, o: Record<string, unknown>) => {
       const f = parseFlags(logsFlags, o, { lines: "--lines", process: "--process" });
       const r = readLogs({ ...layoutOf(ctx.globals), name, lines: f.lines, process: f.process });
+      if (o.follow) {
+        const label = r.files.length > 1;
+        const print = (l: { process: string; line: string }) =>
+          process.stdout.write(
+            ctx.globals.json ? `${JSON.stringify(l)}\n` : `${label ? `${ctx.out.colors.cyan(l.process)} | ` : ""}${l.line}\n`,
+          );
+        for (const l of r.lines) print(l);
+        const stop = new AbortController();
+        // Ctrl-C (or a TERM from a script) ends the stream normally: exit 0.
+        process.once("SIGINT", () => stop.abort());
+        process.once("SIGTERM", () => stop.abort());
+        await followLogs(r.files, print, stop.signal);
+        return;
+      }
       ctx.result = {
         data: r,
         human: (out) => {

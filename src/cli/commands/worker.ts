@@ -1,10 +1,11 @@
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import * as z from "zod";
 import { DEFAULTS } from "../../core/spec.js";
 import { addWorker, listWorkers, type Plan, removeWorker } from "../../core/workers.js";
 import { type Output, table } from "../../output.js";
 import { type Ctx, layoutOf } from "../context.js";
 import { collect, parseFlags } from "../flags.js";
+import { registerControl } from "./control.js";
 
 /** Prints a plan for --dry-run: the files and the supervisorctl calls, changing nothing. */
 function printPlan(out: Output, plan: Plan): void {
@@ -25,7 +26,8 @@ const mutationFlags = z.object({
 });
 
 export function registerWorker(program: Command, ctx: Ctx): void {
-  const worker = program.command("worker").description("add, remove and list queue workers");
+  const worker = program.command("worker").description("add, remove, list and control queue workers");
+  registerControl(worker, ctx);
 
   worker
     .command("add")
@@ -54,12 +56,14 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .option("--env <KEY=VALUE>", "environment variable for the processes (repeatable)", collect, [])
     .option("--replace", "rewrite an existing worker whose spec differs (restarts that worker only)")
     .option("--dry-run", "print the file and the supervisorctl calls, change nothing")
+    .option("--no-wait", "return once supervisord took the change, without checking the processes come up")
     .action(async (o: Record<string, unknown>) => {
       const { dryRun, replace } = parseFlags(mutationFlags, o, { dryRun: "--dry-run", replace: "--replace" });
       const r = await addWorker({
         ...layoutOf(ctx.globals),
         dryRun,
         replace,
+        wait: o.wait !== false,
         spec: {
           name: o.name as string,
           path: o.path as string,
@@ -129,7 +133,8 @@ export function registerWorker(program: Command, ctx: Ctx): void {
           }
           const c = out.colors;
           const paint = (s: string) =>
-            ({ running: c.green(s), partial: c.yellow(s), fatal: c.red(s), stopped: c.dim(s), unknown: c.dim(s) })[s] ?? s;
+            ({ running: c.green(s), paused: c.cyan(s), partial: c.yellow(s), fatal: c.red(s), stopped: c.dim(s), unknown: c.dim(s) })[s] ??
+            s;
           const rows = r.workers.map((w) => [
             w.name,
             w.managed ? "yes" : "no",
@@ -149,5 +154,3 @@ export function registerWorker(program: Command, ctx: Ctx): void {
       };
     });
 }
-
-export { Option };
