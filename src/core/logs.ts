@@ -102,6 +102,16 @@ interface Cursor {
   ino: number;
   pos: number;
   partial: string;
+  /** The file's first bytes as last seen: a change means it was truncated and rewritten. */
+  head: Buffer;
+}
+
+const HEAD = 64;
+
+function readHead(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(Math.min(HEAD, size));
+  const n = buf.length ? fs.readSync(fd, buf, 0, buf.length, 0) : 0;
+  return buf.subarray(0, n);
 }
 
 function openAt(c: Cursor, fromEnd: boolean): void {
@@ -111,6 +121,7 @@ function openAt(c: Cursor, fromEnd: boolean): void {
     c.ino = st.ino;
     c.pos = fromEnd ? st.size : 0;
     c.partial = "";
+    c.head = readHead(c.fd, st.size);
   } catch {
     c.fd = null;
   }
@@ -119,11 +130,14 @@ function openAt(c: Cursor, fromEnd: boolean): void {
 function drain(c: Cursor, emit: (l: LogLine) => void): void {
   if (c.fd === null) return;
   const size = fs.fstatSync(c.fd).size;
-  if (size < c.pos) {
-    // Truncated in place (copytruncate): start over.
+  const head = readHead(c.fd, size);
+  const seen = Math.min(c.head.length, head.length);
+  if (size < c.pos || !head.subarray(0, seen).equals(c.head.subarray(0, seen))) {
+    // Truncated in place (copytruncate), perhaps already written again: start over.
     c.pos = 0;
     c.partial = "";
   }
+  c.head = head;
   while (c.pos < size) {
     const len = Math.min(CHUNK, size - c.pos);
     const buf = Buffer.alloc(len);
@@ -147,7 +161,7 @@ export async function followLogs(
   signal: AbortSignal,
   intervalMs = 200,
 ): Promise<void> {
-  const cursors: Cursor[] = files.map((f) => ({ ...f, fd: null, ino: 0, pos: 0, partial: "" }));
+  const cursors: Cursor[] = files.map((f) => ({ ...f, fd: null, ino: 0, pos: 0, partial: "", head: Buffer.alloc(0) }));
   for (const c of cursors) openAt(c, true);
   while (!signal.aborted) {
     for (const c of cursors) {

@@ -27,14 +27,15 @@ export function registerControl(worker: Command, ctx: Ctx): void {
       .addHelpText("before", `Example:\n  ${EXAMPLES[action]}\n`)
       .argument("[names...]", "worker names")
       .option("--all", "every worker vexo-sv manages (never other programs)");
-    if (action === "start" || action === "restart") {
-      cmd.option("--no-wait", "do not check that the processes come up");
-    }
     if (action === "restart") {
+      // --wait before --no-wait: commander then leaves the default unset, so each mode picks its own.
       cmd
         .option("--graceful", "signal workers to finish their job and exit; autorestart brings them back (no wait for stopwaitsecs)")
         .option("--rolling", "restart one process at a time, each RUNNING again before the next")
         .option("--wait", "with --graceful: return once every process is back");
+    }
+    if (action === "start" || action === "restart") {
+      cmd.option("--no-wait", "do not check that the processes come up");
     }
     cmd.action(async (names: string[], o: { all?: boolean; wait?: boolean; graceful?: boolean; rolling?: boolean }) => {
       if (o.graceful && o.rolling) {

@@ -1,0 +1,222 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addArgs, BIN, BROKEN_APP, cli, lsWorker, type Sv, startSupervisor, stopSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+
+let sv: Sv;
+beforeAll(async () => {
+  sv = await startSupervisor();
+});
+afterAll(async () => {
+  await stopSupervisor(sv);
+});
+
+/** One `supervisorctl status` sample, straight from supervisord (not through vexo-sv). */
+async function sample(group: string): Promise<{ name: string; state: string; pid: number | null }[]> {
+  const r = await execa("supervisorctl", ["-c", sv.config, "status", `${group}:*`], { reject: false });
+  return String(r.stdout)
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [name, state] = l.split(/\s+/u);
+      const pid = /pid (\d+)/u.exec(l);
+      return { name: name as string, state: state as string, pid: pid ? Number(pid[1]) : null };
+    });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("worker start/stop/restart/pause/resume, status, logs", () => {
+  it("a worker that cannot boot: add and start exit 1 with the spawn error and its log lines", async () => {
+    const add = await cli([...addArgs("broken", [], BROKEN_APP), "--json"], sv.env);
+    expect(add.code).toBe(1);
+    expect(add.json.error.code).toBe("start_failed");
+    expect(add.json.error.message).toMatch(/Illuminate/u);
+    // Wait until supervisord gives up on it, then ask start explicitly.
+    await waitFor(async () => (await sample("broken"))[0]?.state === "FATAL", 30, "FATAL");
+    const start = await cli(["worker", "start", "broken", "--json"], sv.env);
+    expect(start.code).toBe(1);
+    expect(start.json.error.code).toBe("start_failed");
+    const f = start.json.error.details.failures[0];
+    expect(f.process).toBe("broken:broken_00");
+    expect(f.log.join("\n")).toMatch(/Illuminate\\Foundation\\Application/u);
+    const human = await cli(["worker", "start", "broken"], sv.env);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(/FATAL|BACKOFF/u);
+    expect((await cli(["worker", "rm", "broken", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("status --check is 0 when healthy and 3 with a line per unhealthy process", async () => {
+    expect((await cli([...addArgs("a", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...addArgs("b"), "--json"], sv.env)).code).toBe(0);
+    const ok = await cli(["status", "--check"], sv.env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("");
+    const stop = await cli(["worker", "stop", "b", "--json"], sv.env);
+    expect(stop.code).toBe(0);
+    expect(stop.json.processes.map((p: { state: string }) => p.state)).toEqual(["STOPPED"]);
+    const bad = await cli(["status", "--check"], sv.env);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^b:b_00: STOPPED/u)]);
+    const json = await cli(["status", "--check", "--json"], sv.env);
+    expect(json.code).toBe(3);
+    expect(json.json).toMatchObject({ healthy: false, supervisord: { running: true } });
+    expect(json.json.supervisord.version).toMatch(/^4\./u);
+    const start = await cli(["worker", "start", "b", "--json"], sv.env);
+    expect(start.code).toBe(0);
+    expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
+  });
+
+  it("an unknown name is not_found and touches nothing; --all means managed workers only", async () => {
+    const before = await waitRunning(sv, "a", 2);
+    const r = await cli(["worker", "restart", "a", "nosuch", "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("not_found");
+    expect(await waitRunning(sv, "a", 2)).toEqual(before);
+
+    fs.writeFileSync(path.join(sv.confDir, "other.conf"), "[program:other]\ncommand=/bin/sleep 1000\n");
+    await execa("supervisorctl", ["-c", sv.config, "update", "other"]);
+    await waitFor(async () => (await sample("other"))[0]?.state === "RUNNING", 20, "other running");
+    const otherPid = (await sample("other"))[0]?.pid;
+    const stop = await cli(["worker", "stop", "--all", "--json"], sv.env);
+    expect(stop.code).toBe(0);
+    expect(stop.json.workers).toEqual(["a", "b"]);
+    expect((await sample("other"))[0]).toMatchObject({ state: "RUNNING", pid: otherPid });
+    const start = await cli(["worker", "start", "--all", "--json"], sv.env);
+    expect(start.code).toBe(0);
+    expect(start.json.processes.every((p: { state: string }) => p.state === "RUNNING")).toBe(true);
+  });
+
+  it("restart --rolling never has every process down at once", async () => {
+    expect((await cli([...addArgs("roll", ["--procs", "3"]), "--json"], sv.env)).code).toBe(0);
+    const before = await waitRunning(sv, "roll", 3);
+    const child = cli(["worker", "restart", "roll", "--rolling", "--json"], sv.env);
+    let finished = false;
+    void child.then(() => {
+      finished = true;
+    });
+    const samples: number[] = [];
+    while (!finished) {
+      const s = await sample("roll");
+      samples.push(s.filter((p) => p.state === "RUNNING").length);
+    }
+    const r = await child;
+    expect(r.code).toBe(0);
+    expect(samples.length).toBeGreaterThan(3);
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(2);
+    const after = await waitRunning(sv, "roll", 3);
+    for (const pid of before) expect(after).not.toContain(pid);
+  });
+
+  it("restart --graceful returns while the old processes are still finishing their job", async () => {
+    const args = addArgs("grace", ["--procs", "2", "--env", "VEXO_SAMPLE_STOP_DELAY=4", "--stopwaitsecs", "600"]);
+    expect((await cli([...args, "--json"], sv.env)).code).toBe(0);
+    const before = await waitRunning(sv, "grace", 2);
+    const r = await cli(["worker", "restart", "grace", "--graceful", "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json.mode).toBe("graceful");
+    // A plain restart would only return after the old processes exited; these are mid-job.
+    expect(before.some(alive)).toBe(true);
+    const w = await waitFor(
+      async () => {
+        const w = await lsWorker(sv, "grace");
+        const pids = (w?.processes ?? []).map((p: { pid: number | null }) => p.pid);
+        return w?.state === "running" && pids.every((p: number | null) => p !== null && !before.includes(p)) ? w : undefined;
+      },
+      60,
+      "fresh processes",
+    );
+    expect(w.running).toBe(2);
+    const log = fs.readFileSync(path.join(sv.logDir, "grace_00.log"), "utf8");
+    expect(log).toMatch(/stopping after its current job[\s\S]*stopped\n[\s\S]*started/u);
+    const waited = await cli(["worker", "restart", "grace", "--graceful", "--wait", "--json"], sv.env);
+    expect(waited.code).toBe(0);
+    expect(waited.json.processes.every((p: { state: string }) => p.state === "RUNNING")).toBe(true);
+    await cli(["worker", "rm", "grace", "--json"], sv.env);
+  });
+
+  it("pause stops the worker taking work until resume; ls and status show it paused and healthy", async () => {
+    const p = await cli(["worker", "pause", "a", "--json"], sv.env);
+    expect(p.code).toBe(0);
+    expect((await lsWorker(sv, "a"))?.state).toBe("paused");
+    expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
+    const log = path.join(sv.logDir, "a_00.log");
+    await waitFor(async () => /paused\n/u.test(fs.readFileSync(log, "utf8")), 10, "paused line");
+    const r = await cli(["worker", "resume", "a", "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect((await lsWorker(sv, "a"))?.state).toBe("running");
+    await waitFor(async () => /resumed\n.*working/su.test(fs.readFileSync(log, "utf8")), 10, "working again");
+    const text = fs.readFileSync(log, "utf8");
+    const between = text.slice(text.lastIndexOf("paused\n"), text.lastIndexOf("resumed\n"));
+    expect(between).not.toMatch(/working/u);
+  });
+
+  it("logs reads exactly the last lines of a file of hundreds of MB", async () => {
+    expect((await cli(["worker", "stop", "b", "--json"], sv.env)).code).toBe(0);
+    const file = path.join(sv.logDir, "b_00.log");
+    const fd = fs.openSync(file, "w");
+    const block = Buffer.from(`${"filler line of a big log\n".repeat(40000)}`);
+    for (let i = 0; i < 300; i++) fs.writeSync(fd, block); // ~300 MB
+    fs.writeSync(fd, "last-3\r\nlast-2\nlast-1");
+    fs.closeSync(fd);
+    const r = await cli(["logs", "b", "-n", "3", "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json.lines).toEqual([
+      { process: "b", line: "last-3" },
+      { process: "b", line: "last-2" },
+      { process: "b", line: "last-1" },
+    ]);
+    const human = await cli(["logs", "b", "-n", "1"], sv.env);
+    expect(human.stdout).toBe("last-1");
+    fs.truncateSync(file, 0);
+    const multi = await cli(["logs", "a", "-n", "2", "--json"], sv.env);
+    expect(new Set(multi.json.lines.map((l: { process: string }) => l.process))).toEqual(new Set(["a_00", "a_01"]));
+    const one = await cli(["logs", "a", "--process", "1", "-n", "2", "--json"], sv.env);
+    expect(one.json.lines.every((l: { process: string }) => l.process === "a_01")).toBe(true);
+    const bad = await cli(["logs", "a", "--process", "7", "--json"], sv.env);
+    expect(bad.code).toBe(2);
+    const outside = await cli(["logs", "../../etc/passwd", "--json"], sv.env);
+    expect(outside.code).toBe(1);
+    expect(outside.json.error.code).toBe("not_found");
+    const own = await cli(["logs", "-n", "5", "--json"], sv.env);
+    expect(own.json.lines[0].process).toBe("supervisord");
+  });
+
+  it("logs --follow streams appended lines, survives rotation and truncation, and exits 0 on Ctrl-C", async () => {
+    const file = path.join(sv.logDir, "b_00.log");
+    fs.writeFileSync(file, "old\n");
+    const child = execa("node", [BIN, "logs", "b", "-n", "1", "--follow", "--json"], { env: { ...sv.env }, reject: false });
+    const seen: string[] = [];
+    child.stdout?.setEncoding("utf8");
+    let buf = "";
+    child.stdout?.on("data", (d: string) => {
+      buf += d;
+      const parts = buf.split("\n");
+      buf = parts.pop() ?? "";
+      for (const p of parts) seen.push(JSON.parse(p).line);
+    });
+    const until = async (line: string) => waitFor(async () => seen.includes(line), 20, line);
+    await until("old");
+    fs.appendFileSync(file, "appended-1\nappended-2\n");
+    await until("appended-2");
+    fs.renameSync(file, `${file}.1`);
+    fs.appendFileSync(`${file}.1`, "late-in-old\n");
+    fs.writeFileSync(file, "after-rotate\n");
+    await until("after-rotate");
+    fs.truncateSync(file, 0);
+    fs.appendFileSync(file, "after-truncate\n");
+    await until("after-truncate");
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(seen).toEqual(["old", "appended-1", "appended-2", "late-in-old", "after-rotate", "after-truncate"]);
+  });
+});
