@@ -123,3 +123,13 @@ export function cmdline(pid: number): string[] {
 export function addArgs(name: string, extra: string[] = [], app = SAMPLE_APP): string[] {
   return ["worker", "add", "--name", name, "--path", app, "--user", ME, ...extra];
 }
+
+/** True while a process with that pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

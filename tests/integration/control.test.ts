@@ -2,7 +2,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addArgs, BIN, BROKEN_APP, cli, lsWorker, type Sv, startSupervisor, stopSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import {
+  addArgs,
+  alive,
+  BIN,
+  BROKEN_APP,
+  cli,
+  lsWorker,
+  type Sv,
+  startSupervisor,
+  stopSupervisor,
+  waitFor,
+  waitRunning,
+} from "../helpers/cli.js";
 
 let sv: Sv;
 beforeAll(async () => {
@@ -23,15 +35,6 @@ async function sample(group: string): Promise<{ name: string; state: string; pid
       const pid = /pid (\d+)/u.exec(l);
       return { name: name as string, state: state as string, pid: pid ? Number(pid[1]) : null };
     });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("worker start/stop/restart/pause/resume, status, logs", () => {

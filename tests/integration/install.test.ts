@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, ME, ROOT, SAMPLE_APP, waitFor } from "../helpers/cli.js";
+import { alive, cli, ME, ROOT, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -10,14 +10,6 @@ function tempDir(): string {
   const d = fs.mkdtempSync(path.join("/tmp", "vxi-"));
   dirs.push(d);
   return d;
-}
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 afterAll(async () => {
