@@ -64,6 +64,28 @@ async function waitFor(config: string, seconds: number): Promise<boolean> {
   return false;
 }
 
+/** apt-get installs Debian's supervisor package unless dpkg has it; true when it did. */
+export async function installPackage(onOutput?: (line: string) => void): Promise<boolean> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format, not a template
+  const q = await execa("dpkg-query", ["-W", "-f=${Status}", "supervisor"], { reject: false, stdin: "ignore" });
+  if (String(q.stdout).includes("install ok installed")) return false;
+  let r = await run("apt-get", ["install", "-y", "-q", "supervisor"], onOutput);
+  if (r.exitCode !== 0 && /Unable to locate package|has no installation candidate/u.test(r.output)) {
+    await run("apt-get", ["update", "-q"], onOutput);
+    r = await run("apt-get", ["install", "-y", "-q", "supervisor"], onOutput);
+  }
+  if (r.exitCode !== 0) {
+    throw new VexoError(
+      "install_failed",
+      `apt-get install supervisor failed (exit ${r.exitCode}): ${r.output.trim().split("\n").slice(-3).join(" / ")}`,
+      {
+        hint: "run `apt-get update`, check the network and dpkg's state (`dpkg --configure -a`), then run again",
+      },
+    );
+  }
+  return true;
+}
+
 /**
  * Installs Debian's supervisor package when missing and makes sure supervisord runs and
  * starts at boot: systemd where PID 1 is systemd, else the init script, else supervisord
@@ -83,25 +105,7 @@ export async function installSystem(opts: SystemInstallOptions = {}): Promise<Sy
       });
     }
   } else {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format, not a template
-    const q = await execa("dpkg-query", ["-W", "-f=${Status}", "supervisor"], { reject: false, stdin: "ignore" });
-    if (!String(q.stdout).includes("install ok installed")) {
-      let r = await run("apt-get", ["install", "-y", "-q", "supervisor"], opts.onOutput);
-      if (r.exitCode !== 0 && /Unable to locate package|has no installation candidate/u.test(r.output)) {
-        await run("apt-get", ["update", "-q"], opts.onOutput);
-        r = await run("apt-get", ["install", "-y", "-q", "supervisor"], opts.onOutput);
-      }
-      if (r.exitCode !== 0) {
-        throw new VexoError(
-          "install_failed",
-          `apt-get install supervisor failed (exit ${r.exitCode}): ${r.output.trim().split("\n").slice(-3).join(" / ")}`,
-          {
-            hint: "run `apt-get update`, check the network and dpkg's state (`dpkg --configure -a`), then run again",
-          },
-        );
-      }
-      actions.push("installed the supervisor package");
-    }
+    if (await installPackage(opts.onOutput)) actions.push("installed the supervisor package");
   }
   const config = fs.existsSync(DEBIAN_CONFIG) ? DEBIAN_CONFIG : "/etc/supervisord.conf";
   const layout = resolveLayout({ config });

@@ -109,11 +109,18 @@ export async function startSupervisord(layout: Layout): Promise<number | null> {
       hint: `see ${layout.supervisordLog}`,
     });
   }
-  return supervisordPid(layout);
+  // The socket can answer a moment before the pidfile is written.
+  const until = Date.now() + 5000;
+  let pid = supervisordPid(layout);
+  while (pid === null && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    pid = supervisordPid(layout);
+  }
+  return pid;
 }
 
 /** Sets up (or finds) a private supervisord under DIR, started and answering. Idempotent. */
-export async function installPrefix(dirIn: string): Promise<PrefixInstallResult> {
+export async function installPrefix(dirIn: string, onOutput?: (line: string) => void): Promise<PrefixInstallResult> {
   if (!path.isAbsolute(dirIn) && dirIn.trim() === "") throw invalid("--prefix", "must not be empty");
   const dir = path.resolve(dirIn);
   const reason = unsafeReason(dir, { max: 200 });
@@ -133,6 +140,11 @@ export async function installPrefix(dirIn: string): Promise<PrefixInstallResult>
   if (readIfExists(p.config) === null) {
     writeAtomic(p.config, renderPrivateConfig(dir));
     created.push(p.config);
+  }
+  // As root, a missing supervisord is installed first; otherwise startSupervisord says how.
+  if (!onPath("supervisord") && process.getuid?.() === 0 && onPath("apt-get")) {
+    const { installPackage } = await import("./install-system.js");
+    if (await installPackage(onOutput)) created.push("the supervisor package");
   }
   const layout = resolveLayout({ config: p.config });
   let started = false;

@@ -27,7 +27,7 @@ export function registerInstall(program: Command, ctx: Ctx): void {
         };
         return;
       }
-      const r = await installPrefix(o.prefix);
+      const r = await installPrefix(o.prefix, (l: string) => ctx.out.progress(l));
       ctx.result = {
         data: r,
         human: (out) => {
