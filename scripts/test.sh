@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-echo "==> lint and format check" >&2
-npx biome check .
+echo "==> format check (prettier)" >&2
+npx prettier --check .
 echo "==> typecheck" >&2
 npx tsc --noEmit -p .
 echo "==> build" >&2

@@ -66,7 +66,6 @@ async function waitFor(config: string, seconds: number): Promise<boolean> {
 
 /** apt-get installs Debian's supervisor package unless dpkg has it; true when it did. */
 export async function installPackage(onOutput?: (line: string) => void): Promise<boolean> {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format, not a template
   const q = await execa("dpkg-query", ["-W", "-f=${Status}", "supervisor"], { reject: false, stdin: "ignore" });
   if (String(q.stdout).includes("install ok installed")) return false;
   let r = await run("apt-get", ["install", "-y", "-q", "supervisor"], onOutput);
