@@ -63,6 +63,32 @@ export interface AddResult {
   warnings: string[];
 }
 
+/** What writing `content` over `existing` would be; throws for a foreign file or a change without --replace. */
+function classify(file: string, name: string, existing: string | null, content: string, replace: boolean): AddResult["action"] {
+  if (existing === null) return "created";
+  if (!isManaged(existing)) {
+    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, {
+      hint: "pick another --name, or move that file away first",
+    });
+  }
+  if (existing === content) return "unchanged";
+  if (!replace) {
+    throw new VexoError("exists", `worker ${name} exists with a different spec`, {
+      hint: "add --replace to rewrite it (restarts that worker's processes only); --replace --dry-run shows the new file first",
+      details: { file },
+    });
+  }
+  return "replaced";
+}
+
+/** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
+async function lockForMutation(layout: Layout, opts: MutationOptions) {
+  await probe(layout);
+  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
+  sweepTempFiles(layout.confDir);
+  return lock;
+}
+
 /** Checks what only the machine can tell: artisan is there, the user and php exist. */
 async function checkEnvironment(spec: WorkerSpec): Promise<void> {
   const artisan = path.join(spec.path, "artisan");
@@ -101,18 +127,7 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
   const content = renderProgram(spec, layout.logDir);
   const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
   const existing = readIfExists(file);
-  let action: AddResult["action"] = existing === null ? "created" : existing === content ? "unchanged" : "replaced";
-  if (existing !== null && !isManaged(existing)) {
-    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, {
-      hint: "pick another --name, or move that file away first",
-    });
-  }
-  if (action === "replaced" && !opts.replace) {
-    throw new VexoError("exists", `worker ${spec.name} exists with a different spec`, {
-      hint: "add --replace to rewrite it (restarts that worker's processes only); --replace --dry-run shows the new file first",
-      details: { file },
-    });
-  }
+  let action = classify(file, spec.name, existing, content, Boolean(opts.replace));
   const plan: Plan = {
     mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
     writes: action === "unchanged" ? [] : [{ path: file, content }],
@@ -134,22 +149,12 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
   };
   if (opts.dryRun) return result;
 
-  await probe(layout);
-  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
+  const lock = await lockForMutation(layout, opts);
   try {
-    sweepTempFiles(layout.confDir);
     // Re-read under the lock: a parallel run may have written it meanwhile.
     const current = readIfExists(file);
     if (current !== existing) {
-      if (current !== null && !isManaged(current)) {
-        throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`);
-      }
-      action = current === null ? "created" : current === content ? "unchanged" : "replaced";
-      if (action === "replaced" && !opts.replace) {
-        throw new VexoError("exists", `worker ${spec.name} exists with a different spec`, {
-          hint: "add --replace to rewrite it",
-        });
-      }
+      action = classify(file, spec.name, current, content, Boolean(opts.replace));
       result.action = action;
       result.changed = action !== "unchanged";
     }
@@ -240,10 +245,8 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
   }
   if (opts.dryRun) return result;
 
-  await probe(layout);
-  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
+  const lock = await lockForMutation(layout, opts);
   try {
-    sweepTempFiles(layout.confDir);
     const current = readIfExists(file);
     if (current === null) {
       // A parallel rm won the race: the end state is what was asked for.
