@@ -48,13 +48,10 @@ function fail(e: unknown, usageErrors: string[], ctx: Ctx): number {
   const { out } = ctx;
   let err: VexoError;
   if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
-      return EXIT.ok;
-    }
-    const msg = (usageErrors[0] ?? e.message).replace(/^error:\s*/u, "");
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.ok;
+    // "commander.help": a group without its subcommand (`vexo-sv worker`); the help went to stderr.
+    const msg = e.code === "commander.help" ? "a command is missing" : (usageErrors[0] ?? e.message).replace(/^error:\s*/u, "");
     err = new VexoError("usage", msg, { hint: "see `vexo-sv --help` (or `vexo-sv COMMAND --help`)" });
-    // Commander shows help for a bare group like `vexo-sv worker`; that is not an error.
-    if (e.code === "commander.executeSubCommandAsync") return EXIT.ok;
   } else if (e instanceof VexoError) {
     err = e;
   } else {
@@ -64,7 +61,7 @@ function fail(e: unknown, usageErrors: string[], ctx: Ctx): number {
     });
     if (process.env.VEXO_SV_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   }
-  if (ctx.globals.json || out.json) {
+  if (out.json) {
     process.stdout.write(`${JSON.stringify(errorDocument(err))}\n`);
   } else {
     const c = out.colors;

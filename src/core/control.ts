@@ -5,7 +5,7 @@ import { tailLines } from "./logs.js";
 import type { ProgramEntry } from "./parse.js";
 import { pauseFile, stateDir } from "./pause.js";
 import { type ProcessStatus, parseStatus } from "./status.js";
-import { assertReachable, type CtlCall, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
+import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
 import { readPrograms } from "./workers.js";
 
 export type ControlAction = "start" | "stop" | "restart" | "pause" | "resume";
@@ -51,7 +51,7 @@ export function resolveTargets(entries: ProgramEntry[], names: string[], all: bo
 }
 
 async function status(layout: Layout, names: string[]): Promise<ProcessStatus[]> {
-  const r = await runCtl(layout, { args: ["status", ...names.map((n) => `${n}:*`)] });
+  const r = await runCtl(layout, ctl.status(names));
   assertReachable(layout, r.output);
   return parseStatus(r.output);
 }
@@ -95,6 +95,7 @@ export async function waitHealthy(
   const until = Date.now() + (opts.timeoutSeconds ?? 60) * 1000;
   for (;;) {
     const procs = await status(layout, names);
+    if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`);
     // A process still showing the pid it had before a graceful restart has not restarted yet.
     const fresh = (p: ProcessStatus) => !opts.newerThan || p.pid === null || opts.newerThan.get(p.fullName) !== p.pid;
     const failed = procs.filter((p) => FAILED.has(p.state) && !(p.state === "EXITED" && opts.newerThan));
@@ -131,7 +132,6 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   const result: ControlResult = { action: opts.action, mode, workers: names, supervisorctl: [], processes: [] };
   if (names.length === 0) return result;
   await probe(layout);
-  const groups = names.map((n) => `${n}:*`);
   const run = async (call: CtlCall) => {
     result.supervisorctl.push(ctlArgv(layout, call));
     const r = await runCtl(layout, call);
@@ -141,7 +141,7 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   const wait = opts.wait !== false;
 
   if (opts.action === "pause" || opts.action === "resume") {
-    const r = await run({ args: ["signal", opts.action === "pause" ? "USR2" : "CONT", ...groups] });
+    const r = await run(ctl.signal(opts.action === "pause" ? "USR2" : "CONT", names));
     if (/ERROR/u.test(r.output) && !/not running/u.test(r.output)) {
       throw new VexoError("supervisorctl_failed", `could not signal: ${faultReason(r.output)}`);
     }
@@ -160,7 +160,7 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   for (const n of names) removeFile(pauseFile(layout, n));
 
   if (opts.action === "stop") {
-    const r = await run({ args: ["stop", ...groups] });
+    const r = await run(ctl.groups("stop", names));
     if (r.exitCode !== 0 && !/not running/u.test(r.output)) {
       throw new VexoError("supervisorctl_failed", `stop failed: ${faultReason(r.output)}`);
     }
@@ -169,8 +169,9 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   }
 
   if (opts.action === "restart" && mode === "graceful") {
-    const before = await status(layout, names);
-    const r = await run({ args: ["signal", "TERM", ...groups] });
+    // Pids before the signal tell a restarted process from one still finishing its job.
+    const before = wait ? await status(layout, names) : [];
+    const r = await run(ctl.signal("TERM", names));
     if (/ERROR/u.test(r.output) && !/not running/u.test(r.output)) {
       throw new VexoError("supervisorctl_failed", `could not signal: ${faultReason(r.output)}`);
     }
@@ -187,7 +188,7 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
     const procs = await status(layout, names);
     for (const [i, p] of procs.entries()) {
       opts.onProgress?.(`[${i + 1}/${procs.length}] restarting ${p.fullName}`);
-      const r = await run({ args: ["restart", p.fullName] });
+      const r = await run(ctl.restartProcess(p.fullName));
       const failed = failedInOutput(r.output);
       if (failed.length > 0 || r.exitCode !== 0) {
         const now = await status(layout, [p.group]);
@@ -204,7 +205,7 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   }
 
   // Plain start / restart: supervisorctl itself waits startsecs for each process.
-  const r = await run({ args: [opts.action, ...groups] });
+  const r = await run(ctl.groups(opts.action, names));
   const failed = failedInOutput(r.output);
   const procs = await status(layout, names);
   if (wait && (failed.length > 0 || procs.some((p) => p.state !== "RUNNING"))) {

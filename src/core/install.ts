@@ -121,7 +121,7 @@ export async function startSupervisord(layout: Layout): Promise<number | null> {
 
 /** Sets up (or finds) a private supervisord under DIR, started and answering. Idempotent. */
 export async function installPrefix(dirIn: string, onOutput?: (line: string) => void): Promise<PrefixInstallResult> {
-  if (!path.isAbsolute(dirIn) && dirIn.trim() === "") throw invalid("--prefix", "must not be empty");
+  if (dirIn.trim() === "") throw invalid("--prefix", "must not be empty");
   const dir = path.resolve(dirIn);
   const reason = unsafeReason(dir, { max: 200 });
   if (reason) throw invalid("--prefix", reason);

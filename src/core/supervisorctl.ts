@@ -2,19 +2,26 @@ import net from "node:net";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
 import type { Layout } from "./layout.js";
+import { parseStatusLine } from "./status.js";
 
 /** One supervisorctl invocation, as data: what --dry-run prints and the runner runs. */
 export interface CtlCall {
   args: string[];
 }
 
+const groups = (names: string[]) => names.map((n) => `${n}:*`);
+
+/** Pure builders of every call vexo-sv makes; whole groups are addressed as `NAME:*`. */
 export const ctl = {
   update: (name: string): CtlCall => ({ args: ["update", name] }),
-  stopGroup: (names: string[]): CtlCall => ({ args: ["stop", ...names.map((n) => `${n}:*`)] }),
-  startGroup: (names: string[]): CtlCall => ({ args: ["start", ...names.map((n) => `${n}:*`)] }),
-  status: (): CtlCall => ({ args: ["status"] }),
+  /** start | stop | restart of whole groups, one call for all of them. */
+  groups: (verb: "start" | "stop" | "restart", names: string[]): CtlCall => ({ args: [verb, ...groups(names)] }),
+  /** One process (`group:group_00`), for rolling restarts. */
+  restartProcess: (fullName: string): CtlCall => ({ args: ["restart", fullName] }),
+  signal: (sig: "TERM" | "USR2" | "CONT", names: string[]): CtlCall => ({ args: ["signal", sig, ...groups(names)] }),
+  /** Status of every program, or of the named groups only. */
+  status: (names: string[] = []): CtlCall => ({ args: ["status", ...groups(names)] }),
   shutdown: (): CtlCall => ({ args: ["shutdown"] }),
-  pid: (): CtlCall => ({ args: ["pid"] }),
   version: (): CtlCall => ({ args: ["version"] }),
 };
 
@@ -29,12 +36,16 @@ export interface CtlResult {
   output: string;
 }
 
-/** Output that means supervisorctl could not talk to supervisord at all. */
+/**
+ * Output that means supervisorctl could not talk to supervisord at all. Process lines are
+ * skipped: a worker's own error text ("... Permission denied") says nothing about the socket.
+ */
 export function unreachableReason(output: string): string | undefined {
-  const m =
-    /(unix:\/\/\S+ no such file|unix:\/\/\S+ refused connection|\S+ refused connection|Connection refused|Permission denied|SHUTDOWN_STATE)/iu.exec(
-      output,
-    );
+  const own = output
+    .split("\n")
+    .filter((l) => parseStatusLine(l) === null)
+    .join("\n");
+  const m = /(unix:\/\/\S+ no such file|\S+ refused connection|Connection refused|Permission denied|SHUTDOWN_STATE)/iu.exec(own);
   return m ? m[1] : undefined;
 }
 
@@ -52,7 +63,7 @@ export async function runCtl(layout: Layout, call: CtlCall): Promise<CtlResult> 
     reject: false,
     all: true,
     stdin: "ignore",
-    timeout: 10 * 60 * 1000,
+    // No timeout: `update NAME` of a changed group legitimately waits out its stopwaitsecs.
   });
   if (r.failed && r.exitCode === undefined) {
     const missing = (r as { code?: string }).code === "ENOENT";

@@ -8,9 +8,9 @@ import { globMatch, type Layout, type LayoutOptions, programFile, resolveLayout 
 import { isManaged, type ProgramEntry, parseProgramFile } from "./parse.js";
 import { isPaused, pauseFile, pauseState } from "./pause.js";
 import { logPath, renderProgram } from "./render.js";
-import { FLAG_OF, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
+import { FLAG_OF, unsafeReason, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
 import { groupState, type ProcessStatus, parseStatus, type WorkerState } from "./status.js";
-import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl, unreachableReason } from "./supervisorctl.js";
+import { assertReachable, ctl, ctlArgv, faultReason, probe, runCtl, unreachableReason } from "./supervisorctl.js";
 import { isExecutable, supervisordPid, supervisordUid, userExists } from "./system.js";
 
 /** What a mutation will do, before it does it: --dry-run prints this, the real run applies it. */
@@ -33,15 +33,15 @@ const DEFAULT_LOCK_WAIT = 600;
 export function validateSpec(input: WorkerSpecInput): WorkerSpec {
   const r = workerSpecSchema.safeParse(input);
   if (r.success) return r.data;
-  throw issuesToError(r.error, FLAG_OF);
+  throw issuesToError(r.error, FLAG_OF, "worker add");
 }
 
-/** The first zod issue as an invalid-input error naming its flag. */
-export function issuesToError(err: z.ZodError, flagOf: Record<string, string>): VexoError {
+/** The first zod issue as an invalid-input error naming its flag and the command's help. */
+export function issuesToError(err: z.ZodError, flagOf: Record<string, string>, command: string): VexoError {
   const issue = err.issues[0];
   const key = String(issue?.path[0] ?? "");
   const flag = flagOf[key] ?? (key ? `--${key}` : "input");
-  return invalid(flag, issue?.message ?? "is not valid", "see `vexo-sv worker add --help` for what each flag takes");
+  return invalid(flag, issue?.message ?? "is not valid", `see \`vexo-sv ${command} --help\` for what each flag takes`);
 }
 
 export interface AddOptions extends MutationOptions {
@@ -123,6 +123,8 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
     spec = { ...spec, user: null };
   }
   await checkEnvironment(spec);
+  const logDirProblem = unsafeReason(layout.logDir, { spaces: true, max: 4096 });
+  if (logDirProblem) throw invalid("--log-dir", logDirProblem);
 
   const content = renderProgram(spec, layout.logDir);
   const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
@@ -174,14 +176,10 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
       await waitHealthy(layout, parseProgramFile(file, content), [spec.name]);
     } catch (e) {
       if (e instanceof VexoError && e.code === "start_failed") {
-        throw new VexoError(
-          "start_failed",
-          `worker ${spec.name} was ${action === "unchanged" ? "already there" : action}, but ${e.message}`,
-          {
-            hint: e.hint ?? "",
-            details: { ...e.details, file },
-          },
-        );
+        throw new VexoError("start_failed", `worker ${spec.name} was ${action}, but ${e.message}`, {
+          ...(e.hint ? { hint: e.hint } : {}),
+          details: { ...e.details, file },
+        });
       }
       throw e;
     }
@@ -220,7 +218,7 @@ export interface RemoveResult {
 /** Stops a worker's processes, deletes its file and unloads its group. */
 export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
   const r = workerSpecSchema.shape.name.safeParse(opts.name);
-  if (!r.success) throw issuesToError(r.error, { "": "NAME" });
+  if (!r.success) throw issuesToError(r.error, { "": "NAME" }, "worker rm");
   const name = opts.name;
   const layout = resolveLayout(opts);
   const file = programFile(layout, name);
@@ -229,7 +227,7 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
     mkdirs: [],
     writes: [],
     removes: [file],
-    supervisorctl: [ctlArgv(layout, ctl.stopGroup([name])), ctlArgv(layout, ctl.update(name))],
+    supervisorctl: [ctlArgv(layout, ctl.groups("stop", [name])), ctlArgv(layout, ctl.update(name))],
   };
   const result: RemoveResult = { changed: true, dryRun: Boolean(opts.dryRun), name, file, config: layout.config, plan };
   if (existing === null) {
@@ -250,10 +248,10 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
     const current = readIfExists(file);
     if (current === null) {
       // A parallel rm won the race: the end state is what was asked for.
-      if (opts.missingOk) return { ...result, changed: false };
+      if (opts.missingOk) return { ...result, changed: false, plan: { ...plan, removes: [], supervisorctl: [] } };
       throw new VexoError("not_found", `no worker named ${name} (removed meanwhile)`);
     }
-    const stop = await runCtl(layout, ctl.stopGroup([name]));
+    const stop = await runCtl(layout, ctl.groups("stop", [name]));
     assertReachable(layout, stop.output);
     // "no such group": the file was never loaded; nothing to stop.
     if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
@@ -356,8 +354,7 @@ export function joinStatus(
 }
 
 /** Lists every program in the include directory with its live state, in one status call. */
-export async function listWorkers(opts: LayoutOptions): Promise<ListResult> {
-  const layout = resolveLayout(opts);
+export async function listWorkers(opts: LayoutOptions, layout = resolveLayout(opts)): Promise<ListResult> {
   // Start supervisorctl first so its start-up overlaps with reading the files.
   const statusP = runCtl(layout, ctl.status());
   const entries = readPrograms(layout);
@@ -401,7 +398,7 @@ export function problemsOf(w: WorkerInfo): string[] {
 export async function statusReport(opts: LayoutOptions): Promise<StatusResult> {
   const layout = resolveLayout(opts);
   const versionP = runCtl(layout, ctl.version());
-  const list = await listWorkers(opts);
+  const list = await listWorkers(opts, layout);
   const v = await versionP;
   const version = list.reachable && /^\d+\.\d+/u.test(v.output.trim()) ? v.output.trim() : null;
   const problems = list.reachable ? list.workers.flatMap(problemsOf) : [`supervisord is not reachable at ${layout.serverUrl}`];
@@ -412,5 +409,3 @@ export async function statusReport(opts: LayoutOptions): Promise<StatusResult> {
     problems,
   };
 }
-
-export type { CtlCall };

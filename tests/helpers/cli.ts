@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BIN = path.join(ROOT, "bin/vexo-sv.js");
@@ -19,11 +20,14 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a child process, as a script or a person would. */
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  // NO_COLOR by default; a key set to undefined is removed from the child's environment.
+  const full: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...env };
+  for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const r = await execa("node", [BIN, ...args], {
     reject: false,
-    env: { NO_COLOR: "1", ...env },
-    extendEnv: true,
+    env: full,
+    extendEnv: false,
     stdin: "ignore",
     timeout: 120_000,
   });
@@ -132,4 +136,19 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A private supervisord for one test file: started before its tests, stopped after. The
+ * returned object is filled in by beforeAll, so tests can hold it from the top of the file.
+ */
+export function useSupervisor(): Sv {
+  const sv = {} as Sv;
+  beforeAll(async () => {
+    Object.assign(sv, await startSupervisor());
+  });
+  afterAll(async () => {
+    await stopSupervisor(sv.dir ? sv : undefined);
+  });
+  return sv;
 }

@@ -1,28 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  addArgs,
-  alive,
-  BIN,
-  BROKEN_APP,
-  cli,
-  lsWorker,
-  type Sv,
-  startSupervisor,
-  stopSupervisor,
-  waitFor,
-  waitRunning,
-} from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { addArgs, alive, BIN, BROKEN_APP, cli, lsWorker, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
-let sv: Sv;
-beforeAll(async () => {
-  sv = await startSupervisor();
-});
-afterAll(async () => {
-  await stopSupervisor(sv);
-});
+const sv = useSupervisor();
 
 /** One `supervisorctl status` sample, straight from supervisord (not through vexo-sv). */
 async function sample(group: string): Promise<{ name: string; state: string; pid: number | null }[]> {

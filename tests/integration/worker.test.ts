@@ -1,27 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  addArgs,
-  cli,
-  cmdline,
-  lsWorker,
-  SAMPLE_APP,
-  type Sv,
-  snapshot,
-  startSupervisor,
-  stopSupervisor,
-  waitFor,
-  waitRunning,
-} from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { addArgs, cli, cmdline, lsWorker, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
-let sv: Sv;
-beforeAll(async () => {
-  sv = await startSupervisor();
-});
-afterAll(async () => {
-  await stopSupervisor(sv);
-});
+const sv = useSupervisor();
 
 describe("worker add / ls / rm on a real supervisord", () => {
   let firstPids: number[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { groupState, parseStatus, parseStatusLine, parseUptime } from "../../src/core/status.js";
+import { unreachableReason } from "../../src/core/supervisorctl.js";
 
 // Real lines from supervisorctl 4.2.5 (fixed-width: name padded to 33, state to 10).
 const cases: [string, string, Record<string, unknown> | null][] = [
@@ -78,4 +79,15 @@ describe("groupState", () => {
   ] as const)("%j of %i -> %s", (states, n, want) => {
     expect(groupState([...states], n)).toBe(want);
   });
+});
+
+describe("unreachableReason", () => {
+  it.each([
+    ["unix:///tmp/x.sock no such file", "unix:///tmp/x.sock no such file"],
+    ["unix:///tmp/x.sock refused connection", "unix:///tmp/x.sock refused connection"],
+    ["error: <class 'PermissionError'>, [Errno 13] Permission denied: file: ...", "Permission denied"],
+    // A worker's own error text is not about the socket.
+    ["w:w_00                           BACKOFF   couldn't chdir to /srv/app: Permission denied", undefined],
+    ["a                                RUNNING   pid 1, uptime 0:00:01", undefined],
+  ])("%s", (out, want) => expect(unreachableReason(out)).toBe(want));
 });

@@ -20,7 +20,7 @@ export function registerLogs(program: Command, ctx: Ctx): void {
     .option("--process <k>", "only process K (0-based)")
     .option("-f, --follow", "keep printing new lines until interrupted (survives log rotation); NDJSON with --json")
     .action(async (name: string | undefined, o: Record<string, unknown>) => {
-      const f = parseFlags(logsFlags, o, { lines: "--lines", process: "--process" });
+      const f = parseFlags(logsFlags, o, { lines: "--lines", process: "--process" }, "logs");
       const r = readLogs({ ...layoutOf(ctx.globals), name, lines: f.lines, process: f.process });
       if (o.follow) {
         const label = r.files.length > 1;

@@ -58,7 +58,7 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .option("--dry-run", "print the file and the supervisorctl calls, change nothing")
     .option("--no-wait", "return once supervisord took the change, without checking the processes come up")
     .action(async (o: Record<string, unknown>) => {
-      const { dryRun, replace } = parseFlags(mutationFlags, o, { dryRun: "--dry-run", replace: "--replace" });
+      const { dryRun, replace } = parseFlags(mutationFlags, o, { dryRun: "--dry-run", replace: "--replace" }, "worker add");
       const r = await addWorker({
         ...layoutOf(ctx.globals),
         dryRun,
@@ -106,7 +106,7 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .option("--missing-ok", "succeed with changed=false when there is no such worker")
     .option("--dry-run", "print what would be done, change nothing")
     .action(async (name: string, o: Record<string, unknown>) => {
-      const f = parseFlags(mutationFlags, o, {});
+      const f = parseFlags(mutationFlags, o, {}, "worker rm");
       const r = await removeWorker({ ...layoutOf(ctx.globals), name, force: f.force, missingOk: f.missingOk, dryRun: f.dryRun });
       ctx.result = {
         data: r,

@@ -1,0 +1,153 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { addArgs, BROKEN_APP, cli, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+
+const sv = useSupervisor();
+
+/** A `supervisorctl` first on PATH that records each call, then runs the real one. */
+function countingPath(): { env: Record<string, string>; calls: () => string[][]; reset: () => void } {
+  const dir = fs.mkdtempSync(path.join(sv.dir, "bin-"));
+  const log = path.join(dir, "calls.log");
+  fs.writeFileSync(path.join(dir, "supervisorctl"), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${log}\nexec /usr/bin/supervisorctl "$@"\n`, {
+    mode: 0o755,
+  });
+  return {
+    env: { ...sv.env, PATH: `${dir}:${process.env.PATH}` },
+    calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []).map((l) => l.split(" ")),
+    reset: () => fs.rmSync(log, { force: true }),
+  };
+}
+
+describe("supervisorctl calls per command", () => {
+  it("add --no-wait: one (update NAME); ls: one (status); rm: two (stop NAME:*, update NAME)", async () => {
+    const c = countingPath();
+    expect((await cli([...addArgs("counted", ["--no-wait"]), "--json"], c.env)).code).toBe(0);
+    expect(c.calls()).toEqual([["-c", sv.config, "update", "counted"]]);
+    await waitRunning(sv, "counted", 1);
+    c.reset();
+    expect((await cli(["worker", "ls", "--json"], c.env)).code).toBe(0);
+    expect(c.calls()).toEqual([["-c", sv.config, "status"]]);
+    c.reset();
+    expect((await cli(["worker", "rm", "counted", "--json"], c.env)).code).toBe(0);
+    expect(c.calls()).toEqual([
+      ["-c", sv.config, "stop", "counted:*"],
+      ["-c", sv.config, "update", "counted"],
+    ]);
+    c.reset();
+    // Without --no-wait, add polls `status NAME:*` until the answer is known, and never touches other groups.
+    expect((await cli([...addArgs("waited"), "--json"], c.env)).code).toBe(0);
+    const calls = c.calls();
+    expect(calls[0]).toEqual(["-c", sv.config, "update", "waited"]);
+    for (const call of calls.slice(1)) expect(call).toEqual(["-c", sv.config, "status", "waited:*"]);
+    await cli(["worker", "rm", "waited", "--json"], sv.env);
+  });
+});
+
+describe("output conventions", () => {
+  it("--no-wait does not check that the processes come up", async () => {
+    const r = await cli([...addArgs("nowait", ["--no-wait"], BROKEN_APP), "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json.changed).toBe(true);
+    expect((await cli(["worker", "rm", "nowait", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("-q keeps data and errors, drops messages", async () => {
+    const loud = await cli([...addArgs("quiet", ["--no-wait"])], sv.env);
+    expect(loud.stderr).toMatch(/created worker quiet/u);
+    const quiet = await cli(["worker", "rm", "quiet", "-q"], sv.env);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe("");
+    const err = await cli(["worker", "rm", "quiet", "-q"], sv.env);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/no worker named quiet/u);
+  });
+
+  it("colour only when asked for on a terminal: never with --no-color, NO_COLOR or --json", async () => {
+    const esc = "\u001b[";
+    // Not a TTY here: no colour by default. FORCE_COLOR stands in for a terminal.
+    const plain = await cli(["worker", "rm", "nothing-here"], { ...sv.env, NO_COLOR: undefined });
+    expect(plain.stderr).not.toContain(esc);
+    const forced = await cli(["worker", "rm", "nothing-here"], { ...sv.env, NO_COLOR: undefined, FORCE_COLOR: "1" });
+    expect(forced.stderr).toContain(esc);
+    const flag = await cli(["worker", "rm", "nothing-here", "--no-color"], { ...sv.env, NO_COLOR: undefined, FORCE_COLOR: "1" });
+    expect(flag.stderr).not.toContain(esc);
+    const env = await cli(["worker", "rm", "nothing-here"], { ...sv.env, NO_COLOR: "1", FORCE_COLOR: "1" });
+    expect(env.stderr).not.toContain(esc);
+    const json = await cli(["worker", "rm", "nothing-here", "--json"], { ...sv.env, NO_COLOR: undefined, FORCE_COLOR: "1" });
+    expect(JSON.stringify(json.json)).not.toContain(esc);
+    expect(json.stderr).toBe("");
+  });
+
+  it("a group without its subcommand is a usage error, with one JSON document", async () => {
+    const r = await cli(["worker", "--json"], sv.env);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: "usage" } });
+    const u = await cli(["worker", "add", "--name", "x", "--json"], sv.env);
+    expect(u.code).toBe(2);
+    expect(u.json.error.message).toMatch(/--path/u);
+  });
+
+  it("--log-dir (flag or env) cannot break out of the stdout_logfile= line", async () => {
+    const before = snapshot(sv.confDir);
+    const flag = await cli([...addArgs("logdir"), "--log-dir", "/tmp/x\n[program:evil]", "--json"], sv.env);
+    expect(flag.code).toBe(2);
+    expect(flag.json.error.message).toMatch(/^--log-dir: .*newline/u);
+    const env = await cli([...addArgs("logdir"), "--json"], { ...sv.env, VEXO_SV_LOG_DIR: "/tmp/a ;comment" });
+    expect(env.code).toBe(2);
+    expect(env.json.error.message).toMatch(/^--log-dir:/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+
+  it("shutdown refuses the system supervisord without --force", async () => {
+    const r = await cli(["--config", "/etc/supervisor/supervisord.conf", "shutdown", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.json.error.hint).toMatch(/--force/u);
+  });
+});
+
+describe("locking and isolation", () => {
+  it("waits for a lock holder, and a holder killed with SIGKILL leaves no stale lock", async () => {
+    // --close: the lock belongs to flock alone, not to the sleep it runs; detached: its own group.
+    const holder = execa("flock", ["--exclusive", "--close", path.join(sv.confDir, ".vexo-sv.lock"), "sleep", "1000"], {
+      reject: false,
+      detached: true,
+    });
+    await waitFor(async () => fs.existsSync(`/proc/${holder.pid}`), 10, "holder");
+    // Let flock take the lock before the CLI asks for it.
+    await waitFor(
+      async () => (await execa("flock", ["--nonblock", path.join(sv.confDir, ".vexo-sv.lock"), "true"], { reject: false })).exitCode === 1,
+      10,
+      "lock held",
+    );
+    let done = false;
+    const add = cli([...addArgs("locked", ["--no-wait"]), "--json"], sv.env).then((r) => {
+      done = true;
+      return r;
+    });
+    // While the lock is held, nothing is written.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(done).toBe(false);
+    expect(fs.existsSync(path.join(sv.confDir, "locked.conf"))).toBe(false);
+    process.kill(-(holder.pid as number), "SIGKILL");
+    const r = await add;
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(sv.confDir, "locked.conf"))).toBe(true);
+    await cli(["worker", "rm", "locked", "--json"], sv.env);
+  });
+
+  it("a pending hand edit in another program's file is not applied by our update", async () => {
+    const other = path.join(sv.confDir, "handmade.conf");
+    fs.writeFileSync(other, "[program:handmade]\ncommand=/bin/sleep 1000\n");
+    await execa("supervisorctl", ["-c", sv.config, "update", "handmade"]);
+    const pidOf = async () => Number(String((await execa("supervisorctl", ["-c", sv.config, "pid", "handmade"])).stdout).trim());
+    await waitFor(async () => (await pidOf()) > 0, 20, "handmade running");
+    const pid = await pidOf();
+    fs.writeFileSync(other, "[program:handmade]\ncommand=/bin/sleep 2000\n");
+    expect((await cli([...addArgs("isolated", ["--no-wait"]), "--json"], sv.env)).code).toBe(0);
+    expect((await cli(["worker", "rm", "isolated", "--json"], sv.env)).code).toBe(0);
+    expect(await pidOf()).toBe(pid);
+    expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toBe("/bin/sleep\u00001000\u0000");
+  });
+});
