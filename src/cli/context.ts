@@ -21,3 +21,8 @@ export interface GlobalOptions {
 export function layoutOf(g: GlobalOptions) {
   return { config: g.config, confDir: g.confDir, logDir: g.logDir };
 }
+
+/** commander's collector for a repeatable flag. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,4 +1,5 @@
-import type * as z from "zod";
+import * as z from "zod";
+import { intInRange } from "../core/spec.js";
 import { issuesToError } from "../core/workers.js";
 
 /** Parses commander's options with a zod schema; an invalid flag becomes an exit-2 error naming it. */
@@ -8,7 +9,15 @@ export function parseFlags<S extends z.ZodType>(schema: S, opts: unknown, flagOf
   throw issuesToError(r.error, flagOf, command);
 }
 
-/** commander's collector for a repeatable flag. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+/** Booleans shared by the mutating commands. */
+export const mutationFlags = z.object({
+  dryRun: z.boolean().default(false),
+  replace: z.boolean().default(false),
+  force: z.boolean().default(false),
+  missingOk: z.boolean().default(false),
+});
+
+export const logsFlags = z.object({
+  lines: intInRange(1, 100000),
+  process: intInRange(0, 99).optional(),
+});

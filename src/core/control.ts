@@ -1,4 +1,5 @@
-import { VexoError } from "../errors.js";
+import { invalid, VexoError } from "../errors.js";
+import { NAME_RE } from "./defaults.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { type Layout, type LayoutOptions, resolveLayout } from "./layout.js";
 import { tailLines } from "./logs.js";
@@ -6,7 +7,7 @@ import type { ProgramEntry } from "./parse.js";
 import { pauseFile, stateDir } from "./pause.js";
 import { type ProcessStatus, parseStatus } from "./status.js";
 import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
-import { readPrograms } from "./workers.js";
+import { readPrograms } from "./list.js";
 
 export type ControlAction = "start" | "stop" | "restart" | "pause" | "resume";
 
@@ -41,6 +42,9 @@ export function resolveTargets(entries: ProgramEntry[], names: string[], all: bo
   if (all) return entries.filter((e) => e.managed).map((e) => e.name);
   if (names.length === 0) {
     throw new VexoError("usage", "name at least one worker, or pass --all", { hint: "see `vexo-sv worker ls`" });
+  }
+  for (const n of names) {
+    if (!NAME_RE.test(n)) throw invalid("NAME", `${JSON.stringify(n.slice(0, 80))} is not a worker name (letters, digits, ".", "_", "-")`);
   }
   const known = new Set(entries.map((e) => e.name));
   const missing = names.filter((n) => !known.has(n));

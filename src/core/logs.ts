@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
+import { NAME_RE } from "./defaults.js";
 import { type LayoutOptions, resolveLayout } from "./layout.js";
-import { readPrograms } from "./workers.js";
+import { readPrograms } from "./list.js";
 
 const CHUNK = 64 * 1024;
 
@@ -64,6 +65,9 @@ export interface LogsResult {
 export function logFiles(opts: LogsOptions): { process: string; path: string }[] {
   const layout = resolveLayout(opts);
   if (!opts.name) return [{ process: "supervisord", path: layout.supervisordLog }];
+  if (!NAME_RE.test(opts.name)) {
+    throw invalid("NAME", `${JSON.stringify(opts.name.slice(0, 80))} is not a worker name (letters, digits, ".", "_", "-")`);
+  }
   const entry = readPrograms(layout).find((e) => e.name === opts.name);
   if (!entry) {
     throw new VexoError("not_found", `no program named ${opts.name} in ${layout.confDir}`, { hint: "see `vexo-sv worker ls`" });

@@ -1,5 +1,8 @@
 import path from "node:path";
 import * as z from "zod";
+import { DEFAULTS, NAME_RE } from "./defaults.js";
+
+export { DEFAULTS, NAME_RE };
 
 /**
  * Characters no value may hold. Control characters (newline, CR, NUL, ...) would end the
@@ -55,8 +58,6 @@ export function intInRange(min: number, max: number) {
     return n;
   });
 }
-
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u;
 
 /** A valid spelling close to a bad worker name, for the error message. */
 export function suggestName(bad: string): string | undefined {
@@ -163,19 +164,6 @@ export const envSchema = z.union([z.array(z.string()), z.record(z.string(), z.st
 
 /** Laravel's default `--timeout` when none is given; stopwaitsecs must exceed it. */
 export const LARAVEL_DEFAULT_TIMEOUT = 60;
-
-/** Defaults of `worker add`, shown in --help and applied by the schema. */
-export const DEFAULTS = {
-  connection: "database",
-  queue: "default",
-  procs: 1,
-  php: "php",
-  user: "www-data",
-  sleep: 3,
-  tries: 3,
-  maxTime: 3600,
-  stopwaitsecs: 3600,
-} as const;
 
 /** Everything that defines a worker; the program file is rendered from this alone. */
 export const workerSpecSchema = z

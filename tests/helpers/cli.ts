@@ -152,3 +152,15 @@ export function useSupervisor(): Sv {
   });
   return sv;
 }
+
+/**
+ * A copy of the built CLI (dist/ and its chunks) in DIR, runnable by a user who cannot read the
+ * checkout (which may sit in /root). Returns the entry to pass to node.
+ */
+export function copyBuiltCli(dir: string): string {
+  const dest = path.join(dir, "vexo-sv-dist");
+  fs.cpSync(path.join(ROOT, "dist"), dest, { recursive: true });
+  fs.writeFileSync(path.join(dest, "package.json"), '{ "type": "module" }\n');
+  for (const p of [dest, path.join(dest, "chunks")]) fs.chmodSync(p, 0o755);
+  return path.join(dest, "vexo-sv.js");
+}

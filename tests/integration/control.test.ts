@@ -168,9 +168,13 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(one.json.lines.every((l: { process: string }) => l.process === "a_01")).toBe(true);
     const bad = await cli(["logs", "a", "--process", "7", "--json"], sv.env);
     expect(bad.code).toBe(2);
+    // A name that is not a worker name is bad input (exit 2); a valid unknown one is not_found.
     const outside = await cli(["logs", "../../etc/passwd", "--json"], sv.env);
-    expect(outside.code).toBe(1);
-    expect(outside.json.error.code).toBe("not_found");
+    expect(outside.code).toBe(2);
+    expect(outside.json.error.message).toMatch(/^NAME:/u);
+    const unknown = await cli(["logs", "no-such-worker", "--json"], sv.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.json.error.code).toBe("not_found");
     const own = await cli(["logs", "-n", "5", "--json"], sv.env);
     expect(own.json.lines[0].process).toBe("supervisord");
   });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { alive, cli, ME, ROOT, SAMPLE_APP, waitFor } from "../helpers/cli.js";
+import { alive, cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -74,12 +74,12 @@ describe("install --prefix: a private supervisord", () => {
     // Everything the unprivileged user needs, copied where it can read it: the bundled CLI and the app.
     const dir = tempDir();
     fs.chmodSync(dir, 0o777);
-    fs.copyFileSync(path.join(ROOT, "dist/vexo-sv.js"), path.join(dir, "vexo-sv.mjs"));
+    const entry = copyBuiltCli(dir);
     fs.mkdirSync(path.join(dir, "app"));
     fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(dir, "app/artisan"));
     fs.chmodSync(path.join(dir, "app"), 0o755);
     const asNobody = (args: string[]) =>
-      execa("runuser", ["-u", "nobody", "--", "node", path.join(dir, "vexo-sv.mjs"), ...args], {
+      execa("runuser", ["-u", "nobody", "--", "node", entry, ...args], {
         reject: false,
         env: { VEXO_SV_CONFIG: path.join(dir, "sv/supervisord.conf"), NO_COLOR: "1" },
         cwd: dir,

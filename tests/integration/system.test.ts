@@ -2,7 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { cli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
+import { cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 // The system path changes the machine (packages, /etc, a root supervisord): it runs only on
 // CI's disposable machine, as root, and puts the service back as it found it.
@@ -59,11 +59,11 @@ describe.runIf(enabled)("install on the machine itself (CI, root)", () => {
   });
 
   it("as a non-root user: exit 1 with the sudo hint, nothing attempted", async () => {
-    // The checkout may sit in /root, which nobody cannot read: run a copy of the bundle.
-    const bundle = "/tmp/vexo-sv-ci.mjs";
-    fs.copyFileSync(new URL("../../dist/vexo-sv.js", import.meta.url), bundle);
-    const res = await execa("runuser", ["-u", "nobody", "--", "node", bundle, "install", "--json"], { reject: false, cwd: "/tmp" });
-    fs.rmSync(bundle);
+    const dir = fs.mkdtempSync("/tmp/vexo-ci-");
+    fs.chmodSync(dir, 0o755);
+    const entry = copyBuiltCli(dir);
+    const res = await execa("runuser", ["-u", "nobody", "--", "node", entry, "install", "--json"], { reject: false, cwd: "/tmp" });
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(res.exitCode).toBe(1);
     const doc = JSON.parse(String(res.stdout));
     expect(doc.error.code).toBe("not_root");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type ControlAction, controlWorkers } from "../../core/control.js";
+import type { ControlAction } from "../../core/control.js";
 import type { Output } from "../../output.js";
 import { type Ctx, layoutOf } from "../context.js";
 
@@ -43,6 +43,7 @@ export function registerControl(worker: Command, ctx: Ctx): void {
         throw new VexoError("usage", "--graceful and --rolling: pick one", { hint: "see `vexo-sv worker restart --help`" });
       }
       const graceful = Boolean(o.graceful);
+      const { controlWorkers } = await import("../../core/control.js");
       const r = await controlWorkers({
         ...layoutOf(ctx.globals),
         action,

@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { installPrefix, shutdownSupervisord } from "../../core/install.js";
-import { DEFAULT_CONFIGS, resolveLayout } from "../../core/layout.js";
 import { VexoError } from "../../errors.js";
 import { type Ctx, layoutOf } from "../context.js";
 
@@ -27,6 +25,7 @@ export function registerInstall(program: Command, ctx: Ctx): void {
         };
         return;
       }
+      const { installPrefix } = await import("../../core/install.js");
       const r = await installPrefix(o.prefix, (l: string) => ctx.out.progress(l));
       ctx.result = {
         data: r,
@@ -48,6 +47,8 @@ export function registerInstall(program: Command, ctx: Ctx): void {
     .addHelpText("before", "Example:\n  vexo-sv --config ./sv/supervisord.conf shutdown\n")
     .option("--force", "also shut down the system supervisord (/etc/...)")
     .action(async (o: { force?: boolean }) => {
+      const { DEFAULT_CONFIGS, resolveLayout } = await import("../../core/layout.js");
+      const { shutdownSupervisord } = await import("../../core/install.js");
       const layout = resolveLayout(layoutOf(ctx.globals));
       if (DEFAULT_CONFIGS.includes(layout.config) && !o.force) {
         throw new VexoError("usage", `${layout.config} is the system supervisord; shutting it down stops every program on this machine`, {

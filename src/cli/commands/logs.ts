@@ -1,14 +1,5 @@
 import type { Command } from "commander";
-import * as z from "zod";
-import { followLogs, readLogs } from "../../core/logs.js";
-import { intInRange } from "../../core/spec.js";
 import { type Ctx, layoutOf } from "../context.js";
-import { parseFlags } from "../flags.js";
-
-const logsFlags = z.object({
-  lines: intInRange(1, 100000),
-  process: intInRange(0, 99).optional(),
-});
 
 export function registerLogs(program: Command, ctx: Ctx): void {
   program
@@ -20,6 +11,8 @@ export function registerLogs(program: Command, ctx: Ctx): void {
     .option("--process <k>", "only process K (0-based)")
     .option("-f, --follow", "keep printing new lines until interrupted (survives log rotation); NDJSON with --json")
     .action(async (name: string | undefined, o: Record<string, unknown>) => {
+      const { parseFlags, logsFlags } = await import("../flags.js");
+      const { followLogs, readLogs } = await import("../../core/logs.js");
       const f = parseFlags(logsFlags, o, { lines: "--lines", process: "--process" }, "logs");
       const r = readLogs({ ...layoutOf(ctx.globals), name, lines: f.lines, process: f.process });
       if (o.follow) {

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { statusReport } from "../../core/workers.js";
 import { EXIT } from "../../errors.js";
 import { type Ctx, layoutOf } from "../context.js";
 
@@ -18,6 +17,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
     .addHelpText("before", "Examples:\n  vexo-sv status\n  vexo-sv status --check   # exit 0 healthy, 3 not (cron, monitoring)\n")
     .option("--check", "exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)")
     .action(async (o: { check?: boolean }) => {
+      const { statusReport } = await import("../../core/list.js");
       const r = await statusReport(layoutOf(ctx.globals));
       const exitCode = o.check && !r.healthy ? EXIT.unhealthy : EXIT.ok;
       ctx.result = {

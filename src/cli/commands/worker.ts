@@ -1,11 +1,13 @@
 import type { Command } from "commander";
-import * as z from "zod";
-import { DEFAULTS } from "../../core/spec.js";
-import { addWorker, listWorkers, type Plan, removeWorker } from "../../core/workers.js";
+import { DEFAULTS } from "../../core/defaults.js";
+import type { Plan } from "../../core/workers.js";
 import { type Output, table } from "../../output.js";
-import { type Ctx, layoutOf } from "../context.js";
-import { collect, parseFlags } from "../flags.js";
+import { type Ctx, collect, layoutOf } from "../context.js";
 import { registerControl } from "./control.js";
+
+// The core (zod, execa, ini) is imported inside each action, so `--help` and `--version` stay fast.
+const core = () => import("../../core/workers.js");
+const flags = () => import("../flags.js");
 
 /** Prints a plan for --dry-run: the files and the supervisorctl calls, changing nothing. */
 function printPlan(out: Output, plan: Plan): void {
@@ -17,13 +19,6 @@ function printPlan(out: Output, plan: Plan): void {
   for (const r of plan.removes) out.data(`# would remove ${r}`);
   for (const c of plan.supervisorctl) out.data(`# would run: ${c.join(" ")}`);
 }
-
-const mutationFlags = z.object({
-  dryRun: z.boolean().default(false),
-  replace: z.boolean().default(false),
-  force: z.boolean().default(false),
-  missingOk: z.boolean().default(false),
-});
 
 export function registerWorker(program: Command, ctx: Ctx): void {
   const worker = program.command("worker").description("add, remove, list and control queue workers");
@@ -58,6 +53,8 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .option("--dry-run", "print the file and the supervisorctl calls, change nothing")
     .option("--no-wait", "return once supervisord took the change, without checking the processes come up")
     .action(async (o: Record<string, unknown>) => {
+      const { parseFlags, mutationFlags } = await flags();
+      const { addWorker } = await core();
       const { dryRun, replace } = parseFlags(mutationFlags, o, { dryRun: "--dry-run", replace: "--replace" }, "worker add");
       const r = await addWorker({
         ...layoutOf(ctx.globals),
@@ -106,6 +103,8 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .option("--missing-ok", "succeed with changed=false when there is no such worker")
     .option("--dry-run", "print what would be done, change nothing")
     .action(async (name: string, o: Record<string, unknown>) => {
+      const { parseFlags, mutationFlags } = await flags();
+      const { removeWorker } = await core();
       const f = parseFlags(mutationFlags, o, {}, "worker rm");
       const r = await removeWorker({ ...layoutOf(ctx.globals), name, force: f.force, missingOk: f.missingOk, dryRun: f.dryRun });
       ctx.result = {
@@ -122,6 +121,7 @@ export function registerWorker(program: Command, ctx: Ctx): void {
     .description("list every program in supervisord's include directory, with its state")
     .addHelpText("before", "Example:\n  vexo-sv worker ls --json\n")
     .action(async () => {
+      const { listWorkers } = await import("../../core/list.js");
       const r = await listWorkers(layoutOf(ctx.globals));
       for (const w of r.warnings) ctx.out.warn(w);
       ctx.result = {

@@ -1,0 +1,118 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { addArgs, cli, copyBuiltCli, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
+
+const sv = useSupervisor();
+const isRoot = process.getuid?.() === 0;
+
+async function statusText(): Promise<string> {
+  const r = await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false });
+  return String(r.stdout).replace(/, uptime \S+/gu, "");
+}
+
+/** A tmpfs over the include directory, or the reason there cannot be one here. */
+async function mountTmpfs(options: string): Promise<string | null> {
+  if (!isRoot) return "needs root to mount a tmpfs";
+  const r = await execa("mount", ["-t", "tmpfs", "-o", options, "tmpfs", sv.confDir], { reject: false, all: true });
+  return r.exitCode === 0 ? null : `mount failed: ${String(r.all).trim()}`;
+}
+afterEach(async () => {
+  if (isRoot) await execa("umount", [sv.confDir], { reject: false });
+});
+
+describe("environment faults: a clear error, exit 1, nothing half-done", () => {
+  it("setup: one running worker whose state must survive every fault", async () => {
+    expect((await cli([...addArgs("keep"), "--json"], sv.env)).code).toBe(0);
+    await waitRunning(sv, "keep", 1);
+  });
+
+  it("read-only include directory", async (ctx) => {
+    const why = await mountTmpfs("size=1m");
+    if (why) return ctx.skip(why);
+    await execa("mount", ["-o", "remount,ro", sv.confDir]);
+    const state = await statusText();
+    const r = await cli([...addArgs("ro"), "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("io_error");
+    expect(r.json.error.message).toMatch(/read-only file system/u);
+    expect(fs.readdirSync(sv.confDir)).toEqual([]);
+    expect(await statusText()).toBe(state);
+  });
+
+  it("no space left on device", async (ctx) => {
+    const why = await mountTmpfs("size=16k");
+    if (why) return ctx.skip(why);
+    // Fill it with a dotfile (never read by supervisord's glob) until the device is full.
+    const filler = path.join(sv.confDir, ".filler");
+    const fd = fs.openSync(filler, "w");
+    try {
+      for (;;) fs.writeSync(fd, Buffer.alloc(1024));
+    } catch (e) {
+      expect((e as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    }
+    fs.closeSync(fd);
+    const state = await statusText();
+    const before = snapshot(sv.confDir);
+    const r = await cli([...addArgs("full"), "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("io_error");
+    expect(r.json.error.message).toMatch(/no space left/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+    expect(fs.readdirSync(sv.confDir).filter((n) => n.includes("tmp"))).toEqual([]);
+    expect(await statusText()).toBe(state);
+  });
+
+  it.runIf(isRoot)("socket permission denied (the CLI as an unprivileged user)", async () => {
+    fs.chmodSync(sv.dir, 0o755);
+    const app = path.join(sv.dir, "perm-app");
+    fs.mkdirSync(app);
+    fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(app, "artisan"));
+    const entry = copyBuiltCli(sv.dir);
+    const asNobody = async (args: string[]) => {
+      const r = await execa("runuser", ["-u", "nobody", "--", "node", entry, ...args, "--json"], {
+        reject: false,
+        env: { ...sv.env, NO_COLOR: "1" },
+        cwd: "/tmp",
+      });
+      return { code: r.exitCode, doc: JSON.parse(String(r.stdout)) };
+    };
+    const state = await statusText();
+    const before = snapshot(sv.confDir);
+    for (const args of [
+      ["worker", "add", "--name", "perm", "--path", app, "--user", "nobody"],
+      ["worker", "rm", "keep"],
+      ["worker", "restart", "keep"],
+      ["worker", "pause", "keep"],
+    ]) {
+      const r = await asNobody(args);
+      expect(r.code, JSON.stringify(r.doc)).toBe(1);
+      expect(r.doc.error.code).toBe("permission_denied");
+      expect(r.doc.error.hint).toMatch(/sudo/u);
+    }
+    // Listing still works from the files, and says why states are unknown.
+    const ls = await asNobody(["worker", "ls"]);
+    expect(ls.code).toBe(0);
+    expect(ls.doc.workers[0]).toMatchObject({ name: "keep", state: "unknown" });
+    expect(ls.doc.warnings[0]).toMatch(/Permission denied/iu);
+    expect((await asNobody(["status", "--check"])).code).toBe(3);
+    expect(snapshot(sv.confDir)).toEqual(before);
+    expect(await statusText()).toBe(state);
+  });
+
+  it("supervisord down: mutations exit 1 and write nothing; status --check exits 3", async () => {
+    expect((await cli(["shutdown", "--json"], sv.env)).code).toBe(0);
+    const before = snapshot(sv.confDir);
+    for (const args of [[...addArgs("down")], ["worker", "rm", "keep"], ["worker", "start", "keep"], ["worker", "pause", "keep"]]) {
+      const r = await cli([...args, "--json"], sv.env);
+      expect(r.code).toBe(1);
+      expect(r.json.error.code).toBe("supervisord_unreachable");
+      expect(r.json.error.hint).toMatch(/start it/u);
+    }
+    const check = await cli(["status", "--check"], sv.env);
+    expect(check.code).toBe(3);
+    expect(check.stdout).toMatch(/not reachable/u);
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+});
