@@ -1,6 +1,11 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
+const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+
 export default defineConfig({
+  // As in the bundle (scripts/build.mjs), so generated docs match when built from the sources.
+  define: { __VERSION__: JSON.stringify(pkg.version) },
   test: {
     include: ["tests/**/*.test.ts"],
     // Integration tests wait on a real supervisord; these are bounds, not timing assertions.

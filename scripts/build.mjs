@@ -1,17 +1,14 @@
 // Bundles the CLI into dist/ as ESM: dist/vexo-sv.js holds commander and the command
 // definitions; the core (zod, execa, ini) sits in chunks loaded only by the commands that use
-// them, so `--version` and `--help` start fast.
-import { readFileSync, rmSync } from "node:fs";
+// them, so `--version` and `--help` start fast. Then writes the files generated from the
+// program itself: completions/ and the command reference and man page in docs/.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { build } from "esbuild";
 
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-rmSync("dist", { recursive: true, force: true });
-await build({
-  entryPoints: ["src/cli/entry.ts"],
-  outdir: "dist",
-  entryNames: "vexo-sv",
-  chunkNames: "chunks/[name]-[hash]",
-  splitting: true,
+const root = path.resolve(import.meta.dirname, "..");
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+const common = {
   bundle: true,
   platform: "node",
   format: "esm",
@@ -22,4 +19,21 @@ await build({
     js: "import { createRequire as __vexoCreateRequire } from 'node:module'; const require = __vexoCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+};
+rmSync(path.join(root, "dist"), { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: [path.join(root, "src/cli/entry.ts")],
+  outdir: path.join(root, "dist"),
+  entryNames: "vexo-sv",
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
 });
+
+const gen = path.join(root, "node_modules/.cache/vexo-sv-generate.mjs");
+await build({ ...common, entryPoints: [path.join(root, "src/cli/generate.ts")], outfile: gen });
+const { generatedFiles } = await import(`${gen}?${Date.now()}`);
+for (const [rel, content] of Object.entries(generatedFiles())) {
+  mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+  writeFileSync(path.join(root, rel), content);
+}

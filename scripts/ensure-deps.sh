@@ -13,6 +13,9 @@ command -v php >/dev/null 2>&1 || pkgs+=(php-cli)
 php -m 2>/dev/null | grep -qi '^pdo_sqlite$' || pkgs+=(php-sqlite3)
 [ -f /usr/share/php/Illuminate/autoload.php ] || pkgs+=(php-laravel-framework)
 command -v flock >/dev/null 2>&1 || pkgs+=(util-linux)
+# The shells whose completion scripts the tests run.
+command -v zsh >/dev/null 2>&1 || pkgs+=(zsh)
+command -v fish >/dev/null 2>&1 || pkgs+=(fish)
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${pkgs[*]}" >&2
   $SUDO apt-get update -q

@@ -19,6 +19,7 @@ export type ErrorCode =
   | "unsupported_system"
   | "install_failed"
   | "start_failed"
+  | "pause_failed"
   | "internal";
 
 /**

@@ -117,6 +117,36 @@ export async function waitHealthy(
   }
 }
 
+/**
+ * Checks that a pause held: after one poll interval of the workers (--sleep, +2 s) every process
+ * still has the pid that got SIGUSR2. Laravel's paused worker re-checks --max-time with a start
+ * time of 0 (laravel/framework#56505, Laravel 8 to 11 at least), so with --max-time set it exits
+ * at its next poll and autorestart brings it back unpaused: that must not pass for a pause.
+ */
+async function verifyPaused(
+  layout: Layout,
+  entries: ProgramEntry[],
+  names: string[],
+  signalled: ProcessStatus[],
+): Promise<ProcessStatus[]> {
+  const targets = entries.filter((e) => names.includes(e.name));
+  const windowSeconds = Math.max(...targets.map((e) => e.spec?.sleep ?? 3)) + 2;
+  await new Promise((r) => setTimeout(r, windowSeconds * 1000));
+  const now = await status(layout, names);
+  const before = new Map(signalled.map((p) => [p.fullName, p.pid]));
+  const lost = now.filter((p) => before.get(p.fullName) !== null && p.pid !== before.get(p.fullName));
+  if (lost.length > 0) {
+    const withMaxTime = targets.filter((e) => (e.spec?.maxTime ?? 0) > 0).map((e) => e.name);
+    throw new VexoError("pause_failed", `the pause did not hold: ${lost.map((p) => p.fullName).join(", ")} exited and came back unpaused`, {
+      hint: withMaxTime.length
+        ? `Laravel exits a paused worker that has --max-time (laravel/framework#56505); re-add ${withMaxTime.join(", ")} with --max-time 0 --replace to be able to pause it`
+        : "see the worker's log (`vexo-sv logs NAME`) for why it exited",
+      details: { processes: lost.map((p) => p.fullName) },
+    });
+  }
+  return now;
+}
+
 /** Lines of supervisorctl output that report a failed start, as process names. */
 export function failedInOutput(output: string): string[] {
   const out: string[] = [];
@@ -149,7 +179,8 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
     if (/ERROR/u.test(r.output) && !/not running/u.test(r.output)) {
       throw new VexoError("supervisorctl_failed", `could not signal: ${faultReason(r.output)}`);
     }
-    const procs = await status(layout, names);
+    let procs = await status(layout, names);
+    if (opts.action === "pause" && wait) procs = await verifyPaused(layout, entries, names, procs);
     ensureDir(stateDir(layout));
     for (const n of names) {
       if (opts.action === "pause") {

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { VexoCommand as Command } from "../model.js";
 import type { ControlAction } from "../../core/control.js";
 import type { Output } from "../../output.js";
 import { type Ctx, layoutOf } from "../context.js";
@@ -24,7 +24,7 @@ export function registerControl(worker: Command, ctx: Ctx): void {
     const cmd = worker
       .command(action)
       .description(DESCRIPTIONS[action])
-      .addHelpText("before", `Example:\n  ${EXAMPLES[action]}\n`)
+      .examples(EXAMPLES[action])
       .argument("[names...]", "worker names")
       .option("--all", "every worker vexo-sv manages (never other programs)");
     if (action === "restart") {
@@ -36,6 +36,9 @@ export function registerControl(worker: Command, ctx: Ctx): void {
     }
     if (action === "start" || action === "restart") {
       cmd.option("--no-wait", "do not check that the processes come up");
+    }
+    if (action === "pause") {
+      cmd.option("--no-wait", "do not wait one poll interval to check that the pause held");
     }
     cmd.action(async (names: string[], o: { all?: boolean; wait?: boolean; graceful?: boolean; rolling?: boolean }) => {
       if (o.graceful && o.rolling) {

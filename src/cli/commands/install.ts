@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { VexoCommand as Command } from "../model.js";
 import { VexoError } from "../../errors.js";
 import { type Ctx, layoutOf } from "../context.js";
 
@@ -6,7 +6,7 @@ export function registerInstall(program: Command, ctx: Ctx): void {
   program
     .command("install")
     .description("make sure a supervisord is installed and running (the system's, or a private one with --prefix)")
-    .addHelpText("before", "Examples:\n  sudo vexo-sv install\n  vexo-sv install --prefix ./sv   # private, no root needed\n")
+    .examples("sudo vexo-sv install", "vexo-sv install --prefix ./sv   # private, no root needed")
     .option("--prefix <dir>", "set up and start a private supervisord under DIR (no root needed)")
     .action(async (o: { prefix?: string }) => {
       if (o.prefix === undefined) {
@@ -44,7 +44,7 @@ export function registerInstall(program: Command, ctx: Ctx): void {
   program
     .command("shutdown")
     .description("stop the supervisord of --config (and its programs); returns once its pid is gone")
-    .addHelpText("before", "Example:\n  vexo-sv --config ./sv/supervisord.conf shutdown\n")
+    .examples("vexo-sv --config ./sv/supervisord.conf shutdown")
     .option("--force", "also shut down the system supervisord (/etc/...)")
     .action(async (o: { force?: boolean }) => {
       const { DEFAULT_CONFIGS, resolveLayout } = await import("../../core/layout.js");

@@ -1,11 +1,11 @@
-import type { Command } from "commander";
+import type { VexoCommand as Command } from "../model.js";
 import { type Ctx, layoutOf } from "../context.js";
 
 export function registerLogs(program: Command, ctx: Ctx): void {
   program
     .command("logs")
     .description("show the last lines of a worker's process logs, or of supervisord's own log")
-    .addHelpText("before", "Example:\n  vexo-sv logs app-queue -n 100\n")
+    .examples("vexo-sv logs app-queue -n 100")
     .argument("[name]", "worker name (omit for supervisord's log)")
     .option("-n, --lines <n>", "lines per process", "50")
     .option("--process <k>", "only process K (0-based)")

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { VexoCommand as Command } from "../model.js";
 import { EXIT } from "../../errors.js";
 import { type Ctx, layoutOf } from "../context.js";
 
@@ -14,7 +14,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
   program
     .command("status")
     .description("supervisord and every process of every program; --check for monitoring")
-    .addHelpText("before", "Examples:\n  vexo-sv status\n  vexo-sv status --check   # exit 0 healthy, 3 not (cron, monitoring)\n")
+    .examples("vexo-sv status", "vexo-sv status --check   # exit 0 healthy, 3 not (cron, monitoring)")
     .option("--check", "exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)")
     .action(async (o: { check?: boolean }) => {
       const { statusReport } = await import("../../core/list.js");

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { VexoCommand as Command } from "../model.js";
 import { DEFAULTS } from "../../core/defaults.js";
 import type { Plan } from "../../core/workers.js";
 import { type Output, table } from "../../output.js";
@@ -21,13 +21,15 @@ function printPlan(out: Output, plan: Plan): void {
 }
 
 export function registerWorker(program: Command, ctx: Ctx): void {
-  const worker = program.command("worker").description("add, remove, list and control queue workers");
-  registerControl(worker, ctx);
+  const worker = program
+    .command("worker")
+    .description("add, remove, list and control queue workers")
+    .examples("vexo-sv worker add --name app-queue --path /var/www/app", "vexo-sv worker restart app-queue --graceful");
 
   worker
     .command("add")
     .description("create (or with --replace, change) a queue worker and start it")
-    .addHelpText("before", "Example:\n  vexo-sv worker add --name app-queue --path /var/www/app --procs 3 --queue high,default\n")
+    .examples("vexo-sv worker add --name app-queue --path /var/www/app --procs 3 --queue high,default")
     .requiredOption("--name <name>", "worker (program) name: letters, digits, '.', '_', '-'")
     .requiredOption("--path <dir>", "absolute path of the Laravel application (holds artisan)")
     .option("--connection <name>", "queue connection", DEFAULTS.connection)
@@ -97,7 +99,7 @@ export function registerWorker(program: Command, ctx: Ctx): void {
   worker
     .command("rm")
     .description("stop a worker and remove its program file")
-    .addHelpText("before", "Example:\n  vexo-sv worker rm app-queue\n")
+    .examples("vexo-sv worker rm app-queue")
     .argument("<name>", "worker name")
     .option("--force", "also remove a program file that vexo-sv did not write")
     .option("--missing-ok", "succeed with changed=false when there is no such worker")
@@ -119,7 +121,7 @@ export function registerWorker(program: Command, ctx: Ctx): void {
   worker
     .command("ls")
     .description("list every program in supervisord's include directory, with its state")
-    .addHelpText("before", "Example:\n  vexo-sv worker ls --json\n")
+    .examples("vexo-sv worker ls --json")
     .action(async () => {
       const { listWorkers } = await import("../../core/list.js");
       const r = await listWorkers(layoutOf(ctx.globals));
@@ -153,4 +155,6 @@ export function registerWorker(program: Command, ctx: Ctx): void {
         },
       };
     });
+
+  registerControl(worker, ctx);
 }

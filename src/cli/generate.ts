@@ -1,0 +1,138 @@
+import { COMPLETION_FILES, completionScript, SHELLS } from "./completion.js";
+import type { Ctx } from "./context.js";
+import { type CommandModel, commandModel } from "./model.js";
+import { buildProgram, VERSION } from "./program.js";
+
+// Everything under completions/ and the generated docs, from the commander program itself.
+// `npm run build` writes them; a test fails when the committed copies differ.
+
+/** Exit codes, for the reference and the man page. */
+export const EXIT_CODES: [number, string][] = [
+  [0, 'success, including "nothing to do" (`"changed": false`)'],
+  [1, "a failure other than bad input (supervisord unreachable or rejecting a change, not_found, a worker that fails to start, ...)"],
+  [2, "invalid usage or input; nothing was changed"],
+  [3, "`status --check`: a managed worker is not healthy"],
+];
+
+const ENVIRONMENT: [string, string][] = [
+  ["VEXO_SV_CONFIG", "supervisord's main config (as --config)"],
+  ["VEXO_SV_CONF_DIR", "program directory (as --conf-dir)"],
+  ["VEXO_SV_LOG_DIR", "worker log directory (as --log-dir)"],
+  ["NO_COLOR", "no colour when set"],
+];
+
+function model(): CommandModel[] {
+  const ctx = { out: undefined, globals: { json: false, quiet: false, color: false } } as unknown as Ctx;
+  return commandModel(buildProgram(ctx));
+}
+
+const usage = (c: CommandModel) =>
+  `vexo-sv ${c.path ? `${c.path} ` : ""}${c.subcommands.length ? "COMMAND " : ""}[options]${c.args.map((a) => ` ${a.name.toUpperCase()}`).join("")}`.replace(
+    "  ",
+    " ",
+  );
+
+const cell = (s: string) => s.replaceAll("|", "\\|");
+
+/** docs/commands.md */
+export function referenceMarkdown(m: CommandModel[]): string {
+  const root = m.find((c) => c.path === "") as CommandModel;
+  const out = [
+    "# vexo-sv command reference",
+    "",
+    "<!-- Generated from the program by `npm run build`; do not edit. -->",
+    "",
+    `Version ${VERSION}. ${root.description}.`,
+    "",
+    "## Global options (every command)",
+    "",
+    "| flag | value | default | description |",
+    "| --- | --- | --- | --- |",
+    ...root.flags.map(
+      (f) =>
+        `| \`${f.short ? `${f.short}, ` : ""}${f.long}\` | ${f.value ? `\`${f.value}\`` : ""} | ${f.defaultValue ?? ""} | ${cell(f.description)} |`,
+    ),
+    "",
+    "## Environment",
+    "",
+    ...ENVIRONMENT.map(([k, v]) => `- \`${k}\`: ${v}`),
+    "",
+    "## Exit codes",
+    "",
+    ...EXIT_CODES.map(([k, v]) => `- ${k}: ${v}`),
+    "",
+    'With `--json`, stdout carries exactly one JSON document: `{"ok": true, ...}` with the fields of the command\'s result, or `{"ok": false, "error": {"code", "message", "hint"}}`.',
+    "",
+  ];
+  for (const c of m) {
+    if (c.path === "") continue;
+    out.push(`## vexo-sv ${c.path}`, "", `${c.description}.`, "", "```", usage(c), "```", "");
+    if (c.examples.length) out.push("Example:", "", "```sh", ...c.examples, "```", "");
+    if (c.subcommands.length) out.push(`Commands: ${c.subcommands.map((s) => `\`${s}\``).join(", ")}.`, "");
+    for (const a of c.args)
+      out.push(
+        `Argument \`${a.name}\`${a.choices.length ? `: one of ${a.choices.join(", ")}` : a.kind === "workers" ? ": worker name(s)" : ""}.`,
+        "",
+      );
+    const own = c.flags.filter((f) => !root.flags.some((r) => r.long === f.long) && f.long !== "--help");
+    if (own.length) {
+      out.push("| flag | value | default | description |", "| --- | --- | --- | --- |");
+      for (const f of own) {
+        out.push(
+          `| \`${f.short ? `${f.short}, ` : ""}${f.long}\` | ${f.value ? `\`${f.value}\`` : ""} | ${f.defaultValue ?? ""} | ${cell(f.description)} |`,
+        );
+      }
+      out.push("");
+    }
+  }
+  return `${out.join("\n").trimEnd()}\n`;
+}
+
+const roff = (s: string) => s.replaceAll("\\", "\\e").replaceAll("-", "\\-").replace(/^\./gmu, "\\&.").replace(/^'/gmu, "\\&'");
+
+/** docs/vexo-sv.1 */
+export function manPage(m: CommandModel[]): string {
+  const root = m.find((c) => c.path === "") as CommandModel;
+  const flag = (f: CommandModel["flags"][number]) => [
+    ".TP",
+    `.B ${roff(`${f.short ? `${f.short}, ` : ""}${f.long}${f.value ? ` ${f.value}` : ""}`)}`,
+    roff(`${f.description}${f.defaultValue ? ` (default: ${f.defaultValue})` : ""}`),
+  ];
+  const out = [
+    `.TH VEXO-SV 1 "" "vexo-sv ${VERSION}" "User Commands"`,
+    ".SH NAME",
+    `vexo-sv \\- ${roff(root.description.charAt(0).toLowerCase() + root.description.slice(1))}`,
+    ".SH SYNOPSIS",
+    ".B vexo-sv",
+    "[\\fIglobal options\\fR] \\fICOMMAND\\fR [\\fIoptions\\fR]",
+    ".SH DESCRIPTION",
+    "Each worker is one Supervisor program file in the directory supervisord includes, running",
+    ".I php PATH/artisan queue:work",
+    "with N processes. vexo-sv writes and removes those files and drives supervisord through supervisorctl,",
+    "touching only the worker it names. With \\fB\\-\\-json\\fR, stdout carries exactly one JSON document.",
+    ".SH GLOBAL OPTIONS",
+    ...root.flags.flatMap(flag),
+    ".SH COMMANDS",
+  ];
+  for (const c of m) {
+    if (c.path === "" || c.subcommands.length) continue;
+    out.push(".SS", roff(usage(c)), roff(`${c.description}.`));
+    for (const e of c.examples) out.push(".PP", `.B ${roff(e)}`);
+    for (const f of c.flags.filter((x) => !root.flags.some((r) => r.long === x.long) && x.long !== "--help")) out.push(...flag(f));
+  }
+  out.push(".SH EXIT STATUS", ...EXIT_CODES.flatMap(([k, v]) => [".TP", `.B ${k}`, roff(v)]));
+  out.push(".SH ENVIRONMENT", ...ENVIRONMENT.flatMap(([k, v]) => [".TP", `.B ${k}`, roff(v)]));
+  out.push(".SH EXAMPLES", ...root.examples.flatMap((e) => [".PP", `.B ${roff(e)}`]));
+  out.push(".SH SEE ALSO", "supervisord(1), supervisorctl(1)");
+  return `${out.join("\n")}\n`;
+}
+
+/** Every generated file, by path relative to the repository. */
+export function generatedFiles(): Record<string, string> {
+  const m = model();
+  const files: Record<string, string> = {};
+  for (const shell of SHELLS) files[`completions/${COMPLETION_FILES[shell]}`] = completionScript(shell, m);
+  files["docs/commands.md"] = referenceMarkdown(m);
+  files["docs/vexo-sv.1"] = manPage(m);
+  return files;
+}

@@ -1,0 +1,115 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { COMPLETION_FILES, SHELLS, type Shell } from "../../src/cli/completion.js";
+import type { Ctx } from "../../src/cli/context.js";
+import { generatedFiles } from "../../src/cli/generate.js";
+import { commandModel } from "../../src/cli/model.js";
+import { buildProgram } from "../../src/cli/program.js";
+import { addArgs, BIN, cli, ROOT, useSupervisor } from "../helpers/cli.js";
+
+// The committed scripts, run in Debian's real bash, zsh and fish.
+const sv = useSupervisor();
+const model = commandModel(buildProgram({ globals: { json: false, quiet: false, color: false } } as unknown as Ctx));
+const root = model.find((c) => c.path === "");
+let env: Record<string, string> = {};
+
+beforeAll(async () => {
+  // `vexo-sv` on PATH, as an installed package would put it, for the worker-name lookups.
+  const bin = path.join(sv.dir, "bin");
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, "vexo-sv"), `#!/bin/sh\nexec node ${BIN} "$@"\n`, { mode: 0o755 });
+  env = { ...process.env, ...sv.env, PATH: `${bin}:${process.env.PATH}` } as Record<string, string>;
+  expect((await cli([...addArgs("alpha", ["--no-wait"]), "--json"], sv.env)).code).toBe(0);
+  expect((await cli([...addArgs("beta.queue", ["--no-wait"]), "--json"], sv.env)).code).toBe(0);
+});
+
+/** What the shell offers for the command line `words` (the last word is the one completed). */
+async function complete(shell: Shell, words: string[]): Promise<string[]> {
+  const file = path.join(ROOT, "completions", COMPLETION_FILES[shell]);
+  let r: { stdout: unknown };
+  if (shell === "bash") {
+    r = await execa(
+      "bash",
+      [
+        "--norc",
+        "-c",
+        `source ${file}; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _vexo_sv; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        "_",
+        ...words,
+      ],
+      { env },
+    );
+  } else if (shell === "zsh") {
+    // zsh's completion builtins exist only inside a completion widget: capture what compadd gets.
+    const script = [
+      "compdef() { :; }",
+      'compadd() { while [[ $# -gt 0 && $1 != -- ]]; do shift; done; shift; print -l -- "$@"; }',
+      '_files() { print -- "<files>"; }',
+      `source ${file}`,
+      'words=("$@"); CURRENT=$#',
+      "_vexo_sv",
+    ].join("\n");
+    r = await execa("zsh", ["-f", "-c", script, "_", ...words], { env });
+  } else {
+    r = await execa("fish", ["--no-config", "-c", `source ${file}; complete -C $argv[1]`, words.join(" ")], { env });
+  }
+  return String(r.stdout)
+    .split("\n")
+    .map((l) => l.split("\t")[0] as string)
+    .filter(Boolean);
+}
+
+describe.each(SHELLS)("%s completion", (shell) => {
+  it("offers every subcommand of every command", async () => {
+    for (const c of model.filter((m) => m.subcommands.length)) {
+      const words = ["vexo-sv", ...(c.path ? c.path.split(" ") : []), ""];
+      expect(await complete(shell, words), c.path || "(root)").toEqual(expect.arrayContaining(c.subcommands));
+    }
+  });
+
+  it("offers every flag of every command, and the global ones there too", async () => {
+    for (const c of model) {
+      const words = ["vexo-sv", ...(c.path ? c.path.split(" ") : []), "--"];
+      const want = [...c.flags, ...(root?.flags ?? [])].map((f) => f.long);
+      expect(await complete(shell, words), c.path || "(root)").toEqual(expect.arrayContaining([...new Set(want)]));
+    }
+  });
+
+  it("offers worker names where a command takes them, fetched from the tool", async () => {
+    for (const c of model.filter((m) => m.args[0]?.kind === "workers")) {
+      const words = ["vexo-sv", ...c.path.split(" "), ""];
+      expect(await complete(shell, words), c.path).toEqual(expect.arrayContaining(["alpha", "beta.queue"]));
+    }
+  });
+
+  it("offers known values: shells, and skips a flag's value when finding the command", async () => {
+    expect(await complete(shell, ["vexo-sv", "completion", ""])).toEqual(expect.arrayContaining(["bash", "zsh", "fish"]));
+    expect(await complete(shell, ["vexo-sv", "--config", "/x.conf", "worker", ""])).toEqual(expect.arrayContaining(["add", "rm", "ls"]));
+  });
+});
+
+describe("generated files", () => {
+  it("the committed completions, reference and man page are what the program generates", () => {
+    for (const [rel, content] of Object.entries(generatedFiles())) {
+      expect(fs.readFileSync(path.join(ROOT, rel), "utf8"), `${rel} is stale: run npm run build and commit`).toBe(content);
+    }
+  });
+
+  it("`vexo-sv completion SHELL` prints the committed script", async () => {
+    for (const shell of SHELLS) {
+      const r = await cli(["completion", shell]);
+      expect(r.code).toBe(0);
+      expect(`${r.stdout}\n`).toBe(fs.readFileSync(path.join(ROOT, "completions", COMPLETION_FILES[shell]), "utf8"));
+    }
+  });
+
+  it("every command's --help leads with an example", async () => {
+    for (const c of model) {
+      const r = await cli([...(c.path ? c.path.split(" ") : []), "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split("\n")[0], c.path).toMatch(/^Examples?:$/u);
+    }
+  });
+});

@@ -1,0 +1,155 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cli, lsWorker, ME, ROOT, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+
+// A real Laravel 8 application (Debian's php-laravel-framework) with a database queue on SQLite.
+const sv = useSupervisor();
+let app = "";
+
+const php = (args: string[]) => execa("php", args, { cwd: app, reject: false, all: true });
+const artisan = async (...args: string[]) => {
+  const r = await php(["artisan", ...args]);
+  if (r.exitCode !== 0) throw new Error(`artisan ${args.join(" ")}: ${r.all}`);
+  return String(r.all);
+};
+const sql = async (query: string): Promise<number> =>
+  Number(
+    String((await php(["-r", `echo (new PDO('sqlite:database/database.sqlite'))->query(${JSON.stringify(query)})->fetchColumn();`])).all),
+  );
+
+/** Lines of storage/jobs.log: "ID PID" per job run. */
+function done(): { id: string; pid: number }[] {
+  const f = path.join(app, "storage/jobs.log");
+  if (!fs.existsSync(f)) return [];
+  return fs
+    .readFileSync(f, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [id, pid] = l.split(" ");
+      return { id: id as string, pid: Number(pid) };
+    });
+}
+
+/** Every job ID with the number of times it ran. */
+function runs(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const d of done()) m.set(d.id, (m.get(d.id) ?? 0) + 1);
+  return m;
+}
+
+/** Waits until the queue is empty and N jobs of PREFIX have run. */
+async function drained(prefix: string, n: number, seconds = 90): Promise<void> {
+  const ran = () => done().filter((d) => d.id.startsWith(`${prefix}-`)).length;
+  await waitFor(async () => (await sql("select count(*) from jobs")) === 0 && ran() >= n, seconds, `${n} ${prefix} jobs done`);
+}
+
+function expectEachOnce(prefix: string, n: number): void {
+  const m = runs();
+  for (let i = 1; i <= n; i++) expect(m.get(`${prefix}-${i}`), `${prefix}-${i}`).toBe(1);
+  expect([...m.keys()].filter((k) => k.startsWith(`${prefix}-`))).toHaveLength(n);
+}
+
+const addWorker = (name: string, extra: string[] = []) =>
+  cli(["worker", "add", "--name", name, "--path", app, "--user", ME, "--sleep", "1", ...extra, "--json"], sv.env);
+
+beforeAll(async () => {
+  app = path.join(sv.dir, "laravel app");
+  fs.cpSync(path.join(ROOT, "tests/fixtures/laravel-app"), app, { recursive: true });
+  fs.writeFileSync(path.join(app, "database/database.sqlite"), "");
+  await artisan("queue:table");
+  await artisan("queue:failed-table");
+  await artisan("migrate", "--force");
+});
+
+describe("end to end with a real Laravel application", () => {
+  it("3 processes work 300 jobs: every job exactly once, spread over the processes", async () => {
+    const r = await addWorker("laravel", ["--procs", "3"]);
+    expect(r.code, r.stdout).toBe(0);
+    const pids = await waitRunning(sv, "laravel", 3);
+    await artisan("jobs:dispatch", "300", "--prefix", "a", "--sleep-ms", "10");
+    await drained("a", 300);
+    expectEachOnce("a", 300);
+    const used = new Set(done().map((d) => d.pid));
+    expect([...used].sort()).toEqual([...pids].sort());
+  });
+
+  it("restart, restart --graceful and restart --rolling while 300 jobs run: every job exactly once", async () => {
+    await artisan("jobs:dispatch", "300", "--prefix", "b", "--sleep-ms", "50");
+    await waitFor(async () => runs().has("b-10"), 30, "work started");
+    for (const extra of [[], ["--graceful", "--wait"], ["--rolling"]]) {
+      const r = await cli(["worker", "restart", "laravel", ...extra, "--json"], sv.env);
+      expect(r.code, r.stdout).toBe(0);
+    }
+    await drained("b", 300);
+    expectEachOnce("b", 300);
+    expect(await sql("select count(*) from failed_jobs")).toBe(0);
+  });
+
+  it("stop lets the running job finish (stopwaitsecs), leaves the rest queued; start drains them", async () => {
+    const r = await addWorker("laravel", ["--procs", "1", "--replace"]);
+    expect(r.code, r.stdout).toBe(0);
+    await artisan("jobs:dispatch", "3", "--prefix", "c", "--sleep-ms", "3000");
+    // The first job is reserved (taken off the queue) once it runs.
+    await waitFor(async () => (await sql("select count(*) from jobs where reserved_at is not null")) === 1, 30, "a job running");
+    const stop = await cli(["worker", "stop", "laravel", "--json"], sv.env);
+    expect(stop.code).toBe(0);
+    expect(runs().get("c-1")).toBe(1);
+    expect(await sql("select count(*) from jobs")).toBe(2);
+    const start = await cli(["worker", "start", "laravel", "--json"], sv.env);
+    expect(start.code).toBe(0);
+    await drained("c", 3);
+    expectEachOnce("c", 3);
+  });
+
+  it("pause fails loudly where Laravel cannot hold it (--max-time set, laravel/framework#56505)", async () => {
+    await waitRunning(sv, "laravel", 1);
+    const r = await cli(["worker", "pause", "laravel", "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("pause_failed");
+    expect(r.json.error.hint).toMatch(/--max-time 0/u);
+    expect((await lsWorker(sv, "laravel"))?.state).not.toBe("paused");
+  });
+
+  it("pause (with --max-time 0): no job is taken while paused; resume: the queue drains", async () => {
+    expect((await addWorker("laravel", ["--procs", "1", "--max-time", "0", "--replace"])).code).toBe(0);
+    await waitRunning(sv, "laravel", 1);
+    const p = await cli(["worker", "pause", "laravel", "--json"], sv.env);
+    expect(p.code, p.stdout).toBe(0);
+    expect((await lsWorker(sv, "laravel"))?.state).toBe("paused");
+    await artisan("jobs:dispatch", "20", "--prefix", "d");
+    // Several of the worker's 1 s polls pass: a working worker would have taken jobs by then.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await sql("select count(*) from jobs")).toBe(20);
+    }
+    expect(runs().has("d-1")).toBe(false);
+    expect((await cli(["worker", "resume", "laravel", "--json"], sv.env)).code).toBe(0);
+    await drained("d", 20);
+    expectEachOnce("d", 20);
+  });
+
+  it("failing jobs end in failed_jobs after --tries, and the worker keeps running", async () => {
+    const r = await addWorker("laravel", ["--procs", "1", "--tries", "2", "--replace"]);
+    expect(r.code, r.stdout).toBe(0);
+    const [pid] = await waitRunning(sv, "laravel", 1);
+    await artisan("jobs:dispatch", "3", "--prefix", "e", "--fail");
+    await waitFor(async () => (await sql("select count(*) from failed_jobs")) === 3, 60, "3 failed jobs");
+    expect(await sql("select count(*) from jobs")).toBe(0);
+    expect(await waitRunning(sv, "laravel", 1)).toEqual([pid]);
+    expect(runs().has("e-1")).toBe(false);
+  });
+
+  it("a worker for an application that cannot boot: add exits 1 with the log lines", async () => {
+    const broken = path.join(sv.dir, "broken laravel");
+    fs.cpSync(app, broken, { recursive: true });
+    fs.rmSync(path.join(broken, "bootstrap/app.php"));
+    const r = await cli(["worker", "add", "--name", "broken-laravel", "--path", broken, "--user", ME, "--json"], sv.env);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe("start_failed");
+    expect(r.json.error.message).toMatch(/bootstrap\/app\.php/u);
+  });
+});
