@@ -1,3 +1,5 @@
+import * as z from "zod";
+import { documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
 import { COMPLETION_FILES, completionScript, SHELLS } from "./completion.js";
 import type { Ctx } from "./context.js";
 import { type CommandModel, commandModel } from "./model.js";
@@ -61,7 +63,7 @@ export function referenceMarkdown(m: CommandModel[]): string {
     "",
     ...EXIT_CODES.map(([k, v]) => `- ${k}: ${v}`),
     "",
-    'With `--json`, stdout carries exactly one JSON document: `{"ok": true, ...}` with the fields of the command\'s result, or `{"ok": false, "error": {"code", "message", "hint"}}`.',
+    'With `--json`, stdout carries exactly one JSON document: `{"ok": true, ...}` with the fields of the command\'s result, or `{"ok": false, "error": {"code", "message", "hint"}}`. The JSON Schema of each command\'s document is in [schemas/](schemas/) (`logs --follow` prints one `{"process", "line"}` object per line instead).',
     "",
   ];
   for (const c of m) {
@@ -127,6 +129,11 @@ export function manPage(m: CommandModel[]): string {
   return `${out.join("\n")}\n`;
 }
 
+/** docs/schemas/ file of a command's `--json` document: "worker add" -> worker-add.json. */
+export function schemaFile(command: string): string {
+  return `${command.replaceAll("--", "").replaceAll(" ", "-").replace(/-+/gu, "-")}.json`;
+}
+
 /** Every generated file, by path relative to the repository. */
 export function generatedFiles(): Record<string, string> {
   const m = model();
@@ -134,5 +141,9 @@ export function generatedFiles(): Record<string, string> {
   for (const shell of SHELLS) files[`completions/${COMPLETION_FILES[shell]}`] = completionScript(shell, m);
   files["docs/commands.md"] = referenceMarkdown(m);
   files["docs/vexo-sv.1"] = manPage(m);
+  for (const command of Object.keys(SUCCESS_SCHEMAS)) {
+    const schema = z.toJSONSchema(documentSchema(command), { io: "output", unrepresentable: "any" });
+    files[`docs/schemas/${schemaFile(command)}`] = `${JSON.stringify({ title: `vexo-sv ${command} --json`, ...schema }, null, 2)}\n`;
+  }
   return files;
 }

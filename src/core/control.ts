@@ -8,6 +8,7 @@ import { pauseFile, stateDir } from "./pause.js";
 import { type ProcessStatus, parseStatus } from "./status.js";
 import { assertReachable, type CtlCall, ctl, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
 import { readPrograms } from "./list.js";
+import type { ControlResult, ProcessFailure } from "./results.js";
 
 export type ControlAction = "start" | "stop" | "restart" | "pause" | "resume";
 
@@ -20,21 +21,6 @@ export interface ControlOptions extends LayoutOptions {
   graceful?: boolean;
   rolling?: boolean;
   onProgress?: (msg: string) => void;
-}
-
-export interface ProcessFailure {
-  process: string;
-  state: string;
-  error: string;
-  log: string[];
-}
-
-export interface ControlResult {
-  action: ControlAction;
-  mode: "plain" | "graceful" | "rolling";
-  workers: string[];
-  supervisorctl: string[][];
-  processes: ProcessStatus[];
 }
 
 /** The programs named (or with --all, every managed one); unknown names are not_found. */
@@ -253,3 +239,5 @@ export async function controlWorkers(opts: ControlOptions): Promise<ControlResul
   result.processes = procs;
   return result;
 }
+
+export type { ProcessFailure, ControlResult };

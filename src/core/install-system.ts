@@ -5,23 +5,13 @@ import { onPath, startSupervisord } from "./install.js";
 import { resolveLayout } from "./layout.js";
 import { probe } from "./supervisorctl.js";
 import { supervisordPid } from "./system.js";
+import type { SystemInstallResult } from "./results.js";
 
 const DEBIAN_CONFIG = "/etc/supervisor/supervisord.conf";
 
 export interface SystemInstallOptions {
   /** Each line apt-get or the init system prints (shown as progress on a terminal). */
   onOutput?: (line: string) => void;
-}
-
-export interface SystemInstallResult {
-  changed: boolean;
-  actions: string[];
-  version: string;
-  service: "running";
-  startedBy: "already-running" | "systemd" | "init-script" | "vexo-sv";
-  config: string;
-  confDir: string;
-  pid: number | null;
 }
 
 async function run(cmd: string, args: string[], onOutput?: (l: string) => void) {
@@ -139,3 +129,5 @@ export async function installSystem(opts: SystemInstallOptions = {}): Promise<Sy
     pid: supervisordPid(layout),
   };
 }
+
+export type { SystemInstallResult };

@@ -8,6 +8,7 @@ import { escapePercent } from "./render.js";
 import { unsafeReason } from "./spec.js";
 import { ctl, faultReason, probe, runCtl } from "./supervisorctl.js";
 import { supervisordPid } from "./system.js";
+import type { PrefixInstallResult, ShutdownResult } from "./results.js";
 
 /** Where a private supervisord keeps its pieces, all under one directory. */
 export function prefixPaths(dir: string) {
@@ -59,17 +60,6 @@ export function onPath(cmd: string): string | null {
     }
   }
   return null;
-}
-
-export interface PrefixInstallResult {
-  changed: boolean;
-  started: boolean;
-  created: string[];
-  config: string;
-  confDir: string;
-  logDir: string;
-  pid: number | null;
-  export: string;
 }
 
 /** Waits until supervisord answers on its socket, or its pid dies, or time runs out. */
@@ -167,12 +157,6 @@ export async function installPrefix(dirIn: string, onOutput?: (line: string) => 
   };
 }
 
-export interface ShutdownResult {
-  changed: boolean;
-  pid: number | null;
-  config: string;
-}
-
 /** Asks supervisord to shut down (stopping its programs) and returns once its pid is gone. */
 export async function shutdownSupervisord(layout: Layout, onWait?: () => void): Promise<ShutdownResult> {
   const pid = supervisordPid(layout);
@@ -203,3 +187,5 @@ export async function shutdownSupervisord(layout: Layout, onWait?: () => void): 
   }
   return { changed: true, pid, config: layout.config };
 }
+
+export type { PrefixInstallResult, ShutdownResult };

@@ -5,36 +5,13 @@ import { readIfExists } from "./fsutil.js";
 import { globMatch, type Layout, type LayoutOptions, resolveLayout } from "./layout.js";
 import { type ProgramEntry, parseProgramFile } from "./parse.js";
 import { isPaused, pauseState } from "./pause.js";
-import type { WorkerSpec } from "./spec.js";
-import { groupState, type ProcessStatus, parseStatus, type WorkerState } from "./status.js";
+import { groupState, type ProcessStatus, parseStatus } from "./status.js";
 import { ctl, runCtl, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./system.js";
+import type { ListResult, StatusResult, WorkerInfo } from "./results.js";
 
 // Reading only: kept apart from workers.ts (add/rm, zod validation) so that `ls` and `status`
 // load less and start supervisorctl sooner.
-
-export interface WorkerInfo {
-  name: string;
-  managed: boolean;
-  file: string;
-  state: WorkerState;
-  /** False when the file exists but supervisord has not loaded it (a pending update). */
-  loaded: boolean | null;
-  running: number;
-  total: number;
-  processes: ProcessStatus[];
-  spec: WorkerSpec | null;
-  logs: string[];
-  parseError?: string;
-}
-
-export interface ListResult {
-  config: string;
-  confDir: string;
-  reachable: boolean;
-  workers: WorkerInfo[];
-  warnings: string[];
-}
 
 /** Program files in the include directory that supervisord would read. */
 export function programFiles(layout: Layout): string[] {
@@ -120,13 +97,6 @@ export async function listWorkers(opts: LayoutOptions, layout = resolveLayout(op
   };
 }
 
-export interface StatusResult extends ListResult {
-  supervisord: { running: boolean; pid: number | null; version: string | null };
-  healthy: boolean;
-  /** One line per unhealthy process of a managed worker. */
-  problems: string[];
-}
-
 /** Health of one managed worker's processes, as lines naming what is wrong. */
 export function problemsOf(w: WorkerInfo): string[] {
   if (!w.managed || w.state === "paused") return [];
@@ -153,3 +123,5 @@ export async function statusReport(opts: LayoutOptions): Promise<StatusResult> {
     problems,
   };
 }
+
+export type { WorkerInfo, ListResult, StatusResult };

@@ -3,6 +3,7 @@ import { invalid, VexoError } from "../errors.js";
 import { NAME_RE } from "./defaults.js";
 import { type LayoutOptions, resolveLayout } from "./layout.js";
 import { readPrograms } from "./list.js";
+import type { LogLine, LogsResult } from "./results.js";
 
 const CHUNK = 64 * 1024;
 
@@ -45,20 +46,10 @@ export function tailLines(file: string, n: number): string[] {
   }
 }
 
-export interface LogLine {
-  process: string;
-  line: string;
-}
-
 export interface LogsOptions extends LayoutOptions {
   name?: string | undefined;
   lines: number;
   process?: number | undefined;
-}
-
-export interface LogsResult {
-  files: { process: string; path: string }[];
-  lines: LogLine[];
 }
 
 /** Log files of a worker (or supervisord's own), only ever those its config names. */
@@ -197,3 +188,5 @@ export async function followLogs(
   }
   for (const c of cursors) if (c.fd !== null) fs.closeSync(c.fd);
 }
+
+export type { LogLine, LogsResult };

@@ -46,17 +46,20 @@ function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) =
 
 /** A whole number in [min, max], from a number or a string of digits (no signs, no exponents). */
 export function intInRange(min: number, max: number) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
-    const n = typeof v === "number" ? v : /^\d{1,12}$/u.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `must be a whole number from ${min} to ${max} (got ${JSON.stringify(String(v).slice(0, 40))})`,
-      });
-      return z.NEVER;
-    }
-    return n;
-  });
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const n = typeof v === "number" ? v : /^\d{1,12}$/u.test(v) ? Number(v) : Number.NaN;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a whole number from ${min} to ${max} (got ${JSON.stringify(String(v).slice(0, 40))})`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .pipe(z.int().min(min).max(max));
 }
 
 /** A valid spelling close to a bad worker name, for the error message. */
@@ -83,7 +86,9 @@ export const pathSchema = safeString({
   spaces: true,
   max: 4096,
   rule: (v) => (path.isAbsolute(v) ? undefined : "must be an absolute path (starting with /)"),
-}).transform((v) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, "")));
+})
+  .transform((v) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, "")))
+  .pipe(z.string());
 
 const CONNECTION_RE = /^[A-Za-z0-9_.-]{1,64}$/u;
 export const connectionSchema = z
@@ -109,7 +114,8 @@ export const queueSchema = z
         return;
       }
     }
-  });
+  })
+  .pipe(z.array(z.string()));
 
 export const phpSchema = safeString({
   spaces: true,
@@ -127,40 +133,43 @@ export const userSchema = z
 export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/u;
 
 /** `KEY=VALUE` strings (repeatable flag) or an object, to a record. */
-export const envSchema = z.union([z.array(z.string()), z.record(z.string(), z.string())]).transform((v, ctx) => {
-  const pairs: [string, string][] = Array.isArray(v)
-    ? v.map((kv) => {
-        const i = kv.indexOf("=");
-        return i < 0 ? [kv, "\u0000missing"] : [kv.slice(0, i), kv.slice(i + 1)];
-      })
-    : Object.entries(v);
-  const out: Record<string, string> = {};
-  for (const [k, val] of pairs) {
-    if (val === "\u0000missing") {
-      ctx.addIssue({ code: "custom", message: `${JSON.stringify(k.slice(0, 40))} must be KEY=VALUE` });
-      return z.NEVER;
+export const envSchema = z
+  .union([z.array(z.string()), z.record(z.string(), z.string())])
+  .transform((v, ctx) => {
+    const pairs: [string, string][] = Array.isArray(v)
+      ? v.map((kv) => {
+          const i = kv.indexOf("=");
+          return i < 0 ? [kv, "\u0000missing"] : [kv.slice(0, i), kv.slice(i + 1)];
+        })
+      : Object.entries(v);
+    const out: Record<string, string> = {};
+    for (const [k, val] of pairs) {
+      if (val === "\u0000missing") {
+        ctx.addIssue({ code: "custom", message: `${JSON.stringify(k.slice(0, 40))} must be KEY=VALUE` });
+        return z.NEVER;
+      }
+      if (!ENV_KEY_RE.test(k)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`,
+        });
+        return z.NEVER;
+      }
+      // An empty value is legitimate (KEY=); otherwise the usual rules.
+      const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
+      if (reason) {
+        ctx.addIssue({ code: "custom", message: `value of ${k} ${reason}` });
+        return z.NEVER;
+      }
+      if (k in out) {
+        ctx.addIssue({ code: "custom", message: `${k} is given twice` });
+        return z.NEVER;
+      }
+      out[k] = val;
     }
-    if (!ENV_KEY_RE.test(k)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`,
-      });
-      return z.NEVER;
-    }
-    // An empty value is legitimate (KEY=); otherwise the usual rules.
-    const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
-    if (reason) {
-      ctx.addIssue({ code: "custom", message: `value of ${k} ${reason}` });
-      return z.NEVER;
-    }
-    if (k in out) {
-      ctx.addIssue({ code: "custom", message: `${k} is given twice` });
-      return z.NEVER;
-    }
-    out[k] = val;
-  }
-  return out;
-});
+    return out;
+  })
+  .pipe(z.record(z.string(), z.string()));
 
 /** Laravel's default `--timeout` when none is given; stopwaitsecs must exceed it. */
 export const LARAVEL_DEFAULT_TIMEOUT = 60;

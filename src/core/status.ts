@@ -1,20 +1,8 @@
+import type { ProcessStatus, WorkerState } from "./results.js";
+
 /** Process states supervisord reports. */
 export const PROCESS_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"] as const;
 export type ProcessState = (typeof PROCESS_STATES)[number];
-
-export interface ProcessStatus {
-  /** Group (program) name: the part before `:`, or the whole name. */
-  group: string;
-  /** Process name within the group. */
-  process: string;
-  /** What supervisorctl takes to address this one process (`g:g_00`, or `g`). */
-  fullName: string;
-  state: ProcessState;
-  pid: number | null;
-  uptimeSeconds: number | null;
-  /** The description column: uptime, stop date, or the spawn error. */
-  description: string;
-}
 
 const LINE_RE = new RegExp(`^(\\S+)\\s+(${PROCESS_STATES.join("|")})(?:\\s+(.*?))?\\s*$`, "u");
 
@@ -55,8 +43,6 @@ export function parseStatus(output: string): ProcessStatus[] {
   return out;
 }
 
-export type WorkerState = "running" | "paused" | "partial" | "stopped" | "fatal" | "unknown";
-
 /** One word for a group from its processes' states. */
 export function groupState(states: ProcessState[], expected: number): WorkerState {
   if (states.length === 0) return "unknown";
@@ -66,3 +52,5 @@ export function groupState(states: ProcessState[], expected: number): WorkerStat
   if (states.every((s) => s === "STOPPED" || s === "EXITED")) return "stopped";
   return "partial";
 }
+
+export type { ProcessStatus, WorkerState };

@@ -11,14 +11,7 @@ import { logPath, renderProgram } from "./render.js";
 import { FLAG_OF, unsafeReason, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
 import { assertReachable, ctl, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
 import { isExecutable, supervisordUid, userExists } from "./system.js";
-
-/** What a mutation will do, before it does it: --dry-run prints this, the real run applies it. */
-export interface Plan {
-  mkdirs: string[];
-  writes: { path: string; content: string }[];
-  removes: string[];
-  supervisorctl: string[][];
-}
+import type { AddResult, Plan, RemoveResult } from "./results.js";
 
 export interface MutationOptions extends LayoutOptions {
   dryRun?: boolean;
@@ -48,18 +41,6 @@ export interface AddOptions extends MutationOptions {
   replace?: boolean;
   /** Wait until the processes run (or report their failure); default true. */
   wait?: boolean;
-}
-
-export interface AddResult {
-  changed: boolean;
-  action: "created" | "replaced" | "unchanged";
-  dryRun: boolean;
-  worker: WorkerSpec;
-  file: string;
-  config: string;
-  logs: string[];
-  plan: Plan;
-  warnings: string[];
 }
 
 /** What writing `content` over `existing` would be; throws for a foreign file or a change without --replace. */
@@ -205,15 +186,6 @@ export interface RemoveOptions extends MutationOptions {
   missingOk?: boolean;
 }
 
-export interface RemoveResult {
-  changed: boolean;
-  dryRun: boolean;
-  name: string;
-  file: string;
-  config: string;
-  plan: Plan;
-}
-
 /** Stops a worker's processes, deletes its file and unloads its group. */
 export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
   const r = workerSpecSchema.shape.name.safeParse(opts.name);
@@ -267,3 +239,5 @@ export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
   }
   return result;
 }
+
+export type { AddResult, Plan, RemoveResult };

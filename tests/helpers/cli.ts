@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { execa } from "execa";
+import * as z from "zod";
+import { documentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
 import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -36,6 +39,8 @@ export async function cli(args: string[], env: Record<string, string | undefined
     const lines = String(r.stdout).trim().split("\n");
     if (lines.length !== 1) throw new Error(`--json printed ${lines.length} lines:\n${r.stdout}\n${r.stderr}`);
     json = JSON.parse(lines[0] as string);
+    // Every --json document any test sees must fit the JSON Schema published for its command.
+    assertMatchesSchema(args, json);
   }
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), json };
 }
@@ -163,4 +168,37 @@ export function copyBuiltCli(dir: string): string {
   fs.writeFileSync(path.join(dest, "package.json"), '{ "type": "module" }\n');
   for (const p of [dest, path.join(dest, "chunks")]) fs.chmodSync(p, 0o755);
   return path.join(dest, "vexo-sv.js");
+}
+
+/** The command a `--json` call ran, as SUCCESS_SCHEMAS names it ("worker add", "install --prefix"). */
+export function commandOf(args: string[]): string {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (["--config", "--conf-dir", "--log-dir"].includes(a)) i++;
+    else if (!a.startsWith("-")) words.push(a);
+  }
+  const [first, second] = words;
+  if (first === "worker") return `worker ${second}`;
+  if (first === "install" && args.includes("--prefix")) return "install --prefix";
+  return first ?? "";
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+
+/** Validates a `--json` document against the JSON Schema generated for its command; throws when it does not fit. */
+export function assertMatchesSchema(args: string[], doc: unknown): void {
+  const command = commandOf(args);
+  if (!(command in SUCCESS_SCHEMAS)) return; // hidden helpers, or a usage error before any command
+  let validate = validators.get(command);
+  if (!validate) {
+    validate = ajv.compile(z.toJSONSchema(documentSchema(command), { io: "output", unrepresentable: "any" }));
+    validators.set(command, validate);
+  }
+  if (!validate(doc)) {
+    throw new Error(
+      `vexo-sv ${command} --json does not fit its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(doc).slice(0, 500)}`,
+    );
+  }
 }

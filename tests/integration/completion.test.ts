@@ -7,7 +7,7 @@ import type { Ctx } from "../../src/cli/context.js";
 import { generatedFiles } from "../../src/cli/generate.js";
 import { commandModel } from "../../src/cli/model.js";
 import { buildProgram } from "../../src/cli/program.js";
-import { addArgs, BIN, cli, ROOT, useSupervisor } from "../helpers/cli.js";
+import { addArgs, assertMatchesSchema, BIN, cli, commandOf, ROOT, useSupervisor } from "../helpers/cli.js";
 
 // The committed scripts, run in Debian's real bash, zsh and fish.
 const sv = useSupervisor();
@@ -111,5 +111,27 @@ describe("generated files", () => {
       expect(r.code).toBe(0);
       expect(r.stdout.split("\n")[0], c.path).toMatch(/^Examples?:$/u);
     }
+  });
+});
+
+describe("JSON Schemas of --json output", () => {
+  it("every integration test's --json document is checked: the commands map to their schemas", () => {
+    expect(commandOf(["worker", "add", "--name", "x", "--json"])).toBe("worker add");
+    expect(commandOf(["--config", "/x", "worker", "ls", "--json"])).toBe("worker ls");
+    expect(commandOf(["install", "--prefix", "/x", "--json"])).toBe("install --prefix");
+    expect(commandOf(["status", "--check", "--json"])).toBe("status");
+    expect(commandOf(["logs", "w", "-n", "3", "--json"])).toBe("logs");
+  });
+
+  it("a document that does not fit is refused (the check can fail)", () => {
+    expect(() => assertMatchesSchema(["worker", "ls", "--json"], { ok: true, workers: "none" })).toThrow(/does not fit/u);
+    expect(() => assertMatchesSchema(["worker", "add", "--json"], { ok: false, error: { message: "no code" } })).toThrow(/does not fit/u);
+    expect(() => assertMatchesSchema(["worker", "rm", "--json"], { ok: true, changed: true })).toThrow(/does not fit/u);
+  });
+
+  it("the committed schemas validate the documents (written by npm run build)", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(ROOT, "docs/schemas/worker-add.json"), "utf8"));
+    expect(schema.title).toBe("vexo-sv worker add --json");
+    expect(JSON.stringify(schema)).toContain('"stopwaitsecs"');
   });
 });

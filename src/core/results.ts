@@ -1,0 +1,179 @@
+import * as z from "zod";
+import { workerSpecSchema } from "./spec.js";
+import { PROCESS_STATES } from "./status.js";
+
+// The result of every command, as zod schemas: the core's result types are inferred from these,
+// and docs/schemas/*.json (the JSON Schemas of `--json` output) are generated from them.
+
+const pid = z.int().positive().nullable();
+const spec = workerSpecSchema.meta({ description: "The worker spec, as written to (or read back from) its program file" });
+
+export const processStatusSchema = z.object({
+  group: z.string().meta({ description: "Group (program) name: the part before `:`, or the whole name" }),
+  process: z.string().meta({ description: "Process name within the group" }),
+  fullName: z.string().meta({ description: "What supervisorctl takes to address this one process (`g:g_00`, or `g`)" }),
+  state: z.enum(PROCESS_STATES),
+  pid,
+  uptimeSeconds: z.int().nonnegative().nullable(),
+  description: z.string().meta({ description: "supervisorctl's description column: uptime, stop date, or the spawn error" }),
+});
+
+export const workerStateSchema = z.enum(["running", "paused", "partial", "stopped", "fatal", "unknown"]);
+
+export const planSchema = z.object({
+  mkdirs: z.array(z.string()),
+  writes: z.array(z.object({ path: z.string(), content: z.string() })),
+  removes: z.array(z.string()),
+  supervisorctl: z.array(z.array(z.string())).meta({ description: "Every supervisorctl call, as its argv" }),
+});
+
+export const addResultSchema = z.object({
+  changed: z.boolean(),
+  action: z.enum(["created", "replaced", "unchanged"]),
+  dryRun: z.boolean(),
+  worker: spec,
+  file: z.string(),
+  config: z.string(),
+  logs: z.array(z.string()),
+  plan: planSchema,
+  warnings: z.array(z.string()),
+});
+
+export const removeResultSchema = z.object({
+  changed: z.boolean(),
+  dryRun: z.boolean(),
+  name: z.string(),
+  file: z.string(),
+  config: z.string(),
+  plan: planSchema,
+});
+
+export const workerInfoSchema = z.object({
+  name: z.string(),
+  managed: z.boolean(),
+  file: z.string(),
+  state: workerStateSchema,
+  loaded: z.boolean().nullable().meta({ description: "false: the file exists but supervisord has not loaded it; null: unknown" }),
+  running: z.int().nonnegative(),
+  total: z.int().nonnegative(),
+  processes: z.array(processStatusSchema),
+  spec: spec.nullable(),
+  logs: z.array(z.string()),
+  parseError: z.string().optional(),
+});
+
+export const listResultSchema = z.object({
+  config: z.string(),
+  confDir: z.string(),
+  reachable: z.boolean(),
+  workers: z.array(workerInfoSchema),
+  warnings: z.array(z.string()),
+});
+
+export const statusResultSchema = listResultSchema.extend({
+  supervisord: z.object({ running: z.boolean(), pid, version: z.string().nullable() }),
+  healthy: z.boolean(),
+  problems: z.array(z.string()).meta({ description: "One line per unhealthy process of a managed worker" }),
+});
+
+export const controlResultSchema = z.object({
+  action: z.enum(["start", "stop", "restart", "pause", "resume"]),
+  mode: z.enum(["plain", "graceful", "rolling"]),
+  workers: z.array(z.string()),
+  supervisorctl: z.array(z.array(z.string())),
+  processes: z.array(processStatusSchema),
+});
+
+export const processFailureSchema = z.object({
+  process: z.string(),
+  state: z.string(),
+  error: z.string(),
+  log: z.array(z.string()),
+});
+
+export const logLineSchema = z.object({ process: z.string(), line: z.string() });
+
+export const logsResultSchema = z.object({
+  files: z.array(z.object({ process: z.string(), path: z.string() })),
+  lines: z.array(logLineSchema),
+});
+
+export const prefixInstallResultSchema = z.object({
+  changed: z.boolean(),
+  started: z.boolean(),
+  created: z.array(z.string()),
+  config: z.string(),
+  confDir: z.string(),
+  logDir: z.string(),
+  pid,
+  export: z.string(),
+});
+
+export const systemInstallResultSchema = z.object({
+  changed: z.boolean(),
+  actions: z.array(z.string()),
+  version: z.string(),
+  service: z.literal("running"),
+  startedBy: z.enum(["already-running", "systemd", "init-script", "vexo-sv"]),
+  config: z.string(),
+  confDir: z.string(),
+  pid,
+});
+
+export const shutdownResultSchema = z.object({ changed: z.boolean(), pid, config: z.string() });
+
+export const completionResultSchema = z.object({ shell: z.enum(["bash", "zsh", "fish"]), script: z.string() });
+
+export const errorDocumentSchema = z.object({
+  ok: z.literal(false),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    hint: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export type ProcessStatus = z.output<typeof processStatusSchema>;
+export type WorkerState = z.output<typeof workerStateSchema>;
+export type Plan = z.output<typeof planSchema>;
+export type AddResult = z.output<typeof addResultSchema>;
+export type RemoveResult = z.output<typeof removeResultSchema>;
+export type WorkerInfo = z.output<typeof workerInfoSchema>;
+export type ListResult = z.output<typeof listResultSchema>;
+export type StatusResult = z.output<typeof statusResultSchema>;
+export type ControlResult = z.output<typeof controlResultSchema>;
+export type ProcessFailure = z.output<typeof processFailureSchema>;
+export type LogLine = z.output<typeof logLineSchema>;
+export type LogsResult = z.output<typeof logsResultSchema>;
+export type PrefixInstallResult = z.output<typeof prefixInstallResultSchema>;
+export type SystemInstallResult = z.output<typeof systemInstallResultSchema>;
+export type ShutdownResult = z.output<typeof shutdownResultSchema>;
+
+/** The `--json` document of each command on success: `{"ok": true}` plus its result. */
+export const SUCCESS_SCHEMAS: Record<string, z.ZodObject> = {
+  "worker add": addResultSchema,
+  "worker rm": removeResultSchema,
+  "worker ls": listResultSchema,
+  "worker start": controlResultSchema,
+  "worker stop": controlResultSchema,
+  "worker restart": controlResultSchema,
+  "worker pause": controlResultSchema,
+  "worker resume": controlResultSchema,
+  status: statusResultSchema,
+  logs: logsResultSchema,
+  "logs --follow": logLineSchema,
+  install: systemInstallResultSchema,
+  "install --prefix": prefixInstallResultSchema,
+  shutdown: shutdownResultSchema,
+  completion: completionResultSchema,
+};
+
+/** What `--json` prints for a command: its success document or the error document. */
+export function documentSchema(command: string): z.ZodType {
+  const result = SUCCESS_SCHEMAS[command];
+  if (!result) throw new Error(`no schema for ${command}`);
+  if (command === "logs --follow") return result; // NDJSON: one line object per line, no envelope
+  const success = result.extend({ ok: z.literal(true), warnings: z.array(z.string()).optional() });
+  return z.union([success, errorDocumentSchema]);
+}
