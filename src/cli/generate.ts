@@ -6,7 +6,7 @@ import { type CommandModel, commandModel } from "./model.js";
 import { buildProgram, VERSION } from "./program.js";
 
 // Everything under completions/ and the generated docs, from the commander program itself.
-// `npm run build` writes them; a test fails when the committed copies differ.
+// `npm run docs` writes them; a test fails when the committed copies differ.
 
 /** Exit codes, for the reference and the man page. */
 export const EXIT_CODES: [number, string][] = [
@@ -42,7 +42,7 @@ export function referenceMarkdown(m: CommandModel[]): string {
   const out = [
     "# vexo-sv command reference",
     "",
-    "<!-- Generated from the program by `npm run build`; do not edit. -->",
+    "<!-- Generated from the program by `npm run docs`; do not edit. -->",
     "",
     `Version ${VERSION}. ${root.description}.`,
     "",

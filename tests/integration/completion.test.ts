@@ -93,7 +93,7 @@ describe.each(SHELLS)("%s completion", (shell) => {
 describe("generated files", () => {
   it("the committed completions, reference and man page are what the program generates", () => {
     for (const [rel, content] of Object.entries(generatedFiles())) {
-      expect(fs.readFileSync(path.join(ROOT, rel), "utf8"), `${rel} is stale: run npm run build and commit`).toBe(content);
+      expect(fs.readFileSync(path.join(ROOT, rel), "utf8"), `${rel} is stale: run npm run docs and commit`).toBe(content);
     }
   });
 
