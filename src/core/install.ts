@@ -5,7 +5,7 @@ import { invalid, VexoError } from "../errors.js";
 import { ensureDir, readIfExists, removeFile, writeAtomic } from "./fsutil.js";
 import { type Layout, resolveLayout } from "./layout.js";
 import { escapePercent } from "./render.js";
-import { unsafeReason } from "./spec.js";
+import { unsafeReason } from "./values.js";
 import { ctl, faultReason, probe, runCtl } from "./supervisorctl.js";
 import { supervisordPid } from "./system.js";
 import type { PrefixInstallResult, ShutdownResult } from "./results.js";

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { VexoError } from "../errors.js";
+import { invalid, VexoError } from "../errors.js";
 import { decodeIni } from "./parse.js";
+import { unsafeReason } from "./values.js";
 
 export const DEFAULT_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
 export const DEFAULT_LOG_DIR = "/var/log/supervisor";
@@ -68,6 +69,8 @@ export function globMatch(pattern: string, file: string): boolean {
 /** The config file to use: the given one, else the first default that exists. */
 export function findConfig(given: string | undefined): string {
   if (given) {
+    const bad = unsafeReason(given, { spaces: true, max: 4096 });
+    if (bad) throw invalid("--config", bad);
     const abs = path.resolve(given);
     if (!fs.existsSync(abs)) {
       throw new VexoError("config_not_found", `supervisord config ${abs} does not exist`, {
@@ -111,7 +114,11 @@ export function resolveLayout(opts: LayoutOptions): Layout {
       break;
     }
   }
-  if (opts.confDir) confDir = path.resolve(opts.confDir);
+  if (opts.confDir) {
+    const bad = unsafeReason(opts.confDir, { spaces: true, max: 4096 });
+    if (bad) throw invalid("--conf-dir", bad);
+    confDir = path.resolve(opts.confDir);
+  }
   if (!confDir) {
     throw new VexoError(
       "config_not_found",

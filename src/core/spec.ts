@@ -1,40 +1,9 @@
 import path from "node:path";
 import * as z from "zod";
 import { DEFAULTS, NAME_RE } from "./defaults.js";
+import { unsafeReason } from "./values.js";
 
-export { DEFAULTS, NAME_RE };
-
-/**
- * Characters no value may hold. Control characters (newline, CR, NUL, ...) would end the
- * INI line and inject keys or sections; `;` and `#` start inline comments for supervisord
- * and are cut by the `ini` reader even without a space; `"` and `\` change how supervisord's
- * shlex splits `command=` and `environment=`. Everything else is written so that supervisord
- * reads back exactly what was typed (`%` is doubled by the renderer).
- */
-const FORBIDDEN = /[\u0000-\u001f\u007f"\\;#]/u;
-
-function describeChar(ch: string): string {
-  const code = ch.codePointAt(0) ?? 0;
-  if (ch === "\n") return "a newline";
-  if (ch === "\r") return "a carriage return";
-  if (code === 0) return "a NUL byte";
-  if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).padStart(4, "0")}`;
-  return `"${ch}"`;
-}
-
-/** Why a free-text value is unsafe, or undefined if it is fine. */
-export function unsafeReason(value: string, opts: { spaces?: boolean; max?: number } = {}): string | undefined {
-  const max = opts.max ?? 1024;
-  if (value.length === 0) return "must not be empty";
-  if (value.length > max) return `is ${value.length} characters long; at most ${max} are allowed`;
-  const bad = FORBIDDEN.exec(value);
-  if (bad) {
-    return `must not contain ${describeChar(bad[0])} (newlines, control characters, ; # " and \\ are not allowed in Supervisor config values)`;
-  }
-  if (!opts.spaces && /\s/u.test(value)) return "must not contain whitespace";
-  if (value.trim() !== value) return "must not start or end with whitespace";
-  return undefined;
-}
+export { DEFAULTS, NAME_RE, unsafeReason };
 
 /** A string refined by unsafeReason plus an optional extra rule. */
 function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) => string | undefined } = {}) {

@@ -125,6 +125,10 @@ const rejected: [string, string[], string][] = [
   ["global: --log-dir newline", [...add(), "--log-dir", "/tmp/a\n[program:x]"], "--log-dir"],
   ["global: --log-dir ;", [...add(), "--log-dir", "/tmp/a ;b"], "--log-dir"],
   ["global: unknown", ["--colour", "worker", "ls"], "--colour"],
+  ["global: --config newline", ["--config", "/etc/x.conf\n[include]", "worker", "ls"], "--config"],
+  ["global: --config #", ["--config", "/etc/x #y", "status"], "--config"],
+  ["global: --conf-dir ;", [...add(), "--conf-dir", "/tmp/x ;y"], "--conf-dir"],
+  ["completion: unknown shell", ["completion", "tcsh"], "tcsh"],
 ];
 
 describe(`hostile input: ${rejected.length} values refused with exit 2, nothing changed`, () => {
