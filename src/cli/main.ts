@@ -17,9 +17,12 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: Ctx = { out, globals: { json, quiet, color } };
   const program = buildProgram(ctx);
   const usageErrors: string[] = [];
+  // Under --json, help and version text go into the one document instead of stdout.
+  let helpText = "";
   program.configureOutput({
     writeOut: (s) => {
-      if (!json) process.stdout.write(s);
+      if (json) helpText += s;
+      else process.stdout.write(s);
     },
     writeErr: (s) => {
       if (!json) process.stderr.write(s);
@@ -30,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
+    if (json && e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) {
+      const doc = e.code === "commander.version" ? { version: helpText.trim() } : { help: helpText };
+      process.stdout.write(`${JSON.stringify(successDocument(doc, []))}\n`);
+      return EXIT.ok;
+    }
     return fail(e, usageErrors, ctx);
   }
   const r = ctx.result;

@@ -189,6 +189,7 @@ const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 
 /** Validates a `--json` document against the JSON Schema generated for its command; throws when it does not fit. */
 export function assertMatchesSchema(args: string[], doc: unknown): void {
+  if (args.some((a) => ["--help", "-h", "--version", "-V"].includes(a))) return; // {ok, help} / {ok, version}
   const command = commandOf(args);
   if (!(command in SUCCESS_SCHEMAS)) return; // hidden helpers, or a usage error before any command
   let validate = validators.get(command);

@@ -80,6 +80,15 @@ describe("output conventions", () => {
     expect(json.stderr).toBe("");
   });
 
+  it("--help and --version under --json are one JSON document too", async () => {
+    const v = await cli(["--version", "--json"]);
+    expect(v.code).toBe(0);
+    expect(v.json).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/u) });
+    const h = await cli(["worker", "add", "--help", "--json"]);
+    expect(h.code).toBe(0);
+    expect(h.json.help).toMatch(/^Example:\n {2}vexo-sv worker add/u);
+  });
+
   it("a group without its subcommand is a usage error, with one JSON document", async () => {
     const r = await cli(["worker", "--json"], sv.env);
     expect(r.code).toBe(2);
