@@ -19,6 +19,7 @@ const common = {
     js: "import { createRequire as __vexoCreateRequire } from 'node:module'; const require = __vexoCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+  minify: !process.env.NO_MINIFY,
 };
 rmSync(path.join(root, "dist"), { recursive: true, force: true });
 await build({

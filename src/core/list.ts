@@ -78,7 +78,13 @@ export function joinStatus(
 export async function listWorkers(opts: LayoutOptions, layout = resolveLayout(opts)): Promise<ListResult> {
   // Start supervisorctl first so its start-up overlaps with reading the files.
   const statusP = runCtl(layout, ctl.status());
-  const entries = readPrograms(layout);
+  let entries: ProgramEntry[];
+  try {
+    entries = readPrograms(layout);
+  } catch (e) {
+    statusP.catch(() => undefined); // this error is the one to report
+    throw e;
+  }
   const st = await statusP;
   const warnings: string[] = [];
   const why = unreachableReason(st.output);
@@ -111,10 +117,11 @@ export function problemsOf(w: WorkerInfo): string[] {
 /** supervisord itself, then every program with every process, and an overall health verdict. */
 export async function statusReport(opts: LayoutOptions): Promise<StatusResult> {
   const layout = resolveLayout(opts);
-  const versionP = runCtl(layout, ctl.version());
+  // If supervisorctl cannot run at all, listWorkers says so; the version is only a detail.
+  const versionP = runCtl(layout, ctl.version()).catch(() => null);
   const list = await listWorkers(opts, layout);
-  const v = await versionP;
-  const version = list.reachable && /^\d+\.\d+/u.test(v.output.trim()) ? v.output.trim() : null;
+  const v = (await versionP)?.output.trim() ?? "";
+  const version = list.reachable && /^\d+\.\d+/u.test(v) ? v : null;
   const problems = list.reachable ? list.workers.flatMap(problemsOf) : [`supervisord is not reachable at ${layout.serverUrl}`];
   return {
     ...list,

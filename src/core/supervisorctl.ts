@@ -58,22 +58,60 @@ export function faultReason(output: string): string {
 }
 
 /** Runs supervisorctl with an argument array (never a shell). */
-export async function runCtl(layout: Layout, call: CtlCall): Promise<CtlResult> {
-  const r = await execa("supervisorctl", ["-c", layout.config, ...call.args], {
+export function runCtl(layout: Layout, call: CtlCall): Promise<CtlResult> {
+  const key = keyOf(layout.config, call.args);
+  const early = started.get(key);
+  if (early) {
+    started.delete(key);
+    return early.result;
+  }
+  return spawnCtl(layout.config, call.args).result;
+}
+
+function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>; kill: () => void } {
+  const child = execa("supervisorctl", ["-c", config, ...args], {
     reject: false,
     all: true,
     stdin: "ignore",
     // No timeout: `update NAME` of a changed group legitimately waits out its stopwaitsecs.
   });
-  if (r.failed && r.exitCode === undefined) {
-    const missing = (r as { code?: string }).code === "ENOENT";
-    throw new VexoError(
-      missing ? "supervisord_unreachable" : "supervisorctl_failed",
-      missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
-      { hint: missing ? "run `sudo vexo-sv install` (or apt-get install supervisor)" : undefined },
-    );
-  }
-  return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
+  const result = child.then((r) => {
+    if (r.failed && r.exitCode === undefined) {
+      const missing = (r as { code?: string }).code === "ENOENT";
+      throw new VexoError(
+        missing ? "supervisord_unreachable" : "supervisorctl_failed",
+        missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
+        { hint: missing ? "run `sudo vexo-sv install` (or apt-get install supervisor)" : undefined },
+      );
+    }
+    return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
+  });
+  return { result, kill: () => child.kill() };
+}
+
+const keyOf = (config: string, args: string[]) => JSON.stringify([config, ...args]);
+
+/** Read-only calls started before the program has finished loading, by argv. */
+const started = new Map<string, { result: Promise<CtlResult>; kill: () => void }>();
+
+/**
+ * Starts a read-only call (`status` or `version`, nothing that changes anything) as early as
+ * possible: `worker ls` and `status` know from argv alone that they will make it, so it runs
+ * while the rest of the program loads. runCtl hands it over when the same call is made.
+ */
+export function startEarly(config: string, verb: "status" | "version"): void {
+  const key = keyOf(config, [verb]);
+  if (started.has(key)) return;
+  const run = spawnCtl(config, [verb]);
+  // Handled where it is taken; until then a failure (no supervisorctl) must not crash the process.
+  run.result.catch(() => undefined);
+  started.set(key, run);
+}
+
+/** Ends early calls nobody took (the command failed before it needed them). */
+export function abandonEarly(): void {
+  for (const run of started.values()) run.kill();
+  started.clear();
 }
 
 /** Throws the right error when output says supervisord is unreachable. */

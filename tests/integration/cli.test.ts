@@ -45,6 +45,49 @@ describe("supervisorctl calls per command", () => {
   });
 });
 
+describe("early start of read-only calls (worker ls, status)", () => {
+  // `--` makes the argv unusual enough that the early start stands aside: the normal path.
+  // Uptimes move between two runs; everything else must match.
+  const summary = (doc: Record<string, any>) => ({
+    ...doc,
+    workers: doc.workers.map((w: Record<string, any>) => ({ ...w, processes: w.processes.map((p: any) => [p.fullName, p.state, p.pid]) })),
+  });
+
+  it("gives the same document as the normal path, with the same calls", async () => {
+    const c = countingPath();
+    expect((await cli([...addArgs("early", ["--no-wait"]), "--json"], sv.env)).code).toBe(0);
+    await waitRunning(sv, "early", 1);
+    for (const argv of [["worker", "ls"], ["status"]]) {
+      c.reset();
+      const early = await cli([...argv, "--json"], c.env);
+      const earlyCalls = c.calls().sort();
+      c.reset();
+      const normal = await cli([...argv, "--json", "--"], c.env);
+      expect(early.code).toBe(0);
+      expect(summary(early.json)).toEqual(summary(normal.json));
+      expect(earlyCalls).toEqual(c.calls().sort());
+    }
+    expect(c.calls().sort()).toEqual([
+      ["-c", sv.config, "status"],
+      ["-c", sv.config, "version"],
+    ]);
+    expect((await cli(["worker", "rm", "early", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("changes nothing about errors: a bad --conf-dir is still exit 2, a missing supervisorctl still named", async () => {
+    const bad = await cli(["worker", "ls", "--conf-dir", "/x;y", "--json"], sv.env);
+    expect(bad.code).toBe(2);
+    expect(bad.json.error.message).toMatch(/--conf-dir/u);
+    const dir = fs.mkdtempSync(path.join(sv.dir, "nopath-"));
+    fs.symlinkSync(process.execPath, path.join(dir, "node"));
+    for (const argv of [["worker", "ls"], ["status"], ["worker", "ls", "--"], ["status", "--"]]) {
+      const missing = await cli(["--json", ...argv], { ...sv.env, PATH: dir });
+      expect(missing.code).toBe(1);
+      expect(missing.json.error.message).toMatch(/supervisorctl is not installed/u);
+    }
+  });
+});
+
 describe("output conventions", () => {
   it("--no-wait does not check that the processes come up", async () => {
     const r = await cli([...addArgs("nowait", ["--no-wait"], BROKEN_APP), "--json"], sv.env);
