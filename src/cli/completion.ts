@@ -1,11 +1,10 @@
-import type { CommandModel } from "./model.js";
+import type { CommandModel, Shell } from "./model.js";
 
 // Completion scripts for bash, zsh and fish, generated from the commander program (through
 // commandModel), so a command or flag added to the program is offered without further edits.
 // (The shells' variable is cmdpath: `path` is PATH itself in zsh.) Worker names come from `vexo-sv __complete-workers`, which reads the program files only.
 
-export const SHELLS = ["bash", "zsh", "fish"] as const;
-export type Shell = (typeof SHELLS)[number];
+export { SHELLS, type Shell } from "./model.js";
 
 interface Tables {
   subs: [string, string[]][];

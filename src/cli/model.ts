@@ -87,3 +87,7 @@ export function commandModel(program: Command): CommandModel[] {
   walk(program, "");
   return out;
 }
+
+/** The shells `vexo-sv completion` writes scripts for (kept here so the generator loads only when used). */
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+export type Shell = (typeof SHELLS)[number];

@@ -17,16 +17,18 @@ export interface ProgramEntry {
   logs: string[];
 }
 
+const HEADER_WITH_DOT = /^\s*\[[^\]\r\n]*\./mu;
+
 /**
  * `ini.decode`, minus two of its habits that supervisord does not share: it nests sections
  * whose names hold a dot (`[program:app.queue]`), and it turns `true`/`false`/`null` into
  * non-strings. Dots in section headers are escaped first, and every scalar comes back a string.
  */
 export function decodeIni(text: string): Record<string, Record<string, string>> {
-  const escaped = text.replace(
-    /^(\s*\[)([^\]\r\n]*)(\]\s*)$/gmu,
-    (_m, a: string, b: string, c: string) => a + b.replaceAll(".", "\\.") + c,
-  );
+  // Most files have no dotted header at all: skip the rewrite then (it is on `worker ls`'s path).
+  const escaped = !HEADER_WITH_DOT.test(text)
+    ? text
+    : text.replace(/^(\s*\[)([^\]\r\n]*)(\]\s*)$/gmu, (_m, a: string, b: string, c: string) => a + b.replaceAll(".", "\\.") + c);
   const doc = ini.decode(escaped) as Record<string, unknown>;
   const out: Record<string, Record<string, string>> = {};
   for (const [section, body] of Object.entries(doc)) {
@@ -50,6 +52,9 @@ export function unescapePercent(v: string): string {
   return v.replaceAll("%%", "%");
 }
 
+/** Python shlex's whitespace: space, tab, CR, LF. */
+const SHLEX_SPACE = new Set([" ", "\t", "\r", "\n"]);
+
 /** POSIX shlex.split, as supervisord applies it to `command=`. Throws on an unclosed quote. */
 export function shlexSplit(s: string): string[] {
   const out: string[] = [];
@@ -68,7 +73,7 @@ export function shlexSplit(s: string): string[] {
     } else if (c === "\\" && i + 1 < s.length) {
       cur += s[++i];
       inWord = true;
-    } else if (/\s/u.test(c)) {
+    } else if (SHLEX_SPACE.has(c)) {
       if (inWord) out.push(cur);
       cur = "";
       inWord = false;

@@ -168,6 +168,8 @@ describe("helpers", () => {
     ["a  b\tc", ["a", "b", "c"]],
     ["a'b c'd", ["ab cd"]],
     ['"" x', ["", "x"]],
+    // Python's shlex splits on space, tab, CR and LF only: a no-break space stays inside a word.
+    ["/srv/caf\u00e9\u00a0app/artisan x", ["/srv/caf\u00e9\u00a0app/artisan", "x"]],
   ])("shlex-splits %j", (s, argv) => {
     expect(shlexSplit(s)).toEqual(argv);
   });
@@ -179,6 +181,10 @@ describe("helpers", () => {
   it("keeps dotted section names whole and values as strings", () => {
     const doc = decodeIni("[program:a.b]\nautostart=true\nnumprocs=2\n");
     expect(doc["program:a.b"]).toEqual({ autostart: "true", numprocs: "2" });
+    // A dot after the header (in a value) needs no escaping; a dotted header further down does.
+    const two = decodeIni("[program:plain]\ndirectory=/srv/a.b\n[program:x.y]  \nnumprocs=3\n");
+    expect(Object.keys(two)).toEqual(["program:plain", "program:x.y"]);
+    expect(two["program:x.y"]).toEqual({ numprocs: "3" });
   });
 
   it("reads an unmanaged file without a spec, and a hand-mangled managed one with a reason", () => {

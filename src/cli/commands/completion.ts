@@ -1,7 +1,6 @@
 import { Argument } from "commander";
-import { completionScript, SHELLS, type Shell } from "../completion.js";
 import { type Ctx, layoutOf } from "../context.js";
-import { commandModel, type VexoCommand as Command } from "../model.js";
+import { commandModel, SHELLS, type Shell, type VexoCommand as Command } from "../model.js";
 
 export function registerCompletion(program: Command, ctx: Ctx): void {
   program
@@ -9,7 +8,8 @@ export function registerCompletion(program: Command, ctx: Ctx): void {
     .description("print the shell completion script for bash, zsh or fish")
     .examples("vexo-sv completion bash > /usr/share/bash-completion/completions/vexo-sv")
     .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
-    .action((shell: Shell) => {
+    .action(async (shell: Shell) => {
+      const { completionScript } = await import("../completion.js");
       const script = completionScript(shell, commandModel(program));
       ctx.result = { data: { shell, script }, human: () => process.stdout.write(script) };
     });
