@@ -7,7 +7,7 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin/vexo-sv.js");
-const reps = Number(process.argv[2] ?? 7);
+const reps = Number(process.argv[2] ?? 11);
 const dir = fs.mkdtempSync("/tmp/vxb-");
 const app = path.join(dir, "app");
 const fakePhp = path.join(dir, "fake-php");

@@ -1,9 +1,14 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { intInRange } from "../core/spec.js";
 import { issuesToError } from "../core/workers.js";
 
 /** Parses commander's options with a zod schema; an invalid flag becomes an exit-2 error naming it. */
-export function parseFlags<S extends z.ZodType>(schema: S, opts: unknown, flagOf: Record<string, string>, command: string): z.output<S> {
+export function parseFlags<S extends z.ZodMiniType>(
+  schema: S,
+  opts: unknown,
+  flagOf: Record<string, string>,
+  command: string,
+): z.output<S> {
   const r = schema.safeParse(opts);
   if (r.success) return r.data;
   throw issuesToError(r.error, flagOf, command);
@@ -11,13 +16,13 @@ export function parseFlags<S extends z.ZodType>(schema: S, opts: unknown, flagOf
 
 /** Booleans shared by the mutating commands. */
 export const mutationFlags = z.object({
-  dryRun: z.boolean().default(false),
-  replace: z.boolean().default(false),
-  force: z.boolean().default(false),
-  missingOk: z.boolean().default(false),
+  dryRun: z._default(z.boolean(), false),
+  replace: z._default(z.boolean(), false),
+  force: z._default(z.boolean(), false),
+  missingOk: z._default(z.boolean(), false),
 });
 
 export const logsFlags = z.object({
   lines: intInRange(1, 100000),
-  process: intInRange(0, 99).optional(),
+  process: z.optional(intInRange(0, 99)),
 });

@@ -6,7 +6,9 @@ import { PROCESS_STATES } from "./status.js";
 // and docs/schemas/*.json (the JSON Schemas of `--json` output) are generated from them.
 
 const pid = z.int().positive().nullable();
-const spec = workerSpecSchema.meta({ description: "The worker spec, as written to (or read back from) its program file" });
+// The spec schema is zod/mini (see spec.ts); registered with its description on a copy of it.
+const spec = workerSpecSchema.clone();
+z.globalRegistry.add(spec, { description: "The worker spec, as written to (or read back from) its program file" });
 
 export const processStatusSchema = z.object({
   group: z.string().meta({ description: "Group (program) name: the part before `:`, or the whole name" }),
@@ -57,7 +59,7 @@ export const workerInfoSchema = z.object({
   running: z.int().nonnegative(),
   total: z.int().nonnegative(),
   processes: z.array(processStatusSchema),
-  spec: spec.nullable(),
+  spec: z.nullable(spec),
   logs: z.array(z.string()),
   parseError: z.string().optional(),
 });

@@ -1,5 +1,7 @@
 import path from "node:path";
-import * as z from "zod";
+// zod/mini: the same validation core as `zod`, without the method-per-schema objects that make
+// the classic API cost ~15 ms to load and build on every mutating command.
+import * as z from "zod/mini";
 import { DEFAULTS, NAME_RE } from "./defaults.js";
 import { unsafeReason } from "./values.js";
 
@@ -7,28 +9,34 @@ export { DEFAULTS, NAME_RE, unsafeReason };
 
 /** A string refined by unsafeReason plus an optional extra rule. */
 function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) => string | undefined } = {}) {
-  return z.string().superRefine((v, ctx) => {
-    const reason = unsafeReason(v, opts) ?? opts.rule?.(v);
-    if (reason) ctx.addIssue({ code: "custom", message: reason });
-  });
+  return z.string().check(
+    z.superRefine((v, ctx) => {
+      const reason = unsafeReason(v, opts) ?? opts.rule?.(v);
+      if (reason) ctx.addIssue({ code: "custom", message: reason });
+    }),
+  );
 }
 
 /** A whole number in [min, max], from a number or a string of digits (no signs, no exponents). */
 export function intInRange(min: number, max: number) {
-  return z
-    .union([z.number(), z.string()])
-    .transform((v, ctx) => {
-      const n = typeof v === "number" ? v : /^\d{1,12}$/u.test(v) ? Number(v) : Number.NaN;
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `must be a whole number from ${min} to ${max} (got ${JSON.stringify(String(v).slice(0, 40))})`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .pipe(z.int().min(min).max(max));
+  return z.pipe(
+    z.pipe(
+      z.union([z.number(), z.string()]),
+      z.transform((v: number | string, ctx) => {
+        const n = typeof v === "number" ? v : /^\d{1,12}$/u.test(v) ? Number(v) : Number.NaN;
+        if (!Number.isInteger(n) || n < min || n > max) {
+          ctx.issues.push({
+            code: "custom",
+            input: v,
+            message: `must be a whole number from ${min} to ${max} (got ${JSON.stringify(String(v).slice(0, 40))})`,
+          });
+          return z.NEVER;
+        }
+        return n;
+      }),
+    ),
+    z.int().check(z.minimum(min), z.maximum(max)),
+  );
 }
 
 /** A valid spelling close to a bad worker name, for the error message. */
@@ -42,49 +50,59 @@ export function suggestName(bad: string): string | undefined {
   return s && NAME_RE.test(s) ? s : undefined;
 }
 
-export const nameSchema = z.string().superRefine((v, ctx) => {
-  if (NAME_RE.test(v)) return;
-  const hint = suggestName(v);
-  ctx.addIssue({
-    code: "custom",
-    message: `must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit${hint ? `; try "${hint}"` : ""}`,
-  });
-});
+export const nameSchema = z.string().check(
+  z.superRefine((v, ctx) => {
+    if (NAME_RE.test(v)) return;
+    const hint = suggestName(v);
+    ctx.addIssue({
+      code: "custom",
+      message: `must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit${hint ? `; try "${hint}"` : ""}`,
+    });
+  }),
+);
 
-export const pathSchema = safeString({
-  spaces: true,
-  max: 4096,
-  rule: (v) => (path.isAbsolute(v) ? undefined : "must be an absolute path (starting with /)"),
-})
-  .transform((v) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, "")))
-  .pipe(z.string());
+export const pathSchema = z.pipe(
+  z.pipe(
+    safeString({
+      spaces: true,
+      max: 4096,
+      rule: (v) => (path.isAbsolute(v) ? undefined : "must be an absolute path (starting with /)"),
+    }),
+    z.transform((v: string) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, ""))),
+  ),
+  z.string(),
+);
 
 const CONNECTION_RE = /^[A-Za-z0-9_.-]{1,64}$/u;
 export const connectionSchema = z
   .string()
-  .regex(CONNECTION_RE, "must be a connection name from config/queue.php: 1-64 letters, digits, '.', '_' or '-'");
+  .check(z.regex(CONNECTION_RE, "must be a connection name from config/queue.php: 1-64 letters, digits, '.', '_' or '-'"));
 
 /** Queue names: comma-separated, each non-empty, no whitespace. */
-export const queueSchema = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : v.split(",")))
-  .superRefine((queues, ctx) => {
-    if (queues.length === 0 || queues.length > 32) {
-      ctx.addIssue({ code: "custom", message: "must name 1 to 32 queues, separated by commas" });
-      return;
-    }
-    for (const q of queues) {
-      const reason = unsafeReason(q, { max: 255 }) ?? (q.includes(",") ? "must not contain a comma" : undefined);
-      if (reason) {
-        ctx.addIssue({
-          code: "custom",
-          message: `queue ${JSON.stringify(q)} ${reason}; give names separated by commas, e.g. high,default`,
-        });
+export const queueSchema = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.array(z.string())]),
+    z.transform((v: string | string[]) => (Array.isArray(v) ? v : v.split(","))),
+  ),
+  z.array(z.string()).check(
+    z.superRefine((queues, ctx) => {
+      if (queues.length === 0 || queues.length > 32) {
+        ctx.addIssue({ code: "custom", message: "must name 1 to 32 queues, separated by commas" });
         return;
       }
-    }
-  })
-  .pipe(z.array(z.string()));
+      for (const q of queues) {
+        const reason = unsafeReason(q, { max: 255 }) ?? (q.includes(",") ? "must not contain a comma" : undefined);
+        if (reason) {
+          ctx.addIssue({
+            code: "custom",
+            message: `queue ${JSON.stringify(q)} ${reason}; give names separated by commas, e.g. high,default`,
+          });
+          return;
+        }
+      }
+    }),
+  ),
+);
 
 export const phpSchema = safeString({
   spaces: true,
@@ -97,48 +115,42 @@ export const phpSchema = safeString({
 
 export const userSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/u, "must be a system user name (letters, digits, '_', '.', '-'; at most 32)");
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/u, "must be a system user name (letters, digits, '_', '.', '-'; at most 32)"));
 
 export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/u;
 
 /** `KEY=VALUE` strings (repeatable flag) or an object, to a record. */
-export const envSchema = z
-  .union([z.array(z.string()), z.record(z.string(), z.string())])
-  .transform((v, ctx) => {
-    const pairs: [string, string][] = Array.isArray(v)
-      ? v.map((kv) => {
-          const i = kv.indexOf("=");
-          return i < 0 ? [kv, "\u0000missing"] : [kv.slice(0, i), kv.slice(i + 1)];
-        })
-      : Object.entries(v);
-    const out: Record<string, string> = {};
-    for (const [k, val] of pairs) {
-      if (val === "\u0000missing") {
-        ctx.addIssue({ code: "custom", message: `${JSON.stringify(k.slice(0, 40))} must be KEY=VALUE` });
+export const envSchema = z.pipe(
+  z.pipe(
+    z.union([z.array(z.string()), z.record(z.string(), z.string())]),
+    z.transform((v: string[] | Record<string, string>, ctx) => {
+      const fail = (message: string) => {
+        ctx.issues.push({ code: "custom", input: v, message });
         return z.NEVER;
+      };
+      const pairs: [string, string][] = Array.isArray(v)
+        ? v.map((kv) => {
+            const i = kv.indexOf("=");
+            return i < 0 ? [kv, "\u0000missing"] : [kv.slice(0, i), kv.slice(i + 1)];
+          })
+        : Object.entries(v);
+      const out: Record<string, string> = {};
+      for (const [k, val] of pairs) {
+        if (val === "\u0000missing") return fail(`${JSON.stringify(k.slice(0, 40))} must be KEY=VALUE`);
+        if (!ENV_KEY_RE.test(k)) {
+          return fail(`key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`);
+        }
+        // An empty value is legitimate (KEY=); otherwise the usual rules.
+        const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
+        if (reason) return fail(`value of ${k} ${reason}`);
+        if (k in out) return fail(`${k} is given twice`);
+        out[k] = val;
       }
-      if (!ENV_KEY_RE.test(k)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`,
-        });
-        return z.NEVER;
-      }
-      // An empty value is legitimate (KEY=); otherwise the usual rules.
-      const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
-      if (reason) {
-        ctx.addIssue({ code: "custom", message: `value of ${k} ${reason}` });
-        return z.NEVER;
-      }
-      if (k in out) {
-        ctx.addIssue({ code: "custom", message: `${k} is given twice` });
-        return z.NEVER;
-      }
-      out[k] = val;
-    }
-    return out;
-  })
-  .pipe(z.record(z.string(), z.string()));
+      return out;
+    }),
+  ),
+  z.record(z.string(), z.string()),
+);
 
 /** Laravel's default `--timeout` when none is given; stopwaitsecs must exceed it. */
 export const LARAVEL_DEFAULT_TIMEOUT = 60;
@@ -148,33 +160,35 @@ export const workerSpecSchema = z
   .object({
     name: nameSchema,
     path: pathSchema,
-    connection: connectionSchema.default(DEFAULTS.connection),
-    queue: queueSchema.default([DEFAULTS.queue]),
-    procs: intInRange(1, 100).default(DEFAULTS.procs),
-    php: phpSchema.default(DEFAULTS.php),
-    user: userSchema.nullable().default(DEFAULTS.user),
-    sleep: intInRange(0, 3600).default(DEFAULTS.sleep),
-    tries: intInRange(0, 1000).default(DEFAULTS.tries),
-    maxTime: intInRange(0, 604800).default(DEFAULTS.maxTime),
-    timeout: intInRange(0, 86400).optional(),
-    memory: intInRange(1, 1048576).optional(),
-    backoff: intInRange(0, 86400).optional(),
-    maxJobs: intInRange(0, 1000000000).optional(),
-    stopwaitsecs: intInRange(1, 604800).default(DEFAULTS.stopwaitsecs),
-    forceMaintenance: z.boolean().default(false),
-    env: envSchema.default({}),
+    connection: z._default(connectionSchema, DEFAULTS.connection),
+    queue: z._default(queueSchema, [DEFAULTS.queue]),
+    procs: z._default(intInRange(1, 100), DEFAULTS.procs),
+    php: z._default(phpSchema, DEFAULTS.php),
+    user: z._default(z.nullable(userSchema), DEFAULTS.user),
+    sleep: z._default(intInRange(0, 3600), DEFAULTS.sleep),
+    tries: z._default(intInRange(0, 1000), DEFAULTS.tries),
+    maxTime: z._default(intInRange(0, 604800), DEFAULTS.maxTime),
+    timeout: z.optional(intInRange(0, 86400)),
+    memory: z.optional(intInRange(1, 1048576)),
+    backoff: z.optional(intInRange(0, 86400)),
+    maxJobs: z.optional(intInRange(0, 1000000000)),
+    stopwaitsecs: z._default(intInRange(1, 604800), DEFAULTS.stopwaitsecs),
+    forceMaintenance: z._default(z.boolean(), false),
+    env: z._default(envSchema, {}),
   })
-  .superRefine((s, ctx) => {
-    const timeout = s.timeout ?? LARAVEL_DEFAULT_TIMEOUT;
-    // timeout=0 disables Laravel's job timeout; stopwaitsecs then bounds the job alone.
-    if (timeout > 0 && s.stopwaitsecs <= timeout) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["stopwaitsecs"],
-        message: `must be greater than --timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((s, ctx) => {
+      const timeout = s.timeout ?? LARAVEL_DEFAULT_TIMEOUT;
+      // timeout=0 disables Laravel's job timeout; stopwaitsecs then bounds the job alone.
+      if (timeout > 0 && s.stopwaitsecs <= timeout) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stopwaitsecs"],
+          message: `must be greater than --timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
+        });
+      }
+    }),
+  );
 
 export type WorkerSpecInput = z.input<typeof workerSpecSchema>;
 export type WorkerSpec = z.output<typeof workerSpecSchema>;

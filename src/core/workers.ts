@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { invalid, VexoError } from "../errors.js";
 import { waitHealthy } from "./control.js";
 import { acquireLock, ensureDir, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
@@ -29,7 +29,7 @@ export function validateSpec(input: WorkerSpecInput): WorkerSpec {
 }
 
 /** The first zod issue as an invalid-input error naming its flag and the command's help. */
-export function issuesToError(err: z.ZodError, flagOf: Record<string, string>, command: string): VexoError {
+export function issuesToError(err: z.core.$ZodError, flagOf: Record<string, string>, command: string): VexoError {
   const issue = err.issues[0];
   const key = String(issue?.path[0] ?? "");
   const flag = flagOf[key] ?? (key ? `--${key}` : "input");
