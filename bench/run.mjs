@@ -25,12 +25,13 @@ function run(cmd, args, env = {}) {
   if (r.status !== 0 && !(cmd === "supervisorctl" && r.status === 3)) {
     throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
   }
-  return { ms, stdout: r.stdout };
+  return { ms, stdout: r.stdout, stderr: r.stderr };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /**
- * Medians of two commands run alternately (a, b, a, b, ...), after one warm-up each, so that a
- * change in the machine's load during the run weighs on both sides alike.
+ * Two commands run alternately (a, b, a, b, ...), after one warm-up each: their medians, and
+ * the median of the ratios b/a of each adjacent pair. The paired ratio is what a target is
+ * judged on: this machine's load comes in bursts, and two runs next to each other share them.
  */
 function pair(fa, fb) {
   fa();
@@ -41,7 +42,7 @@ function pair(fa, fb) {
     a.push(fa());
     b.push(fb());
   }
-  return [median(a), median(b)];
+  return [median(a), median(b), median(a.map((x, i) => b[i] / x))];
 }
 const vexo = (...args) => run("node", [bin, ...args], { VEXO_SV_CONFIG: config });
 // This kind of machine sets NODE_EXTRA_CA_CERTS, which makes every Node start read and parse
@@ -74,34 +75,46 @@ function growTo(n) {
 
 const rows = [];
 const row = (what, a, b, target) => rows.push({ what, a, b, ratio: b / a, target });
+/** A row from pair(): judged on the paired ratio. */
+const pairRow = (what, [a, b, ratio], target) => rows.push({ what, a, b, ratio, target });
 
 growTo(100);
+/** Median CPU time of vexo-sv's own process (children excluded) over the runs. */
+function ownCpu(...args) {
+  const xs = Array.from({ length: reps }, () => {
+    const { stderr } = run("node", ["--import", path.join(root, "bench/cpu-hook.mjs"), bin, ...args], { VEXO_SV_CONFIG: config });
+    return Number(/vexo-sv-cpu-ms ([\d.]+)/u.exec(stderr)?.[1]);
+  });
+  return median(xs);
+}
+
 const [st100, ls100] = pair(
   () => ctl("status").ms,
   () => vexo("worker", "ls", "--json").ms,
 );
+const cpu100 = ownCpu("worker", "ls", "--json");
 
 growTo(200);
-row(
+pairRow(
   "node -e 0 | vexo-sv --version",
-  ...pair(
+  pair(
     () => run("node", ["-e", "0"]).ms,
     () => vexo("--version").ms,
   ),
   1.3,
 );
-row(
+pairRow(
   "supervisorctl status | vexo-sv worker ls --json (200 workers)",
-  ...pair(
+  pair(
     () => ctl("status").ms,
     () => vexo("worker", "ls", "--json").ms,
   ),
   1.4,
 );
 if (caCerts) {
-  row(
+  pairRow(
     "  the same without NODE_EXTRA_CA_CERTS (for information)",
-    ...pair(
+    pair(
       () => ctl("status").ms,
       () => vexoNoCa("worker", "ls", "--json").ms,
     ),
@@ -138,18 +151,20 @@ const vexoAdd = () => {
   vexo("worker", "rm", name, "--json");
   return ms;
 };
-row("supervisorctl update NAME | vexo-sv worker add --no-wait (one more)", ...pair(ctlAdd, vexoAdd), 1.4);
+pairRow("supervisorctl update NAME | vexo-sv worker add --no-wait (one more)", pair(ctlAdd, vexoAdd), 1.4);
 
 growTo(1000);
 const [st1000, ls1000] = pair(
   () => ctl("status").ms,
   () => vexo("worker", "ls", "--json").ms,
 );
+const cpu1000 = ownCpu("worker", "ls", "--json");
 row("worker ls --json: 100 | 1000 workers", ls100, ls1000, null);
 row("supervisorctl status: 100 | 1000 workers", st100, st1000, null);
+row("  vexo-sv's own CPU time (its process alone): 100 | 1000 workers", cpu100, cpu1000, null);
 
 console.log(
-  `vexo-sv bench: median of ${reps} runs each, the two sides alternating, ms (${new Date().toISOString()}, node ${process.version}${caCerts ? ", NODE_EXTRA_CA_CERTS set" : ""})`,
+  `vexo-sv bench: medians of ${reps} runs each, the two sides alternating; ratio: median of the paired ratios, ms (${new Date().toISOString()}, node ${process.version}${caCerts ? ", NODE_EXTRA_CA_CERTS set" : ""})`,
 );
 const w = Math.max(...rows.map((r) => r.what.length));
 for (const r of rows) {
@@ -157,7 +172,7 @@ for (const r of rows) {
   console.log(`${r.what.padEnd(w)}  ${r.a.toFixed(1).padStart(8)}  ${r.b.toFixed(1).padStart(8)}  ${r.ratio.toFixed(2)}x  ${t}`);
 }
 console.log(
-  `worker ls: 10x the workers costs ${(ls1000 / ls100).toFixed(2)}x the time; supervisorctl status itself ${(st1000 / st100).toFixed(2)}x`,
+  `worker ls: 10x the workers costs ${(ls1000 / ls100).toFixed(2)}x the time (supervisorctl status itself ${(st1000 / st100).toFixed(2)}x); vexo-sv's own CPU ${(cpu1000 / cpu100).toFixed(2)}x`,
 );
 vexo("shutdown", "--json");
 fs.rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,6 @@ import type { CommandModel, Shell } from "./model.js";
 // commandModel), so a command or flag added to the program is offered without further edits.
 // (The shells' variable is cmdpath: `path` is PATH itself in zsh.) Worker names come from `vexo-sv __complete-workers`, which reads the program files only.
 
-export { SHELLS, type Shell } from "./model.js";
-
 interface Tables {
   subs: [string, string[]][];
   flags: [string, string[]][];

@@ -1,8 +1,8 @@
 import * as z from "zod";
 import { documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
-import { COMPLETION_FILES, completionScript, SHELLS } from "./completion.js";
+import { COMPLETION_FILES, completionScript } from "./completion.js";
 import type { Ctx } from "./context.js";
-import { type CommandModel, commandModel } from "./model.js";
+import { type CommandModel, commandModel, SHELLS } from "./model.js";
 import { buildProgram, VERSION } from "./program.js";
 
 // Everything under completions/ and the generated docs, from the commander program itself.
