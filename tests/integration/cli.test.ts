@@ -74,6 +74,20 @@ describe("early start of read-only calls (worker ls, status)", () => {
     expect((await cli(["worker", "rm", "early", "--json"], sv.env)).code).toBe(0);
   });
 
+  it("ends an early call that the command never takes (it failed first)", async () => {
+    // A supervisorctl that would hang for 30 s, and says so when it is terminated instead.
+    const dir = fs.mkdtempSync(path.join(sv.dir, "hang-"));
+    const log = path.join(dir, "log");
+    fs.writeFileSync(
+      path.join(dir, "supervisorctl"),
+      `#!/bin/sh\necho "started $*" >> ${log}\nsleep 30 &\ntrap 'kill $!; echo terminated >> ${log}; exit 143' TERM\nwait $!\n`,
+      { mode: 0o755 },
+    );
+    const r = await cli(["worker", "ls", "--conf-dir", "/x;y", "--json"], { ...sv.env, PATH: `${dir}:${process.env.PATH}` });
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([`started -c ${sv.config} status`, "terminated"]);
+  });
+
   it("changes nothing about errors: a bad --conf-dir is still exit 2, a missing supervisorctl still named", async () => {
     const bad = await cli(["worker", "ls", "--conf-dir", "/x;y", "--json"], sv.env);
     expect(bad.code).toBe(2);
