@@ -44,12 +44,16 @@ function pair(fa, fb) {
   }
   return [median(a), median(b), median(a.map((x, i) => b[i] / x))];
 }
-const vexo = (...args) => run("node", [bin, ...args], { VEXO_SV_CONFIG: config });
+const vexoWith =
+  (env) =>
+  (...args) =>
+    run("node", [bin, ...args], { VEXO_SV_CONFIG: config, ...env });
+const vexo = vexoWith({});
 // This kind of machine sets NODE_EXTRA_CA_CERTS, which makes every Node start read and parse
 // ~140 certificates before any JavaScript runs (about 35 ms here); a server usually does not.
 // The figures are taken as the environment is; a second row shows them without it.
 const caCerts = process.env.NODE_EXTRA_CA_CERTS;
-const vexoNoCa = (...args) => run("node", [bin, ...args], { VEXO_SV_CONFIG: config, NODE_EXTRA_CA_CERTS: undefined });
+const vexoNoCa = vexoWith({ NODE_EXTRA_CA_CERTS: undefined });
 const ctl = (...args) => run("supervisorctl", ["-c", config, ...args]);
 
 const inst = JSON.parse(run("node", [bin, "install", "--prefix", path.join(dir, "sv"), "--json"]).stdout);

@@ -3,11 +3,7 @@
 // longer than the rest of the command, starts as soon as Node is up. Pure, and deliberately
 // narrow: anything it does not recognise returns null and the command runs the normal way.
 
-export interface EarlyPlan {
-  /** --config, else VEXO_SV_CONFIG (as commander resolves it), else undefined for the defaults. */
-  config: string | undefined;
-  verbs: ("status" | "version")[];
-}
+import type { EarlyPlan } from "../core/early.js";
 
 const GLOBAL_VALUES = new Set(["--config", "--conf-dir", "--log-dir"]);
 const GLOBAL_FLAGS = new Set(["--json", "-q", "--quiet", "--no-color"]);
@@ -16,6 +12,7 @@ const COMMANDS: { words: string[]; flags: string[]; verbs: EarlyPlan["verbs"] }[
   { words: ["status"], flags: ["--check"], verbs: ["version", "status"] },
 ];
 
+/** config: --config, else VEXO_SV_CONFIG (as commander resolves it), else undefined for the defaults. */
 export function earlyPlan(argv: string[], env: NodeJS.ProcessEnv): EarlyPlan | null {
   const words: string[] = [];
   const flags: string[] = [];

@@ -1,11 +1,17 @@
 import { findConfig } from "./config-path.js";
-import { startEarly } from "./supervisorctl.js";
+import { type EarlyVerb, startEarly } from "./supervisorctl.js";
+
+/** What argv said: the config to use (undefined for the defaults) and the calls to start. */
+export interface EarlyPlan {
+  config: string | undefined;
+  verbs: EarlyVerb[];
+}
 
 /**
  * Starts the read-only calls of an early plan. A config that does not resolve starts nothing:
  * the command reports that itself, the normal way.
  */
-export function startEarlyCalls(plan: { config: string | undefined; verbs: ("status" | "version")[] }): void {
+export function startEarlyCalls(plan: EarlyPlan): void {
   let config: string;
   try {
     config = findConfig(plan.config);

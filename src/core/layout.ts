@@ -5,7 +5,7 @@ import { decodeIni } from "./parse.js";
 import { findConfig } from "./config-path.js";
 import { unsafeReason } from "./values.js";
 
-export { DEFAULT_CONFIGS, findConfig } from "./config-path.js";
+export { DEFAULT_CONFIGS } from "./config-path.js";
 
 export const DEFAULT_LOG_DIR = "/var/log/supervisor";
 

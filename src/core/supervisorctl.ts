@@ -91,6 +91,9 @@ function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>;
 
 const keyOf = (config: string, args: string[]) => JSON.stringify([config, ...args]);
 
+/** The only calls ever started early: both read-only. */
+export type EarlyVerb = "status" | "version";
+
 /** Read-only calls started before the program has finished loading, by argv. */
 const started = new Map<string, { result: Promise<CtlResult>; kill: () => void }>();
 
@@ -99,7 +102,7 @@ const started = new Map<string, { result: Promise<CtlResult>; kill: () => void }
  * possible: `worker ls` and `status` know from argv alone that they will make it, so it runs
  * while the rest of the program loads. runCtl hands it over when the same call is made.
  */
-export function startEarly(config: string, verb: "status" | "version"): void {
+export function startEarly(config: string, verb: EarlyVerb): void {
   const key = keyOf(config, [verb]);
   if (started.has(key)) return;
   const run = spawnCtl(config, [verb]);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, BROKEN_APP, cli, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, BROKEN_APP, cli, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
@@ -99,6 +99,22 @@ describe("early start of read-only calls (worker ls, status)", () => {
       expect(missing.code).toBe(1);
       expect(missing.json.error.message).toMatch(/supervisorctl is not installed/u);
     }
+  });
+});
+
+describe("the bundle", () => {
+  // The README tells users on machines that set NODE_EXTRA_CA_CERTS to drop it for vexo-sv,
+  // which is only safe while nothing in the bundle can open a TLS connection.
+  it("never loads tls, https or http2", () => {
+    const TLS = /(?:from|import|require\()\s*["'](?:node:)?(?:tls|https|http2)["']/u;
+    expect(TLS.test('import{connect}from"node:tls"')).toBe(true);
+    const dist = path.join(ROOT, "dist");
+    const files = [
+      ...fs.readdirSync(dist).filter((f) => f.endsWith(".js")),
+      ...fs.readdirSync(path.join(dist, "chunks")).map((f) => path.join("chunks", f)),
+    ];
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.filter((f) => TLS.test(fs.readFileSync(path.join(dist, f), "utf8")))).toEqual([]);
   });
 });
 
