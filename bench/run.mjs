@@ -59,8 +59,23 @@ const ctl = (...args) => run("supervisorctl", ["-c", config, ...args]);
 const inst = JSON.parse(run("node", [bin, "install", "--prefix", path.join(dir, "sv"), "--json"]).stdout);
 const config = inst.config;
 const template = JSON.parse(
-  vexo("worker", "add", "--name", "w-template", "--path", app, "--php", fakePhp, "--procs", "2", "--user", "root", "--dry-run", "--json")
-    .stdout,
+  vexo(
+    "worker",
+    "add",
+    "--name",
+    "w-template",
+    "--path",
+    app,
+    "--php",
+    fakePhp,
+    "--procs",
+    "2",
+    "--user",
+    "root",
+    "--allow-root",
+    "--dry-run",
+    "--json",
+  ).stdout,
 ).plan.writes[0].content;
 const fileOf = (name) => path.join(inst.confDir, `${name}.conf`);
 const writeWorker = (name) => fs.writeFileSync(fileOf(name), template.replaceAll("w-template", name));
@@ -149,6 +164,7 @@ const vexoAdd = () => {
     "2",
     "--user",
     "root",
+    "--allow-root",
     "--no-wait",
     "--json",
   );

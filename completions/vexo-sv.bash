@@ -11,14 +11,14 @@ __vexo_sv_flags() {
   case "$1" in
     "") echo "--version -V --config --conf-dir --log-dir --json --quiet -q --no-color --help -h" ;;
     "worker") echo "--help -h" ;;
-    "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --replace --dry-run --no-wait --help -h" ;;
+    "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
     "worker rm") echo "--force --missing-ok --dry-run --help -h" ;;
     "worker ls") echo "--help -h" ;;
     "worker start") echo "--all --no-wait --help -h" ;;
     "worker stop") echo "--all --help -h" ;;
     "worker restart") echo "--all --graceful --rolling --wait --no-wait --help -h" ;;
-    "worker pause") echo "--all --no-wait --help -h" ;;
-    "worker resume") echo "--all --help -h" ;;
+    "worker pause") echo "--all --help -h" ;;
+    "worker resume") echo "--all --no-wait --help -h" ;;
     "install") echo "--prefix --help -h" ;;
     "shutdown") echo "--force --help -h" ;;
     "logs") echo "--lines -n --process --follow -f --help -h" ;;
@@ -57,10 +57,13 @@ __vexo_sv_takes_value() {
 
 _vexo_sv() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="" cmdpath="" w i
+  local -a where=()
   (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     if [[ "$w" == -* ]]; then
+      # --config and --conf-dir typed on the line say where the workers are.
+      [[ "$w" == --config || "$w" == --conf-dir ]] && where+=("$w" "${COMP_WORDS[i+1]}")
       __vexo_sv_takes_value "$w" && ((i++))
       continue
     fi
@@ -86,7 +89,12 @@ _vexo_sv() {
   fi
   args="$(__vexo_sv_args "$cmdpath")"
   case "$args" in
-    workers) COMPREPLY=($(compgen -W "$(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)" -- "$cur")) ;;
+    workers)
+      # Matched here, never through compgen -W, which would expand $(...) in a program's name.
+      while IFS= read -r w; do
+        [[ "$w" == "$cur"* ]] && COMPREPLY+=("$w")
+      done < <(NO_COLOR=1 vexo-sv "${where[@]}" __complete-workers 2>/dev/null)
+      ;;
     choices:*) COMPREPLY=($(compgen -W "${args#choices:}" -- "$cur")) ;;
   esac
   return 0

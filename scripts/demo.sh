@@ -9,7 +9,9 @@ vexo() { echo "\$ vexo-sv $*" >&2; node bin/vexo-sv.js "$@"; }
 
 vexo install --prefix "$PWD/demo/sv"
 export VEXO_SV_CONFIG="$PWD/demo/sv/supervisord.conf"
-vexo worker add --name demo-queue --path "$PWD/tests/fixtures/sample-app" --procs 2 --queue high,default --user "$(id -un)"
+# The worker runs as you; as root that has to be asked for (--allow-root).
+allow=(); [ "$(id -u)" -eq 0 ] && allow=(--allow-root)
+vexo worker add --name demo-queue --path "$PWD/tests/fixtures/sample-app" --procs 2 --queue high,default --user "$(id -un)" "${allow[@]}"
 vexo worker ls
 vexo logs demo-queue -n 3
 vexo worker rm demo-queue

@@ -1,74 +1,58 @@
-/** Exit codes, documented in docs/exit-codes.md. */
+/** Exit codes; docs/exit-codes.md is generated from these and ERROR_CODES. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unhealthy: 3 } as const;
 
-export type ErrorCode =
-  | "usage"
-  | "invalid_input"
-  | "not_found"
-  | "exists"
-  | "not_managed"
-  | "config_not_found"
-  | "conf_dir_not_included"
-  | "supervisord_unreachable"
-  | "permission_denied"
-  | "supervisord_rejected"
-  | "supervisorctl_failed"
-  | "lock_timeout"
-  | "io_error"
-  | "not_root"
-  | "unsupported_system"
-  | "install_failed"
-  | "start_failed"
-  | "pause_failed"
-  | "internal";
+/** Every error code vexo-sv reports, with its exit code and what it means (docs/exit-codes.md). */
+export const ERROR_CODES = {
+  usage: [EXIT.usage, "the command line is wrong: an unknown command or flag, a missing argument"],
+  invalid_input: [EXIT.usage, "a value is not allowed; the message names the flag and what it takes"],
+  not_found: [EXIT.failure, "no such worker (or program, or log file)"],
+  exists: [EXIT.failure, "the worker exists with a different spec and --replace was not given"],
+  not_managed: [EXIT.failure, "the file was not written by vexo-sv, so it is never changed or removed without --force"],
+  config_not_found: [EXIT.failure, "no supervisord config, or one without a usable [include] directory"],
+  conf_dir_not_included: [EXIT.failure, "the program directory is not one supervisord reads"],
+  supervisord_unreachable: [EXIT.failure, "supervisord is not running or its socket does not answer"],
+  permission_denied: [EXIT.failure, "a file or supervisord's socket needs more rights than the caller has"],
+  supervisord_rejected: [EXIT.failure, "supervisord refused the change (the previous state was restored)"],
+  supervisorctl_failed: [EXIT.failure, "supervisorctl answered with an error"],
+  lock_timeout: [EXIT.failure, "another vexo-sv run held the lock for too long"],
+  io_error: [EXIT.failure, "a file could not be read or written (read-only file system, no space, ...)"],
+  unsafe_file: [
+    EXIT.failure,
+    "a file another user could have planted or changed (a symlink, a FIFO, someone else's file); vexo-sv does not use it",
+  ],
+  not_root: [EXIT.failure, "the command needs root"],
+  unsupported_system: [EXIT.failure, "the system has no package manager vexo-sv can install supervisor with"],
+  install_failed: [EXIT.failure, "installing the supervisor package failed"],
+  start_failed: [EXIT.failure, "a process did not come up (the spawn error and its log lines are in the message)"],
+  pause_failed: [EXIT.failure, "a paused process exited instead of staying paused"],
+  internal: [EXIT.failure, "a bug in vexo-sv"],
+} as const satisfies Record<string, readonly [number, string]>;
 
-/** What to do next, for errors thrown without a more specific hint: every error says one. */
-const DEFAULT_HINTS: Record<ErrorCode, string> = {
-  usage: "see `vexo-sv --help` (or `vexo-sv COMMAND --help`)",
-  invalid_input: "see `vexo-sv COMMAND --help` for what each flag takes",
-  not_found: "see `vexo-sv worker ls` for the workers there are",
-  exists: "add --replace to change it",
-  not_managed: "vexo-sv only changes files it wrote (they start with `; managed-by: vexo-sv`)",
-  config_not_found: "pass --config (or VEXO_SV_CONFIG), or run `vexo-sv install`",
-  conf_dir_not_included: "drop --conf-dir, or add that directory to [include] files= in the config",
-  supervisord_unreachable: "start it (`sudo systemctl start supervisor`, or `vexo-sv install`), then run again",
-  permission_denied: "run with sudo, or as the user that owns supervisord's socket",
-  supervisord_rejected: "fix the file supervisord names, then run again",
-  supervisorctl_failed: "see supervisord's own log (`vexo-sv logs`) and `vexo-sv status`, then run again",
-  lock_timeout: "wait for the other vexo-sv run to finish, then run again",
-  io_error: "check the directory's permissions, its mount (read-only?) and free space (`df -h`), then run again",
-  not_root: "run it with sudo",
-  unsupported_system: "install supervisor with the system's package manager, then pass --config",
-  install_failed: "run `apt-get update` and check dpkg's state (`dpkg --configure -a`), then run again",
-  start_failed: "see the log lines above (`vexo-sv logs NAME`), fix the cause, then `vexo-sv worker start NAME`",
-  pause_failed: "see `vexo-sv logs NAME` for why the worker exited",
-  internal: "this is a bug in vexo-sv; please report it with the command you ran",
-};
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
- * The one error type the core throws. The CLI boundary turns it into a message,
- * a JSON error object and an exit code; nothing else decides how the process ends.
+ * The one error type the core throws. It names fields (`path`, `procs`), never a flag or a
+ * command: the CLI boundary maps fields to flags, adds a hint that names the real command, and
+ * turns it into a message, a JSON error object and an exit code.
  */
 export class VexoError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
-  readonly hint: string;
+  /** A hint in the system's own terms (a package, a file to fix); the CLI adds one when absent. */
+  readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; exitCode?: number; details?: Record<string, unknown> } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { hint?: string | undefined; details?: Record<string, unknown> } = {}) {
     super(message);
     this.name = "VexoError";
     this.code = code;
-    this.exitCode = opts.exitCode ?? (code === "usage" || code === "invalid_input" ? EXIT.usage : EXIT.failure);
-    this.hint = opts.hint ?? DEFAULT_HINTS[code];
+    this.exitCode = ERROR_CODES[code][0];
+    this.hint = opts.hint;
     this.details = opts.details;
   }
 }
 
-/** An input error: exit 2, and the caller guarantees nothing was changed. */
-export function invalid(flag: string, message: string, hint?: string): VexoError {
-  return new VexoError("invalid_input", `${flag}: ${message}`, {
-    ...(hint ? { hint } : {}),
-    details: { flag },
-  });
+/** An input error about one field of the input: exit 2, and the caller guarantees nothing was changed. */
+export function invalid(field: string, message: string, hint?: string): VexoError {
+  return new VexoError("invalid_input", message, { ...(hint ? { hint } : {}), details: { field } });
 }

@@ -13,6 +13,8 @@ export interface Output {
   warn(msg: string): void;
   /** Progress on a terminal only. */
   progress(msg: string): void;
+  /** Text exactly as given on stdout (a completion script, a streamed line), also under --json. */
+  raw(text: string): void;
   colors: typeof kleur;
 }
 
@@ -55,6 +57,9 @@ export function createOutput(opts: OutputOptions): Output & { warnings: string[]
     progress(msg) {
       if (!opts.json && !opts.quiet && stderr.isTTY) stderr.write(`${kleur.dim(msg)}\n`);
     },
+    raw(text) {
+      stdout.write(text);
+    },
   };
 }
 
@@ -75,13 +80,36 @@ export function errorDocument(err: Pick<VexoError, "code" | "message" | "hint" |
   return { ok: false, error };
 }
 
+/** The one colour of each worker state, in `ls` and `status` alike. */
+export function stateColor(state: string, c: typeof kleur): (s: string) => string {
+  switch (state) {
+    case "running":
+      return c.green;
+    case "paused":
+      return c.cyan;
+    case "partial":
+      return c.yellow;
+    case "fatal":
+      return c.red;
+    default:
+      return c.dim;
+  }
+}
+
+/** A table cell: its text, and how to colour it once padded (so escape codes never shift columns). */
+export type Cell = string | { text: string; paint: (s: string) => string };
+
 /** A plain left-aligned table; the last column is not padded. */
-export function table(rows: string[][], header: string[]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+export function table(rows: Cell[][], header: string[]): string[] {
+  const text = (c: Cell | undefined) => (typeof c === "string" ? c : (c?.text ?? ""));
+  const all: Cell[][] = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => text(r[i]).length)));
   return all.map((r) =>
     r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => {
+        const padded = i === r.length - 1 ? text(c) : text(c).padEnd(widths[i] ?? 0);
+        return typeof c === "string" ? padded : c.paint(padded);
+      })
       .join("  ")
       .trimEnd(),
   );

@@ -77,10 +77,13 @@ ${shTables(t)}
 
 _vexo_sv() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmdpath="" w i
+  local -a where=()
   (( COMP_CWORD > 0 )) && prev="\${COMP_WORDS[COMP_CWORD-1]}"
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     if [[ "$w" == -* ]]; then
+      # --config and --conf-dir typed on the line say where the workers are.
+      [[ "$w" == --config || "$w" == --conf-dir ]] && where+=("$w" "\${COMP_WORDS[i+1]}")
       __vexo_sv_takes_value "$w" && ((i++))
       continue
     fi
@@ -106,7 +109,12 @@ _vexo_sv() {
   fi
   args="$(__vexo_sv_args "$cmdpath")"
   case "$args" in
-    workers) COMPREPLY=($(compgen -W "$(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)" -- "$cur")) ;;
+    workers)
+      # Matched here, never through compgen -W, which would expand $(...) in a program's name.
+      while IFS= read -r w; do
+        [[ "$w" == "$cur"* ]] && COMPREPLY+=("$w")
+      done < <(NO_COLOR=1 vexo-sv "\${where[@]}" __complete-workers 2>/dev/null)
+      ;;
     choices:*) COMPREPLY=($(compgen -W "\${args#choices:}" -- "$cur")) ;;
   esac
   return 0
@@ -125,9 +133,11 @@ ${shTables(t)}
 
 _vexo_sv() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}" cmdpath="" w i subs args
+  local -a where=()
   for ((i = 2; i < CURRENT; i++)); do
     w="\${words[i]}"
     if [[ "$w" == -* ]]; then
+      [[ "$w" == --config || "$w" == --conf-dir ]] && where+=("$w" "\${words[i+1]}")
       __vexo_sv_takes_value "$w" && ((i++))
       continue
     fi
@@ -151,7 +161,7 @@ _vexo_sv() {
   fi
   args="$(__vexo_sv_args "$cmdpath")"
   case "$args" in
-    workers) compadd -- \${(f)"$(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)"} ;;
+    workers) compadd -- \${(f)"$(NO_COLOR=1 vexo-sv "\${where[@]}" __complete-workers 2>/dev/null)"} ;;
     choices:*) compadd -- \${=\${args#choices:}} ;;
   esac
   return 0

@@ -1,18 +1,27 @@
-// The read-only supervisorctl calls that `worker ls` and `status` are sure to make, read off
-// argv before commander (or anything else) is loaded, so that supervisorctl, which takes far
-// longer than the rest of the command, starts as soon as Node is up. Pure, and deliberately
-// narrow: anything it does not recognise returns null and the command runs the normal way.
+// `worker ls` and `status` are sure to make read-only supervisorctl calls, and supervisorctl
+// takes far longer than the rest of the command. So the entry reads argv before commander (or
+// anything else) is loaded, starts those calls at once, and hands main an IO seam that gives
+// each early call to the command that makes it. Deliberately narrow: anything unusual in argv
+// runs the normal way. Measured in docs/performance.md.
 
-import type { EarlyPlan } from "../core/early.js";
+import { GLOBAL_SWITCHES, GLOBAL_VALUE_FLAGS } from "./globals.js";
+import type { CtlResult, SupervisorIO } from "../core/supervisorctl.js";
 
-const GLOBAL_VALUES = new Set(["--config", "--conf-dir", "--log-dir"]);
-const GLOBAL_FLAGS = new Set(["--json", "-q", "--quiet", "--no-color"]);
-const COMMANDS: { words: string[]; flags: string[]; verbs: EarlyPlan["verbs"] }[] = [
+/** The only calls ever started early: both read-only. */
+export type EarlyVerb = "status" | "version";
+
+/** What argv said: the config to use (undefined for the defaults) and the calls to start. */
+export interface EarlyPlan {
+  config: string | undefined;
+  verbs: EarlyVerb[];
+}
+
+const COMMANDS: { words: string[]; flags: string[]; verbs: EarlyVerb[] }[] = [
   { words: ["worker", "ls"], flags: [], verbs: ["status"] },
   { words: ["status"], flags: ["--check"], verbs: ["version", "status"] },
 ];
 
-/** config: --config, else VEXO_SV_CONFIG (as commander resolves it), else undefined for the defaults. */
+/** config: --config, else VEXO_SV_CONFIG (as commander resolves it), else undefined for the defaults. Pure. */
 export function earlyPlan(argv: string[], env: NodeJS.ProcessEnv): EarlyPlan | null {
   const words: string[] = [];
   const flags: string[] = [];
@@ -21,7 +30,7 @@ export function earlyPlan(argv: string[], env: NodeJS.ProcessEnv): EarlyPlan | n
     const a = argv[i] as string;
     const eq = a.indexOf("=");
     const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    if (GLOBAL_VALUES.has(name)) {
+    if (GLOBAL_VALUE_FLAGS.includes(name)) {
       const value = name === a ? argv[++i] : a.slice(eq + 1);
       if (value === undefined) return null;
       if (name === "--config") config = value;
@@ -32,6 +41,44 @@ export function earlyPlan(argv: string[], env: NodeJS.ProcessEnv): EarlyPlan | n
     }
   }
   const cmd = COMMANDS.find((c) => c.words.join(" ") === words.join(" "));
-  if (!cmd || !flags.every((f) => GLOBAL_FLAGS.has(f) || cmd.flags.includes(f))) return null;
+  if (!cmd || !flags.every((f) => GLOBAL_SWITCHES.includes(f) || cmd.flags.includes(f))) return null;
   return { config, verbs: cmd.verbs };
+}
+
+/** An IO seam with the plan's calls already running; each is handed to the first identical call. */
+export interface EarlyIO extends SupervisorIO {
+  /** Ends early calls nobody took (the command failed before it needed them). */
+  abandon(): void;
+}
+
+/** Starts the plan's calls now. A config that does not resolve starts nothing: the command reports it. */
+export async function startEarly(plan: EarlyPlan): Promise<EarlyIO | null> {
+  const [{ findConfig }, { realIO, spawnCtl }] = await Promise.all([import("../core/layout.js"), import("../core/supervisorctl.js")]);
+  let config: string;
+  try {
+    config = findConfig(plan.config);
+  } catch {
+    return null;
+  }
+  const key = (c: string, args: string[]) => JSON.stringify([c, ...args]);
+  const started = new Map<string, { result: Promise<CtlResult>; kill: () => void }>();
+  for (const verb of plan.verbs) {
+    const run = spawnCtl(config, [verb]);
+    // Handled where it is taken; until then a failure (no supervisorctl) must not crash the process.
+    run.result.catch(() => undefined);
+    started.set(key(config, [verb]), run);
+  }
+  return {
+    ...realIO,
+    run(c, args) {
+      const early = started.get(key(c, args));
+      if (!early) return realIO.run(c, args);
+      started.delete(key(c, args));
+      return early.result;
+    },
+    abandon() {
+      for (const run of started.values()) run.kill();
+      started.clear();
+    },
+  };
 }

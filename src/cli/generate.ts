@@ -1,7 +1,8 @@
 import * as z from "zod";
 import { documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
+import { ERROR_CODES, EXIT } from "../errors.js";
 import { COMPLETION_FILES, completionScript } from "./completion.js";
-import type { Ctx } from "./context.js";
+import { GLOBAL_OPTIONS } from "./globals.js";
 import { type CommandModel, commandModel, SHELLS } from "./model.js";
 import { buildProgram, VERSION } from "./program.js";
 
@@ -10,22 +11,42 @@ import { buildProgram, VERSION } from "./program.js";
 
 /** Exit codes, for the reference and the man page. */
 export const EXIT_CODES: [number, string][] = [
-  [0, 'success, including "nothing to do" (`"changed": false`)'],
-  [1, "a failure other than bad input (supervisord unreachable or rejecting a change, not_found, a worker that fails to start, ...)"],
-  [2, "invalid usage or input; nothing was changed"],
-  [3, "`status --check`: a managed worker is not healthy"],
+  [EXIT.ok, 'success, including "nothing to do" (`"changed": false`), and a reader that closed stdout early (`vexo-sv status | head -1`)'],
+  [
+    EXIT.failure,
+    "a failure other than bad input (supervisord unreachable or rejecting a change, not_found, a worker that fails to start, ...)",
+  ],
+  [EXIT.usage, "invalid usage or input; nothing was changed"],
+  [EXIT.unhealthy, "`status --check`: a managed worker is not healthy"],
 ];
 
 const ENVIRONMENT: [string, string][] = [
-  ["VEXO_SV_CONFIG", "supervisord's main config (as --config)"],
-  ["VEXO_SV_CONF_DIR", "program directory (as --conf-dir)"],
-  ["VEXO_SV_LOG_DIR", "worker log directory (as --log-dir)"],
+  ...GLOBAL_OPTIONS.filter((o) => o.env).map((o): [string, string] => [o.env as string, `${o.description} (as ${o.flags.split(" ")[0]})`]),
   ["NO_COLOR", "no colour when set"],
 ];
 
 function model(): CommandModel[] {
-  const ctx = { out: undefined, globals: { json: false, quiet: false, color: false } } as unknown as Ctx;
-  return commandModel(buildProgram(ctx));
+  return commandModel(buildProgram());
+}
+
+/** docs/exit-codes.md: the exit codes and every error code, from the program's own tables. */
+export function exitCodesMarkdown(): string {
+  return [
+    "# Exit codes",
+    "",
+    "<!-- Generated from src/errors.ts by `npm run docs`; do not edit. -->",
+    "",
+    "| exit | meaning |",
+    "| --- | --- |",
+    ...EXIT_CODES.map(([k, v]) => `| ${k} | ${cell(v)} |`),
+    "",
+    'With `--json`, a failure prints `{"ok": false, "error": {"code": "...", "message": "...", "hint": "..."}}` with one of these codes:',
+    "",
+    "| code | exit | meaning |",
+    "| --- | --- | --- |",
+    ...Object.entries(ERROR_CODES).map(([code, [exit, what]]) => `| \`${code}\` | ${exit} | ${cell(what)} |`),
+    "",
+  ].join("\n");
 }
 
 const usage = (c: CommandModel) =>
@@ -35,6 +56,9 @@ const usage = (c: CommandModel) =>
   );
 
 const cell = (s: string) => s.replaceAll("|", "\\|");
+
+const flagRow = (f: CommandModel["flags"][number]) =>
+  `| \`${f.short ? `${f.short}, ` : ""}${f.long}\` | ${f.value ? `\`${f.value}\`` : ""} | ${f.defaultValue ?? ""} | ${cell(f.description)} |`;
 
 /** docs/commands.md */
 export function referenceMarkdown(m: CommandModel[]): string {
@@ -50,10 +74,7 @@ export function referenceMarkdown(m: CommandModel[]): string {
     "",
     "| flag | value | default | description |",
     "| --- | --- | --- | --- |",
-    ...root.flags.map(
-      (f) =>
-        `| \`${f.short ? `${f.short}, ` : ""}${f.long}\` | ${f.value ? `\`${f.value}\`` : ""} | ${f.defaultValue ?? ""} | ${cell(f.description)} |`,
-    ),
+    ...root.flags.map(flagRow),
     "",
     "## Environment",
     "",
@@ -66,28 +87,22 @@ export function referenceMarkdown(m: CommandModel[]): string {
     'With `--json`, stdout carries exactly one JSON document: `{"ok": true, ...}` with the fields of the command\'s result, or `{"ok": false, "error": {"code", "message", "hint"}}`. The JSON Schema of each command\'s document is in [schemas/](schemas/) (`logs --follow` prints one `{"process", "line"}` object per line instead).',
     "",
   ];
-  for (const c of m) {
-    if (c.path === "") continue;
-    out.push(`## vexo-sv ${c.path}`, "", `${c.description}.`, "", "```", usage(c), "```", "");
-    if (c.examples.length) out.push("Example:", "", "```sh", ...c.examples, "```", "");
-    if (c.subcommands.length) out.push(`Commands: ${c.subcommands.map((s) => `\`${s}\``).join(", ")}.`, "");
-    for (const a of c.args)
-      out.push(
-        `Argument \`${a.name}\`${a.choices.length ? `: one of ${a.choices.join(", ")}` : a.kind === "workers" ? ": worker name(s)" : ""}.`,
-        "",
-      );
-    const own = c.flags.filter((f) => !root.flags.some((r) => r.long === f.long) && f.long !== "--help");
-    if (own.length) {
-      out.push("| flag | value | default | description |", "| --- | --- | --- | --- |");
-      for (const f of own) {
-        out.push(
-          `| \`${f.short ? `${f.short}, ` : ""}${f.long}\` | ${f.value ? `\`${f.value}\`` : ""} | ${f.defaultValue ?? ""} | ${cell(f.description)} |`,
-        );
-      }
-      out.push("");
-    }
-  }
+  for (const c of m) if (c.path !== "") out.push(...referenceSection(c, root));
   return `${out.join("\n").trimEnd()}\n`;
+}
+
+/** One command's section of docs/commands.md. */
+function referenceSection(c: CommandModel, root: CommandModel): string[] {
+  const out = [`## vexo-sv ${c.path}`, "", `${c.description}.`, "", "```", usage(c), "```", ""];
+  if (c.examples.length) out.push("Example:", "", "```sh", ...c.examples, "```", "");
+  if (c.subcommands.length) out.push(`Commands: ${c.subcommands.map((s) => `\`${s}\``).join(", ")}.`, "");
+  for (const a of c.args) {
+    const what = a.choices.length ? `: one of ${a.choices.join(", ")}` : a.kind === "workers" ? ": worker name(s)" : "";
+    out.push(`Argument \`${a.name}\`${what}.`, "");
+  }
+  const own = c.flags.filter((f) => !root.flags.some((r) => r.long === f.long) && f.long !== "--help");
+  if (own.length) out.push("| flag | value | default | description |", "| --- | --- | --- | --- |", ...own.map(flagRow), "");
+  return out;
 }
 
 const roff = (s: string) => s.replaceAll("\\", "\\e").replaceAll("-", "\\-").replace(/^\./gmu, "\\&.").replace(/^'/gmu, "\\&'");
@@ -141,6 +156,7 @@ export function generatedFiles(): Record<string, string> {
   for (const shell of SHELLS) files[`completions/${COMPLETION_FILES[shell]}`] = completionScript(shell, m);
   files["docs/commands.md"] = referenceMarkdown(m);
   files["docs/vexo-sv.1"] = manPage(m);
+  files["docs/exit-codes.md"] = exitCodesMarkdown();
   for (const command of Object.keys(SUCCESS_SCHEMAS)) {
     const schema = z.toJSONSchema(documentSchema(command), { io: "output", unrepresentable: "any" });
     files[`docs/schemas/${schemaFile(command)}`] = `${JSON.stringify({ title: `vexo-sv ${command} --json`, ...schema }, null, 2)}\n`;

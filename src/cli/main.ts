@@ -1,76 +1,90 @@
 import { CommanderError } from "commander";
-import { EXIT, VexoError } from "../errors.js";
-import { createOutput, errorDocument, successDocument } from "../output.js";
-import type { Ctx } from "./context.js";
-import { buildProgram } from "./program.js";
+import { VexoError } from "../errors.js";
+import { createOutput, errorDocument, type Output, successDocument } from "../output.js";
+import type { SupervisorIO } from "../core/supervisorctl.js";
+import { outputFlags } from "./globals.js";
+import { hintFor } from "./hints.js";
+import { buildProgram, type Session } from "./program.js";
+import type { VexoCommand } from "./command.js";
 
 /**
- * argv -> program -> result -> output -> exit code. The only place that decides how the
- * process ends; every command throws or returns.
+ * argv -> program -> result -> output -> exit code. The one error boundary and the only place
+ * that decides how the process ends; every command returns a result or throws.
  */
-export async function main(argv: string[]): Promise<number> {
-  // --json must be known before commander has parsed (a parse error is also printed as JSON).
-  const json = argv.includes("--json");
-  const quiet = argv.includes("-q") || argv.includes("--quiet");
-  const color = !argv.includes("--no-color");
-  const out = createOutput({ json, quiet, color });
-  const ctx: Ctx = { out, globals: { json, quiet, color } };
-  const program = buildProgram(ctx);
+export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
+  const flags = outputFlags(argv);
+  const out = createOutput(flags);
+  const stop = new AbortController();
+  const session: Session = { out, io, signal: stop.signal };
+  // Ctrl-C (or a TERM from a script) ends a follow normally: exit 0.
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  const program = buildProgram(session);
   const usageErrors: string[] = [];
-  // Under --json, help and version text go into the one document instead of stdout.
   let helpText = "";
-  program.configureOutput({
-    writeOut: (s) => {
-      if (json) helpText += s;
-      else process.stdout.write(s);
-    },
-    writeErr: (s) => {
-      if (!json) process.stderr.write(s);
-    },
-    outputError: (s) => usageErrors.push(s.trim()),
-  });
-  for (const c of program.commands) inheritOutput(c, program);
+  routeOutput(program, flags.json, usageErrors, (s) => (helpText += s));
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
-    if (json && e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) {
+    if (flags.json && e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) {
       const doc = e.code === "commander.version" ? { version: helpText.trim() } : { help: helpText };
-      process.stdout.write(`${JSON.stringify(successDocument(doc, []))}\n`);
-      return EXIT.ok;
+      out.raw(`${JSON.stringify(successDocument(doc, []))}\n`);
+      return 0;
     }
-    return fail(e, usageErrors, ctx);
+    return fail(e, usageErrors, session);
+  } finally {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
   }
-  const r = ctx.result;
-  if (!r) return EXIT.ok;
-  if (json) process.stdout.write(`${JSON.stringify(successDocument(r.data, out.warnings))}\n`);
-  else r.human?.(out);
-  return r.exitCode ?? EXIT.ok;
+  const inv = session.invocation;
+  if (!inv || inv.result === undefined || inv.def.streams?.(inv.input)) return 0;
+  if (flags.json) out.raw(`${JSON.stringify(successDocument(inv.result, out.warnings))}\n`);
+  else inv.def.render(inv.result, out, inv.input);
+  return inv.def.exitCode?.(inv.result, inv.input) ?? 0;
 }
 
-function inheritOutput(cmd: import("commander").Command, root: import("commander").Command): void {
-  cmd.configureOutput(root.configureOutput());
-  for (const c of cmd.commands) inheritOutput(c, root);
+/** Help and version text to stdout (into the one document under --json); usage errors collected. */
+function routeOutput(program: VexoCommand, json: boolean, usageErrors: string[], keep: (s: string) => void): void {
+  const config = {
+    writeOut: (s: string) => (json ? keep(s) : process.stdout.write(s)),
+    writeErr: (s: string) => {
+      if (!json) process.stderr.write(s);
+    },
+    outputError: (s: string) => usageErrors.push(s.trim()),
+  };
+  const apply = (c: import("commander").Command) => {
+    c.configureOutput(config);
+    for (const sub of c.commands) apply(sub);
+  };
+  apply(program);
 }
 
-function fail(e: unknown, usageErrors: string[], ctx: Ctx): number {
-  const { out } = ctx;
-  let err: VexoError;
+/** Any failure as a VexoError with the flag named and a hint that names the real command. */
+function toVexoError(e: unknown, usageErrors: string[], session: Session): VexoError {
+  const inv = session.invocation;
+  const command = inv?.def.path ?? "";
   if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.ok;
     // "commander.help": a group without its subcommand (`vexo-sv worker`); the help went to stderr.
     const msg = e.code === "commander.help" ? "a command is missing" : (usageErrors[0] ?? e.message).replace(/^error:\s*/u, "");
-    err = new VexoError("usage", msg, { hint: "see `vexo-sv --help` (or `vexo-sv COMMAND --help`)" });
-  } else if (e instanceof VexoError) {
-    err = e;
-  } else {
-    const m = e instanceof Error ? e.message : String(e);
-    err = new VexoError("internal", `unexpected failure: ${m}`, {
-      hint: "this is a bug in vexo-sv; please report it with the command you ran",
-    });
-    if (process.env.VEXO_SV_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return new VexoError("usage", msg, { hint: hintFor(new VexoError("usage", msg), { command }) });
   }
+  if (!(e instanceof VexoError)) {
+    if (process.env.VEXO_SV_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return new VexoError("internal", `unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const field = e.code === "invalid_input" ? String(e.details?.field ?? "") : "";
+  const flag = field && inv ? inv.flagOf(field) : undefined;
+  const message = flag ? `${flag}: ${e.message}` : e.message;
+  const details = flag ? { ...e.details, flag } : e.details;
+  const hint = hintFor(e, { command, flag });
+  return new VexoError(e.code, message, { hint, ...(details ? { details } : {}) });
+}
+
+function fail(e: unknown, usageErrors: string[], session: Session): number {
+  if (e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) return 0;
+  const err = toVexoError(e, usageErrors, session);
+  const out: Output = session.out;
   if (out.json) {
-    process.stdout.write(`${JSON.stringify(errorDocument(err))}\n`);
+    out.raw(`${JSON.stringify(errorDocument(err))}\n`);
   } else {
     const c = out.colors;
     process.stderr.write(`${c.red("error:")} ${err.message}\n`);

@@ -1,4 +1,5 @@
-import { Command } from "commander";
+import type { Command } from "commander";
+import { EXAMPLES } from "./command.js";
 
 /** A flag as the completions and the reference see it. */
 export interface FlagModel {
@@ -25,21 +26,6 @@ export interface CommandModel {
 
 const DIR_FLAGS = new Set(["--path", "--conf-dir", "--log-dir", "--prefix"]);
 const FILE_FLAGS = new Set(["--config", "--php"]);
-
-/** Examples of a command, kept where --help, the reference and the man page all find them. */
-export const EXAMPLES = new WeakMap<Command, string[]>();
-
-/** commander's Command, plus examples: shown first in --help, and in the generated reference. */
-export class VexoCommand extends Command {
-  examples(...examples: string[]): this {
-    EXAMPLES.set(this, examples);
-    return this.addHelpText("before", `Example${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  ${e}`).join("\n")}\n`);
-  }
-
-  override createCommand(name?: string): VexoCommand {
-    return new VexoCommand(name);
-  }
-}
 
 function flagsOf(cmd: Command): FlagModel[] {
   return cmd.options

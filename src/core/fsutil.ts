@@ -3,12 +3,20 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
+import { mkdirMode, openLockFile, TrustError, writeFileExclusive } from "./trust.js";
+
+// Files and directories as root writes them: every mode explicit whatever the umask, no
+// symlink followed where vexo-sv creates or locks, temp files exclusive and out of every glob.
 
 /** Prefix of temp files; a leading dot keeps them out of every supervisord include glob. */
 const TMP_PREFIX = ".vexo-sv-tmp-";
 
-function ioError(what: string, file: string, e: unknown): VexoError {
-  const err = e as NodeJS.ErrnoException;
+/** A file-system failure as the error a caller reports: a planted file is unsafe_file, the rest by errno. */
+export function ioError(what: string, file: string, e: unknown): VexoError {
+  if (e instanceof TrustError && e.code !== "io" && e.code !== "not_found") {
+    return new VexoError("unsafe_file", `cannot ${what} ${file}: ${e.message}`, { details: { file: e.path } });
+  }
+  const err = (e instanceof TrustError && e.cause ? e.cause : e) as NodeJS.ErrnoException;
   const code = err.code ?? "";
   if (code === "EACCES" || code === "EPERM") {
     return new VexoError("permission_denied", `cannot ${what} ${file}: permission denied`, {
@@ -37,13 +45,8 @@ export function readIfExists(file: string): string | null {
 export function writeAtomic(file: string, content: string, mode = 0o644): void {
   const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}`);
   try {
-    const fd = fs.openSync(tmp, "wx", mode);
-    try {
-      fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    // Created exclusively (never through a symlink), written, given exactly `mode`, synced.
+    writeFileExclusive(tmp, content, mode);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -59,11 +62,16 @@ export function removeFile(file: string): void {
   }
 }
 
-export function ensureDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw ioError("create directory", dir, e);
+/** Makes DIR and any missing parents, each created with exactly `mode` (existing ones are left as they are). */
+export function ensureDir(dir: string, mode = 0o755): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      mkdirMode(d, mode);
+    } catch (e) {
+      throw ioError("create directory", d, e);
+    }
   }
 }
 
@@ -93,7 +101,8 @@ export async function acquireLock(dir: string, waitSeconds: number): Promise<Loc
   const file = path.join(dir, ".vexo-sv.lock");
   let fd: number;
   try {
-    fd = fs.openSync(file, "a", 0o600);
+    // A regular file of ours, 0600, never through a symlink: a planted one is refused.
+    fd = openLockFile(file);
   } catch (e) {
     throw ioError("open the lock file", file, e);
   }

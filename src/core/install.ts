@@ -2,13 +2,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { invalid, VexoError } from "../errors.js";
-import { ensureDir, readIfExists, removeFile, writeAtomic } from "./fsutil.js";
-import { type Layout, resolveLayout } from "./layout.js";
-import { escapePercent } from "./render.js";
-import { unsafeReason } from "./values.js";
-import { ctl, faultReason, probe, runCtl } from "./supervisorctl.js";
-import { supervisordPid } from "./system.js";
-import type { PrefixInstallResult, ShutdownResult } from "./results.js";
+import { ensureDir, readIfExists, writeAtomic } from "./fsutil.js";
+import { resolveLayout } from "./layout.js";
+import { escapePercent, isManaged } from "./program-file.js";
+import { unsafeReason } from "./rules.js";
+import { Ctl, type SupervisorIO, realIO } from "./supervisorctl.js";
+import { onPath, startSupervisord, supervisordPid, waitReachable } from "./supervisord.js";
+import { untrustedReason } from "./trust.js";
+import type { PrefixInstallResult, SystemInstallResult } from "./results.js";
+
+// Getting a supervisord: the system's (Debian's package, started by its init system) or a
+// private one under a directory of the caller's (its own config, socket, programs and logs).
 
 /** Where a private supervisord keeps its pieces, all under one directory. */
 export function prefixPaths(dir: string) {
@@ -48,101 +52,76 @@ files = ${e(path.join(p.confDir, "*.conf"))}
 `;
 }
 
-/** Finds an executable on PATH, without spawning `which`. */
-export function onPath(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    const f = path.join(dir || ".", cmd);
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch {
-      // next
-    }
+/** A directory for a private supervisord: absolute, safe in a config line, short enough for a socket. */
+function checkPrefix(dirIn: string): string {
+  if (dirIn.trim() === "") throw invalid("prefix", "must not be empty");
+  const dir = path.resolve(dirIn);
+  const reason = unsafeReason(dir, { max: 200 });
+  if (reason) throw invalid("prefix", reason);
+  // sun_path holds 108 bytes including the NUL.
+  const socket = prefixPaths(dir).socket;
+  if (Buffer.byteLength(socket) > 107) {
+    throw invalid("prefix", `is too long: the socket path ${socket} exceeds the 107-byte limit of unix sockets`);
   }
-  return null;
+  return dir;
 }
 
-/** Waits until supervisord answers on its socket, or its pid dies, or time runs out. */
-async function waitReachable(layout: Layout, seconds: number): Promise<boolean> {
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    try {
-      await probe(layout, 1000);
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+/**
+ * A prefix must be the caller's or root's, and writable by nobody else, all the way up (a
+ * root-owned sticky directory such as /tmp aside): whoever can write there decides what a
+ * supervisord started from it runs, and reaches it through its socket.
+ */
+function assertTrustedPrefix(p: ReturnType<typeof prefixPaths>): void {
+  const trustedUids = [...new Set([0, process.geteuid?.() ?? 0])];
+  for (const f of [p.dir, p.config, p.confDir, p.logDir]) {
+    if (f !== p.dir && !fs.existsSync(f)) continue;
+    const why = untrustedReason(f, { trustedUids });
+    if (why) {
+      throw invalid(
+        "prefix",
+        `${why}; another user could change what a supervisord started from here runs`,
+        "use a directory that only you (or root) own and can write, or fix its owner and mode (chown, chmod go-w)",
+      );
     }
   }
-  return false;
-}
-
-/** Starts `supervisord -c CONFIG` (it daemonizes) and waits until it answers. */
-export async function startSupervisord(layout: Layout): Promise<number | null> {
-  const bin = onPath("supervisord");
-  if (!bin) {
-    throw new VexoError("start_failed", "supervisord is not installed", {
-      hint: process.getuid?.() === 0 ? "run `vexo-sv install`" : "run `sudo apt-get install supervisor` (or `sudo vexo-sv install`)",
+  const text = readIfExists(p.config);
+  if (text !== null && !isManaged(text)) {
+    throw new VexoError("not_managed", `${p.config} exists and was not written by vexo-sv; no supervisord is started from it`, {
+      details: { file: p.config },
     });
   }
-  const unix = /^unix:\/\/(.*)$/u.exec(layout.serverUrl);
-  // A socket file left by a killed supervisord: nothing listens (the probe failed), so
-  // it is safe to remove, and supervisord would otherwise refuse to bind.
-  if (unix) removeFile(unix[1] as string);
-  const r = await execa(bin, ["-c", layout.config], { reject: false, all: true, stdin: "ignore", timeout: 30000 });
-  if (r.exitCode !== 0) {
-    throw new VexoError("start_failed", `supervisord did not start: ${faultReason(String(r.all ?? "")) || `exit ${r.exitCode}`}`, {
-      hint: `see ${layout.supervisordLog}`,
-    });
-  }
-  if (!(await waitReachable(layout, 15))) {
-    throw new VexoError("start_failed", `supervisord started but does not answer at ${layout.serverUrl}`, {
-      hint: `see ${layout.supervisordLog}`,
-    });
-  }
-  // The socket can answer a moment before the pidfile is written.
-  const until = Date.now() + 5000;
-  let pid = supervisordPid(layout);
-  while (pid === null && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    pid = supervisordPid(layout);
-  }
-  return pid;
 }
 
 /** Sets up (or finds) a private supervisord under DIR, started and answering. Idempotent. */
-export async function installPrefix(dirIn: string, onOutput?: (line: string) => void): Promise<PrefixInstallResult> {
-  if (dirIn.trim() === "") throw invalid("--prefix", "must not be empty");
-  const dir = path.resolve(dirIn);
-  const reason = unsafeReason(dir, { max: 200 });
-  if (reason) throw invalid("--prefix", reason);
-  const p = prefixPaths(dir);
-  // sun_path holds 108 bytes including the NUL.
-  if (Buffer.byteLength(p.socket) > 107) {
-    throw invalid("--prefix", `is too long: the socket path ${p.socket} exceeds the 107-byte limit of unix sockets`);
-  }
+export async function installPrefix(
+  dirIn: string,
+  onOutput?: (line: string) => void,
+  io: SupervisorIO = realIO,
+): Promise<PrefixInstallResult> {
+  const p = prefixPaths(checkPrefix(dirIn));
+  assertTrustedPrefix(p);
   const created: string[] = [];
   for (const d of [p.dir, p.confDir, p.logDir]) {
     if (!fs.existsSync(d)) {
-      ensureDir(d);
+      ensureDir(d, 0o755);
       created.push(d);
     }
   }
   if (readIfExists(p.config) === null) {
-    writeAtomic(p.config, renderPrivateConfig(dir));
+    writeAtomic(p.config, renderPrivateConfig(p.dir), 0o644);
     created.push(p.config);
   }
   // As root, a missing supervisord is installed first; otherwise startSupervisord says how.
   if (!onPath("supervisord") && process.getuid?.() === 0 && onPath("apt-get")) {
-    const { installPackage } = await import("./install-system.js");
     if (await installPackage(onOutput)) created.push("the supervisor package");
   }
-  const layout = resolveLayout({ config: p.config });
+  const sv = new Ctl(resolveLayout({ config: p.config }), io);
   let started = false;
-  let pid = supervisordPid(layout);
+  let pid = supervisordPid(sv.layout);
   try {
-    await probe(layout);
+    await sv.probe();
   } catch {
-    pid = await startSupervisord(layout);
+    pid = await startSupervisord(sv, { socketWithin: p.dir });
     started = true;
   }
   return {
@@ -150,42 +129,107 @@ export async function installPrefix(dirIn: string, onOutput?: (line: string) => 
     started,
     created,
     config: p.config,
-    confDir: layout.confDir,
-    logDir: layout.logDir,
+    confDir: sv.layout.confDir,
+    logDir: sv.layout.logDir,
     pid,
     export: `export VEXO_SV_CONFIG=${p.config}`,
   };
 }
 
-/** Asks supervisord to shut down (stopping its programs) and returns once its pid is gone. */
-export async function shutdownSupervisord(layout: Layout, onWait?: () => void): Promise<ShutdownResult> {
-  const pid = supervisordPid(layout);
-  try {
-    await probe(layout);
-  } catch {
-    if (pid === null) return { changed: false, pid: null, config: layout.config };
+const DEBIAN_CONFIG = "/etc/supervisor/supervisord.conf";
+
+/** Runs apt-get or the init system, streaming its lines to onOutput. */
+async function run(cmd: string, args: string[], onOutput?: (l: string) => void) {
+  const child = execa(cmd, args, {
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    env: { DEBIAN_FRONTEND: "noninteractive", NEEDRESTART_MODE: "a" },
+    timeout: 15 * 60 * 1000,
+  });
+  if (onOutput) {
+    child.all?.setEncoding("utf8");
+    let buf = "";
+    child.all?.on("data", (d: string) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const l of lines) if (l.trim()) onOutput(l);
+    });
   }
-  const r = await runCtl(layout, ctl.shutdown());
-  if (!/Shut down|no such file|refused/iu.test(r.output) && r.exitCode !== 0) {
-    throw new VexoError("supervisorctl_failed", `shutdown failed: ${faultReason(r.output)}`);
-  }
-  if (pid !== null) {
-    let announced = false;
-    // supervisord stops every program first, waiting up to each one's stopwaitsecs.
-    for (;;) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      if (!announced) {
-        onWait?.();
-        announced = true;
-      }
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
-  return { changed: true, pid, config: layout.config };
+  const r = await child;
+  return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
 }
 
-export type { PrefixInstallResult, ShutdownResult };
+/** apt-get installs Debian's supervisor package unless dpkg has it; true when it did. */
+export async function installPackage(onOutput?: (line: string) => void): Promise<boolean> {
+  const q = await execa("dpkg-query", ["-W", "-f=${Status}", "supervisor"], { reject: false, stdin: "ignore" });
+  if (String(q.stdout).includes("install ok installed")) return false;
+  let r = await run("apt-get", ["install", "-y", "-q", "supervisor"], onOutput);
+  if (r.exitCode !== 0 && /Unable to locate package|has no installation candidate/u.test(r.output)) {
+    await run("apt-get", ["update", "-q"], onOutput);
+    r = await run("apt-get", ["install", "-y", "-q", "supervisor"], onOutput);
+  }
+  if (r.exitCode !== 0) {
+    const tail = r.output.trim().split("\n").slice(-3).join(" / ");
+    throw new VexoError("install_failed", `apt-get install supervisor failed (exit ${r.exitCode}): ${tail}`, {
+      hint: "run `apt-get update`, check the network and dpkg's state (`dpkg --configure -a`), then run again",
+    });
+  }
+  return true;
+}
+
+/** Starts the system supervisord with whatever can: systemd, the init script, else supervisord itself. */
+async function startSystemSupervisord(sv: Ctl, onOutput?: (l: string) => void): Promise<SystemInstallResult["startedBy"]> {
+  const service = sv.layout.config === DEBIAN_CONFIG ? "supervisor" : "supervisord";
+  if (fs.existsSync("/run/systemd/system")) {
+    await run("systemctl", ["enable", "--now", service], onOutput);
+    if (await waitReachable(sv, 15)) return "systemd";
+  } else if (onPath("service")) {
+    await run("service", [service, "start"], onOutput);
+    if (await waitReachable(sv, 15)) return "init-script";
+  }
+  await startSupervisord(sv);
+  return "vexo-sv";
+}
+
+/**
+ * Installs Debian's supervisor package when missing and makes sure supervisord runs and
+ * starts at boot: systemd where PID 1 is systemd, else the init script, else supervisord
+ * itself (containers, or a policy-rc.d that forbids starting services). Idempotent.
+ */
+export async function installSystem(opts: { onOutput?: (line: string) => void; io?: SupervisorIO } = {}): Promise<SystemInstallResult> {
+  if (process.getuid?.() !== 0) throw new VexoError("not_root", "installing supervisor needs root");
+  const actions: string[] = [];
+  if (!onPath("apt-get")) {
+    if (!onPath("supervisord")) {
+      throw new VexoError("unsupported_system", "no apt-get here: vexo-sv installs supervisor on Debian and Ubuntu only", {
+        hint: "on RHEL and friends: `dnf install epel-release && dnf install supervisor && systemctl enable --now supervisord`; programs then live in /etc/supervisord.d/*.ini",
+      });
+    }
+  } else if (await installPackage(opts.onOutput)) {
+    actions.push("installed the supervisor package");
+  }
+  const config = fs.existsSync(DEBIAN_CONFIG) ? DEBIAN_CONFIG : "/etc/supervisord.conf";
+  const sv = new Ctl(resolveLayout({ config }), opts.io);
+  let startedBy: SystemInstallResult["startedBy"] = "already-running";
+  if (!(await waitReachable(sv, 0))) {
+    startedBy = await startSystemSupervisord(sv, opts.onOutput);
+    actions.push(
+      startedBy === "vexo-sv"
+        ? "started supervisord directly (no init system could start it here; it will not start at boot)"
+        : `started supervisord with ${startedBy}`,
+    );
+  }
+  const v = await execa("supervisord", ["--version"], { reject: false, stdin: "ignore" });
+  return {
+    changed: actions.length > 0,
+    actions,
+    version: String(v.stdout).trim(),
+    service: "running",
+    startedBy,
+    config,
+    confDir: sv.layout.confDir,
+    pid: supervisordPid(sv.layout),
+  };
+}

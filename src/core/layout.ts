@@ -1,11 +1,41 @@
 import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { decodeIni } from "./parse.js";
-import { findConfig } from "./config-path.js";
-import { unsafeReason } from "./values.js";
+import { decodeIni } from "./program-file.js";
+import { unsafeReason } from "./rules.js";
 
-export { DEFAULT_CONFIGS } from "./config-path.js";
+// Where supervisord's files are: its main config (given, or the system's), the include globs,
+// the program and log directories, and the server URL, parsed once, as supervisorctl reads them.
+
+export const DEFAULT_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
+
+/** The config file to use: the given one, else the first default that exists. */
+export function findConfig(given: string | undefined): string {
+  if (given) {
+    const bad = unsafeReason(given, { spaces: true, max: 4096 });
+    if (bad) throw invalid("config", bad);
+    const abs = path.resolve(given);
+    if (!fs.existsSync(abs)) throw new VexoError("config_not_found", `supervisord config ${abs} does not exist`);
+    return abs;
+  }
+  const found = DEFAULT_CONFIGS.find((c) => fs.existsSync(c));
+  if (!found) {
+    throw new VexoError("config_not_found", `no supervisord config found (looked for ${DEFAULT_CONFIGS.join(" and ")})`);
+  }
+  return found;
+}
+
+/** What supervisorctl connects to, parsed once from serverurl (or [unix_http_server] file=). */
+export type Server = { kind: "unix"; path: string } | { kind: "http"; host: string; port: number } | { kind: "unknown" };
+
+/** Parses a supervisorctl serverurl; relative unix paths resolve against the config's directory. */
+export function parseServerUrl(url: string, here = "/"): Server {
+  const unix = /^unix:\/\/(.*)$/u.exec(url);
+  if (unix) return { kind: "unix", path: path.resolve(here, unix[1] as string) };
+  const http = /^https?:\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?/u.exec(url);
+  if (http) return { kind: "http", host: (http[1] as string).replace(/^\[|\]$/gu, ""), port: Number(http[2] ?? 80) };
+  return { kind: "unknown" };
+}
 
 export const DEFAULT_LOG_DIR = "/var/log/supervisor";
 
@@ -25,8 +55,9 @@ export interface Layout {
   /** Every `[include] files=` pattern, absolute. */
   includeGlobs: string[];
   logDir: string;
-  /** `unix:///path` or `http://host:port`, what supervisorctl connects to. */
+  /** `unix:///path` or `http://host:port`, what supervisorctl connects to (for messages). */
   serverUrl: string;
+  server: Server;
   pidfile: string;
   supervisordLog: string;
 }
@@ -68,50 +99,53 @@ export function globMatch(pattern: string, file: string): boolean {
   });
 }
 
+/** The directory of the first include glob of the form DIR/*.EXT (or --conf-dir), and EXT. */
+function programDir(config: string, includeGlobs: string[], given: string | undefined): { confDir: string; ext: string } {
+  let found: { confDir: string; ext: string } | undefined;
+  for (const g of includeGlobs) {
+    const m = /^\*(\.[A-Za-z0-9]+)$/u.exec(path.basename(g));
+    if (m && !/[*?[]/u.test(path.dirname(g))) {
+      found = { confDir: path.dirname(g), ext: m[1] as string };
+      break;
+    }
+  }
+  if (given) {
+    const bad = unsafeReason(given, { spaces: true, max: 4096 });
+    if (bad) throw invalid("confDir", bad);
+    return { confDir: path.resolve(given), ext: found?.ext ?? ".conf" };
+  }
+  if (!found) {
+    throw new VexoError(
+      "config_not_found",
+      `${config} has no [include] files= pattern of the form DIR/*.EXT, so there is no program directory`,
+      { hint: "add `[include]` with `files = conf.d/*.conf` to it" },
+    );
+  }
+  return found;
+}
+
+function readConfig(config: string): Record<string, Record<string, string>> {
+  try {
+    return decodeIni(fs.readFileSync(config, "utf8"));
+  } catch (e) {
+    throw new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
+      hint: "run with sudo, or use a config file you can read",
+    });
+  }
+}
+
 /** Reads supervisord's main config and works out where programs and logs go. */
 export function resolveLayout(opts: LayoutOptions): Layout {
   const config = findConfig(opts.config);
   const here = path.dirname(config);
-  let text: string;
-  try {
-    text = fs.readFileSync(config, "utf8");
-  } catch (e) {
-    throw new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
-      hint: "run with sudo, or pass a readable --config",
-    });
-  }
-  const doc = decodeIni(text);
+  const doc = readConfig(config);
   const abs = (v: string) => path.resolve(here, expand(v, here));
   const includeGlobs = (doc.include?.files ?? "").split(/\s+/u).filter(Boolean).map(abs);
-
-  let confDir: string | undefined;
-  let ext = ".conf";
-  for (const g of includeGlobs) {
-    const m = /^\*(\.[A-Za-z0-9]+)$/u.exec(path.basename(g));
-    if (m && !/[*?[]/u.test(path.dirname(g))) {
-      confDir = path.dirname(g);
-      ext = m[1] as string;
-      break;
-    }
-  }
-  if (opts.confDir) {
-    const bad = unsafeReason(opts.confDir, { spaces: true, max: 4096 });
-    if (bad) throw invalid("--conf-dir", bad);
-    confDir = path.resolve(opts.confDir);
-  }
-  if (!confDir) {
-    throw new VexoError(
-      "config_not_found",
-      `${config} has no [include] files= pattern of the form DIR/*.EXT, so there is no program directory`,
-      { hint: "add `[include]\\nfiles = conf.d/*.conf` to it, or pass --conf-dir" },
-    );
-  }
-
+  const { confDir, ext } = programDir(config, includeGlobs, opts.confDir);
   const sd = doc.supervisord ?? {};
   const unixFile = doc.unix_http_server?.file;
-  let serverUrl = doc.supervisorctl?.serverurl ?? (unixFile ? `unix://${unixFile}` : "http://localhost:9001");
-  const unixMatch = /^unix:\/\/(.*)$/u.exec(serverUrl);
-  if (unixMatch) serverUrl = `unix://${abs(unixMatch[1] as string)}`;
+  const rawUrl = doc.supervisorctl?.serverurl ?? (unixFile ? `unix://${unixFile}` : "http://localhost:9001");
+  const server = parseServerUrl(expand(rawUrl, here), here);
   const logDir = opts.logDir
     ? path.resolve(opts.logDir)
     : sd.childlogdir && sd.childlogdir !== "AUTO"
@@ -123,7 +157,8 @@ export function resolveLayout(opts: LayoutOptions): Layout {
     ext,
     includeGlobs,
     logDir,
-    serverUrl,
+    serverUrl: server.kind === "unix" ? `unix://${server.path}` : expand(rawUrl, here),
+    server,
     pidfile: abs(sd.pidfile ?? "supervisord.pid"),
     supervisordLog: abs(sd.logfile ?? "supervisord.log"),
   };
@@ -136,7 +171,6 @@ export function programFile(layout: Layout, name: string): string {
     throw new VexoError(
       "conf_dir_not_included",
       `supervisord would not read ${file}: ${layout.config} includes only ${layout.includeGlobs.join(" ")}`,
-      { hint: "drop --conf-dir, or add that directory to [include] files= in the config" },
     );
   }
   return file;

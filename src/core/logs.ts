@@ -1,68 +1,44 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
-import { NAME_RE } from "./defaults.js";
-import { type LayoutOptions, resolveLayout } from "./layout.js";
-import { readPrograms } from "./list.js";
+import { ioError } from "./fsutil.js";
+import { openNoFollow, tailLinesSafe } from "./trust.js";
+import type { Layout } from "./layout.js";
+import { readPrograms } from "./programs.js";
 import type { LogLine, LogsResult } from "./results.js";
 
 const CHUNK = 64 * 1024;
 
+/** The longest line shown whole; a longer one is cut to its last MAX_LINE_BYTES bytes. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
 /**
- * The last `n` lines of a file, read backwards from its end in 64 KiB chunks, so the cost
- * depends on n and line length, never on the file's size. A last line without a newline
- * counts as a line; CRLF endings lose their CR; a missing file gives no lines.
+ * The last `n` lines of a log file, read backwards from its end, so the cost follows n and the
+ * line length, never the file's size. Opened without following a symlink, and only a regular
+ * file (a planted FIFO cannot hang it). A line over MAX_LINE_BYTES is cut to its last
+ * MAX_LINE_BYTES bytes and is the oldest line returned (see trust.ts: tailLinesSafe). A missing
+ * file gives no lines.
  */
 export function tailLines(file: string, n: number): string[] {
   if (n <= 0) return [];
-  let fd: number;
   try {
-    fd = fs.openSync(file, "r");
+    return tailLinesSafe(file, n, MAX_LINE_BYTES).lines;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new VexoError("io_error", `cannot read ${file}: ${(e as Error).message}`, { hint: "run with sudo" });
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    let pos = size;
-    const chunks: Buffer[] = [];
-    let newlines = 0;
-    // One newline more than lines wanted marks where the first wanted line starts.
-    while (pos > 0 && newlines <= n) {
-      const len = Math.min(CHUNK, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, pos);
-      chunks.unshift(buf);
-      for (let i = 0; i < len; i++) if (buf[i] === 0x0a) newlines++;
-    }
-    let text = Buffer.concat(chunks).toString("utf8");
-    if (text.endsWith("\n")) text = text.slice(0, -1);
-    if (text === "" && size === 0) return [];
-    const lines = text.split("\n");
-    if (pos > 0) lines.shift(); // partial first line of the window
-    return lines.slice(-n).map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  } finally {
-    fs.closeSync(fd);
+    throw ioError("read", file, e);
   }
 }
 
-export interface LogsOptions extends LayoutOptions {
+export interface LogsInput {
+  /** A worker; undefined for supervisord's own log. */
   name?: string | undefined;
   lines: number;
   process?: number | undefined;
 }
 
 /** Log files of a worker (or supervisord's own), only ever those its config names. */
-export function logFiles(opts: LogsOptions): { process: string; path: string }[] {
-  const layout = resolveLayout(opts);
+export function logFiles(layout: Layout, opts: LogsInput): { process: string; path: string }[] {
   if (!opts.name) return [{ process: "supervisord", path: layout.supervisordLog }];
-  if (!NAME_RE.test(opts.name)) {
-    throw invalid("NAME", `${JSON.stringify(opts.name.slice(0, 80))} is not a worker name (letters, digits, ".", "_", "-")`);
-  }
   const entry = readPrograms(layout).find((e) => e.name === opts.name);
-  if (!entry) {
-    throw new VexoError("not_found", `no program named ${opts.name} in ${layout.confDir}`, { hint: "see `vexo-sv worker ls`" });
-  }
+  if (!entry) throw new VexoError("not_found", `no program named ${opts.name} in ${layout.confDir}`, { details: { names: [opts.name] } });
   if (entry.logs.length === 0) {
     throw new VexoError("not_found", `${opts.name} does not log to a file named in its config (stdout_logfile)`, {
       hint: `use \`supervisorctl -c ${layout.config} tail ${opts.name}\``,
@@ -75,7 +51,7 @@ export function logFiles(opts: LogsOptions): { process: string; path: string }[]
   if (opts.process !== undefined) {
     const f = files[opts.process];
     if (!f) {
-      throw invalid("--process", `${opts.name} has no process ${opts.process}; it has ${files.length} (0-${files.length - 1})`);
+      throw invalid("process", `${opts.name} has no process ${opts.process}; it has ${files.length} (0-${files.length - 1})`);
     }
     files = [f];
   }
@@ -83,8 +59,8 @@ export function logFiles(opts: LogsOptions): { process: string; path: string }[]
 }
 
 /** The last lines of each log file, labelled with their process. */
-export function readLogs(opts: LogsOptions): LogsResult {
-  const files = logFiles(opts);
+export function readLogs(layout: Layout, opts: LogsInput): LogsResult {
+  const files = logFiles(layout, opts);
   const lines: LogLine[] = [];
   for (const f of files) for (const line of tailLines(f.path, opts.lines)) lines.push({ process: f.process, line });
   return { files, lines };
@@ -111,7 +87,7 @@ function readHead(fd: number, size: number): Buffer {
 
 function openAt(c: Cursor, fromEnd: boolean): void {
   try {
-    c.fd = fs.openSync(c.path, "r");
+    c.fd = openNoFollow(c.path);
     const st = fs.fstatSync(c.fd);
     c.ino = st.ino;
     c.pos = fromEnd ? st.size : 0;
@@ -140,7 +116,8 @@ function drain(c: Cursor, emit: (l: LogLine) => void): void {
     if (n <= 0) break;
     c.pos += n;
     const parts = (c.partial + buf.subarray(0, n).toString("utf8")).split("\n");
-    c.partial = parts.pop() ?? "";
+    // A line with no end yet is held up to MAX_LINE_BYTES (its last bytes), however long it grows.
+    c.partial = (parts.pop() ?? "").slice(-MAX_LINE_BYTES);
     for (const p of parts) emit({ process: c.process, line: p.endsWith("\r") ? p.slice(0, -1) : p });
   }
 }
@@ -156,6 +133,18 @@ export async function followLogs(
   signal: AbortSignal,
   intervalMs = 200,
 ): Promise<void> {
+  // One abort listener for the whole follow (not one per poll), waking the current sleep.
+  let wake = () => {};
+  const onAbort = () => wake();
+  signal.addEventListener("abort", onAbort, { once: true });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
   const cursors: Cursor[] = files.map((f) => ({ ...f, fd: null, ino: 0, pos: 0, partial: "", head: Buffer.alloc(0) }));
   for (const c of cursors) openAt(c, true);
   while (!signal.aborted) {
@@ -174,18 +163,9 @@ export async function followLogs(
         drain(c, emit);
       }
     }
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, intervalMs);
-      signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          r();
-        },
-        { once: true },
-      );
-    });
+    await sleep(intervalMs);
   }
+  signal.removeEventListener("abort", onAbort);
   for (const c of cursors) if (c.fd !== null) fs.closeSync(c.fd);
 }
 

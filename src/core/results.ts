@@ -1,6 +1,7 @@
 import * as z from "zod";
+import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import { workerSpecSchema } from "./spec.js";
-import { PROCESS_STATES } from "./status.js";
+import { PROCESS_STATES } from "./supervisorctl.js";
 
 // The result of every command, as zod schemas: the core's result types are inferred from these,
 // and docs/schemas/*.json (the JSON Schemas of `--json` output) are generated from them.
@@ -78,12 +79,19 @@ export const statusResultSchema = listResultSchema.extend({
   problems: z.array(z.string()).meta({ description: "One line per unhealthy process of a managed worker" }),
 });
 
+export const workerOutcomeSchema = z.object({
+  worker: z.string(),
+  outcome: z.enum(["paused", "resumed", "not-running", "not-paused", "failed"]),
+  detail: z.string().optional(),
+});
+
 export const controlResultSchema = z.object({
   action: z.enum(["start", "stop", "restart", "pause", "resume"]),
   mode: z.enum(["plain", "graceful", "rolling"]),
   workers: z.array(z.string()),
   supervisorctl: z.array(z.array(z.string())),
   processes: z.array(processStatusSchema),
+  outcomes: z.array(workerOutcomeSchema).optional().meta({ description: "pause and resume: what happened to each worker" }),
 });
 
 export const processFailureSchema = z.object({
@@ -129,7 +137,7 @@ export const completionResultSchema = z.object({ shell: z.enum(["bash", "zsh", "
 export const errorDocumentSchema = z.object({
   ok: z.literal(false),
   error: z.object({
-    code: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).meta({ description: "See docs/exit-codes.md" }),
     message: z.string(),
     hint: z.string().optional(),
     details: z.record(z.string(), z.unknown()).optional(),
@@ -145,6 +153,7 @@ export type WorkerInfo = z.output<typeof workerInfoSchema>;
 export type ListResult = z.output<typeof listResultSchema>;
 export type StatusResult = z.output<typeof statusResultSchema>;
 export type ControlResult = z.output<typeof controlResultSchema>;
+export type WorkerOutcome = z.output<typeof workerOutcomeSchema>;
 export type ProcessFailure = z.output<typeof processFailureSchema>;
 export type LogLine = z.output<typeof logLineSchema>;
 export type LogsResult = z.output<typeof logsResultSchema>;

@@ -2,10 +2,7 @@ import path from "node:path";
 // zod/mini: the same validation core as `zod`, without the method-per-schema objects that make
 // the classic API cost ~15 ms to load and build on every mutating command.
 import * as z from "zod/mini";
-import { DEFAULTS, NAME_RE } from "./defaults.js";
-import { unsafeReason } from "./values.js";
-
-export { DEFAULTS, NAME_RE, unsafeReason };
+import { DEFAULTS, NAME_RE, nameProblem, unsafeReason } from "./rules.js";
 
 /** A string refined by unsafeReason plus an optional extra rule. */
 function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) => string | undefined } = {}) {
@@ -52,12 +49,10 @@ export function suggestName(bad: string): string | undefined {
 
 export const nameSchema = z.string().check(
   z.superRefine((v, ctx) => {
-    if (NAME_RE.test(v)) return;
-    const hint = suggestName(v);
-    ctx.addIssue({
-      code: "custom",
-      message: `must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit${hint ? `; try "${hint}"` : ""}`,
-    });
+    const problem = nameProblem(v);
+    if (!problem) return;
+    const hint = NAME_RE.test(v) ? undefined : suggestName(v);
+    ctx.addIssue({ code: "custom", message: `${problem}${hint ? `; try "${hint}"` : ""}` });
   }),
 );
 
@@ -73,10 +68,13 @@ export const pathSchema = z.pipe(
   z.string(),
 );
 
-const CONNECTION_RE = /^[A-Za-z0-9_.-]{1,64}$/u;
+// Not starting with "-": the connection is a positional argument of queue:work, and "--force" there is an option.
+const CONNECTION_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/u;
 export const connectionSchema = z
   .string()
-  .check(z.regex(CONNECTION_RE, "must be a connection name from config/queue.php: 1-64 letters, digits, '.', '_' or '-'"));
+  .check(
+    z.regex(CONNECTION_RE, "must be a connection name from config/queue.php: 1-64 letters, digits, '.', '_' or '-', not starting with '-'"),
+  );
 
 /** Queue names: comma-separated, each non-empty, no whitespace. */
 export const queueSchema = z.pipe(
@@ -108,7 +106,7 @@ export const phpSchema = safeString({
   spaces: true,
   max: 4096,
   rule: (v) =>
-    path.isAbsolute(v) || /^[A-Za-z0-9._+-]+$/u.test(v)
+    path.isAbsolute(v) || /^[A-Za-z0-9._+][A-Za-z0-9._+-]*$/u.test(v)
       ? undefined
       : "must be a command name found on supervisord's PATH (like php or php8.2) or an absolute path",
 });
@@ -140,8 +138,12 @@ export const envSchema = z.pipe(
         if (!ENV_KEY_RE.test(k)) {
           return fail(`key ${JSON.stringify(k.slice(0, 40))} must be letters, digits and "_", not starting with a digit`);
         }
-        // An empty value is legitimate (KEY=); otherwise the usual rules.
-        const reason = val === "" ? undefined : unsafeReason(val, { spaces: true, max: 4096 });
+        // An empty value is legitimate (KEY=); otherwise the usual rules, and no quote at either
+        // end: supervisord strips quotes from both ends of each environment= value.
+        const reason =
+          val === ""
+            ? undefined
+            : (unsafeReason(val, { spaces: true, max: 4096 }) ?? (/^'|'$/u.test(val) ? "must not start or end with '" : undefined));
         if (reason) return fail(`value of ${k} ${reason}`);
         if (k in out) return fail(`${k} is given twice`);
         out[k] = val;
@@ -184,7 +186,7 @@ export const workerSpecSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["stopwaitsecs"],
-          message: `must be greater than --timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
+          message: `must be greater than the job timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
         });
       }
     }),
@@ -192,24 +194,3 @@ export const workerSpecSchema = z
 
 export type WorkerSpecInput = z.input<typeof workerSpecSchema>;
 export type WorkerSpec = z.output<typeof workerSpecSchema>;
-
-/** camelCase spec keys to the CLI flag that sets them, for error messages. */
-export const FLAG_OF: Record<string, string> = {
-  name: "--name",
-  path: "--path",
-  connection: "--connection",
-  queue: "--queue",
-  procs: "--procs",
-  php: "--php",
-  user: "--user",
-  sleep: "--sleep",
-  tries: "--tries",
-  maxTime: "--max-time",
-  timeout: "--timeout",
-  memory: "--memory",
-  backoff: "--backoff",
-  maxJobs: "--max-jobs",
-  stopwaitsecs: "--stopwaitsecs",
-  forceMaintenance: "--force-maintenance",
-  env: "--env",
-};

@@ -1,8 +1,11 @@
 import net from "node:net";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
-import type { Layout } from "./layout.js";
-import { parseStatusLine } from "./status.js";
+import type { Layout, Server } from "./layout.js";
+import type { ProcessStatus } from "./results.js";
+
+// Everything vexo-sv says to supervisord goes through here: pure builders of each call, one
+// seam (SupervisorIO) that runs them, and the parsers of what supervisorctl answers.
 
 /** One supervisorctl invocation, as data: what --dry-run prints and the runner runs. */
 export interface CtlCall {
@@ -25,15 +28,112 @@ export const ctl = {
   version: (): CtlCall => ({ args: ["version"] }),
 };
 
-/** The full argv of a call, for display. */
-export function ctlArgv(layout: Layout, call: CtlCall): string[] {
-  return ["supervisorctl", "-c", layout.config, ...call.args];
-}
-
 export interface CtlResult {
   exitCode: number;
   /** stdout and stderr together: supervisorctl writes errors to stdout too. */
   output: string;
+}
+
+/** The seam between vexo-sv's logic and the machine: unit tests script it, the CLI uses realIO. */
+export interface SupervisorIO {
+  /** Runs `supervisorctl -c CONFIG ARGS...` (never through a shell). */
+  run(config: string, args: string[]): Promise<CtlResult>;
+  /** Resolves once something accepts a connection at the server address. */
+  connect(server: Server, timeoutMs: number): Promise<void>;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+/** Runs supervisorctl with execa and an argument array; the process can be killed (early calls). */
+export function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>; kill: () => void } {
+  const child = execa("supervisorctl", ["-c", config, ...args], {
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    // No timeout: `update NAME` of a changed group legitimately waits out its stopwaitsecs.
+  });
+  const result = child.then((r) => {
+    if (r.failed && r.exitCode === undefined) {
+      const missing = (r as { code?: string }).code === "ENOENT";
+      throw new VexoError(
+        missing ? "supervisord_unreachable" : "supervisorctl_failed",
+        missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
+        { hint: missing ? "install Debian's supervisor package" : undefined },
+      );
+    }
+    return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
+  });
+  return { result, kill: () => child.kill() };
+}
+
+function connectSocket(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (server.kind === "unknown") return reject(new Error("unknown server URL"));
+    const sock = server.kind === "unix" ? net.connect({ path: server.path }) : net.connect({ host: server.host, port: server.port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error("timed out"));
+    }, timeoutMs);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.end();
+      resolve();
+    });
+    sock.once("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(e.code === "ENOENT" ? "no socket file" : (e.code ?? e.message)));
+    });
+  });
+}
+
+/** The real machine. */
+export const realIO: SupervisorIO = {
+  run: (config, args) => spawnCtl(config, args).result,
+  connect: connectSocket,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: () => Date.now(),
+};
+
+/** supervisorctl for one supervisord (its layout), through an IO seam. */
+export class Ctl {
+  constructor(
+    readonly layout: Layout,
+    readonly io: SupervisorIO = realIO,
+  ) {}
+
+  /** The full argv of a call, for display and for results. */
+  argv(call: CtlCall): string[] {
+    return ["supervisorctl", "-c", this.layout.config, ...call.args];
+  }
+
+  /** Runs a call and returns what supervisorctl said, whatever it was. */
+  run(call: CtlCall): Promise<CtlResult> {
+    return this.io.run(this.layout.config, call.args);
+  }
+
+  /** Runs a call; throws when supervisord could not be reached at all. */
+  async checked(call: CtlCall): Promise<CtlResult> {
+    const r = await this.run(call);
+    assertReachable(this.layout, r.output);
+    return r;
+  }
+
+  /** The processes of the named groups (every program when none is named). */
+  async status(names: string[] = []): Promise<ProcessStatus[]> {
+    return parseStatus((await this.checked(ctl.status(names))).output);
+  }
+
+  /** Checks that supervisord answers on its socket, without spawning supervisorctl. */
+  async probe(timeoutMs = 3000): Promise<void> {
+    if (this.layout.server.kind === "unknown") {
+      throw new VexoError("supervisord_unreachable", `cannot understand serverurl ${this.layout.serverUrl}`);
+    }
+    try {
+      await this.io.connect(this.layout.server, timeoutMs);
+    } catch (e) {
+      throw unreachableError(this.layout, (e as Error).message);
+    }
+  }
 }
 
 /**
@@ -57,111 +157,72 @@ export function faultReason(output: string): string {
   return (err?.[1] ?? output).trim();
 }
 
-/** Runs supervisorctl with an argument array (never a shell). */
-export function runCtl(layout: Layout, call: CtlCall): Promise<CtlResult> {
-  const key = keyOf(layout.config, call.args);
-  const early = started.get(key);
-  if (early) {
-    started.delete(key);
-    return early.result;
-  }
-  return spawnCtl(layout.config, call.args).result;
-}
-
-function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>; kill: () => void } {
-  const child = execa("supervisorctl", ["-c", config, ...args], {
-    reject: false,
-    all: true,
-    stdin: "ignore",
-    // No timeout: `update NAME` of a changed group legitimately waits out its stopwaitsecs.
-  });
-  const result = child.then((r) => {
-    if (r.failed && r.exitCode === undefined) {
-      const missing = (r as { code?: string }).code === "ENOENT";
-      throw new VexoError(
-        missing ? "supervisord_unreachable" : "supervisorctl_failed",
-        missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
-        { hint: missing ? "run `sudo vexo-sv install` (or apt-get install supervisor)" : undefined },
-      );
-    }
-    return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
-  });
-  return { result, kill: () => child.kill() };
-}
-
-const keyOf = (config: string, args: string[]) => JSON.stringify([config, ...args]);
-
-/** The only calls ever started early: both read-only. */
-export type EarlyVerb = "status" | "version";
-
-/** Read-only calls started before the program has finished loading, by argv. */
-const started = new Map<string, { result: Promise<CtlResult>; kill: () => void }>();
-
-/**
- * Starts a read-only call (`status` or `version`, nothing that changes anything) as early as
- * possible: `worker ls` and `status` know from argv alone that they will make it, so it runs
- * while the rest of the program loads. runCtl hands it over when the same call is made.
- */
-export function startEarly(config: string, verb: EarlyVerb): void {
-  const key = keyOf(config, [verb]);
-  if (started.has(key)) return;
-  const run = spawnCtl(config, [verb]);
-  // Handled where it is taken; until then a failure (no supervisorctl) must not crash the process.
-  run.result.catch(() => undefined);
-  started.set(key, run);
-}
-
-/** Ends early calls nobody took (the command failed before it needed them). */
-export function abandonEarly(): void {
-  for (const run of started.values()) run.kill();
-  started.clear();
-}
-
 /** Throws the right error when output says supervisord is unreachable. */
 export function assertReachable(layout: Layout, output: string): void {
   const why = unreachableReason(output);
-  if (!why) return;
-  throw unreachableError(layout, why);
+  if (why) throw unreachableError(layout, why);
 }
 
 export function unreachableError(layout: Layout, why: string): VexoError {
   if (/permission denied|EACCES/iu.test(why)) {
     return new VexoError("permission_denied", `permission denied on supervisord's socket (${layout.serverUrl})`, {
-      hint: "run with sudo, or as the user that owns the socket",
+      details: { config: layout.config },
     });
   }
   return new VexoError("supervisord_unreachable", `supervisord is not running or not reachable at ${layout.serverUrl} (${why})`, {
-    hint: `start it (\`sudo systemctl start supervisor\`, or \`vexo-sv install\`), or point --config at the right supervisord.conf; nothing was changed`,
+    details: { config: layout.config },
   });
 }
 
-/**
- * Checks that supervisord answers on its socket, without spawning supervisorctl: a plain
- * connect to the unix socket or TCP port. Mutations call this before writing anything.
- */
-export function probe(layout: Layout, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const unix = /^unix:\/\/(.*)$/u.exec(layout.serverUrl);
-    const http = /^https?:\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?/u.exec(layout.serverUrl);
-    let sock: net.Socket;
-    if (unix) sock = net.connect({ path: unix[1] as string });
-    else if (http) sock = net.connect({ host: (http[1] as string).replace(/^\[|\]$/gu, ""), port: Number(http[2] ?? 80) });
-    else {
-      reject(new VexoError("supervisord_unreachable", `cannot understand serverurl ${layout.serverUrl}`));
-      return;
-    }
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(unreachableError(layout, "timed out"));
-    }, timeoutMs);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      sock.end();
-      resolve();
-    });
-    sock.once("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(unreachableError(layout, e.code === "ENOENT" ? "no socket file" : (e.code ?? e.message)));
-    });
-  });
+/** Process states supervisord reports. */
+export const PROCESS_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
+
+const LINE_RE = new RegExp(`^(\\S+)\\s+(${PROCESS_STATES.join("|")})(?:\\s+(.*?))?\\s*$`, "u");
+
+/** `1 day, 2:03:04` / `3 days, 0:00:01` / `0:01:02` to seconds. */
+export function parseUptime(s: string): number | null {
+  const m = /^(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2})$/u.exec(s.trim());
+  if (!m) return null;
+  return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+}
+
+/** Parses one status line; null for lines that are not process lines (errors, blanks). */
+export function parseStatusLine(line: string): ProcessStatus | null {
+  const m = LINE_RE.exec(line);
+  if (!m) return null;
+  const fullName = m[1] as string;
+  const state = m[2] as ProcessState;
+  const description = m[3] ?? "";
+  const colon = fullName.indexOf(":");
+  const group = colon < 0 ? fullName : fullName.slice(0, colon);
+  const process = colon < 0 ? fullName : fullName.slice(colon + 1);
+  let pid: number | null = null;
+  let uptimeSeconds: number | null = null;
+  const run = /^pid (\d+), uptime (.+)$/u.exec(description);
+  if (run) {
+    pid = Number(run[1]);
+    uptimeSeconds = parseUptime(run[2] as string);
+  }
+  return { group, process, fullName, state, pid, uptimeSeconds, description };
+}
+
+/** Parses the whole output of `supervisorctl status`, keeping only process lines. */
+export function parseStatus(output: string): ProcessStatus[] {
+  const out: ProcessStatus[] = [];
+  for (const line of output.split(/\r?\n/u)) {
+    const p = parseStatusLine(line);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** Lines of supervisorctl output that report a failed start, as process names. */
+export function failedInOutput(output: string): string[] {
+  const out: string[] = [];
+  for (const line of output.split("\n")) {
+    const m = /^(\S+): ERROR \((spawn error|abnormal termination|no such file)\)/u.exec(line.trim());
+    if (m) out.push(m[1] as string);
+  }
+  return out;
 }

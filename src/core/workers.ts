@@ -1,127 +1,166 @@
 import fs from "node:fs";
 import path from "node:path";
-import type * as z from "zod/mini";
 import { invalid, VexoError } from "../errors.js";
-import { waitHealthy } from "./control.js";
-import { acquireLock, ensureDir, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
-import { type Layout, type LayoutOptions, programFile, resolveLayout } from "./layout.js";
-import { isManaged, parseProgramFile } from "./parse.js";
+import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
+import { waitHealthy } from "./health.js";
+import { programFile } from "./layout.js";
 import { pauseFile } from "./pause.js";
-import { logPath, renderProgram } from "./render.js";
-import { FLAG_OF, unsafeReason, type WorkerSpec, type WorkerSpecInput, workerSpecSchema } from "./spec.js";
-import { assertReachable, ctl, ctlArgv, faultReason, probe, runCtl } from "./supervisorctl.js";
-import { isExecutable, supervisordUid, userExists } from "./system.js";
+import { isManaged, logPath, parseProgramFile, programFileMode, renderProgram } from "./program-file.js";
+import { unsafeReason } from "./rules.js";
+import type { WorkerSpec } from "./spec.js";
+import { assertReachable, type Ctl, ctl, faultReason } from "./supervisorctl.js";
+import { isExecutable, onPath, SUPERVISORD_ENV, supervisordUid, userUid } from "./supervisord.js";
+import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
 
-export interface MutationOptions extends LayoutOptions {
-  dryRun?: boolean;
-  /** Seconds to wait for another run's lock. */
-  lockWait?: number;
-}
+// Adding and removing workers, each as plan() then apply(plan): the plan holds every file and
+// every supervisorctl call, so --dry-run prints exactly what apply would do.
 
-const DEFAULT_LOCK_WAIT = 600;
+const DEFAULT_LOCK_WAIT_SECONDS = 600;
 
-/** Validates a spec, turning zod issues into one exit-2 error that names the flag. */
-export function validateSpec(input: WorkerSpecInput): WorkerSpec {
-  const r = workerSpecSchema.safeParse(input);
-  if (r.success) return r.data;
-  throw issuesToError(r.error, FLAG_OF, "worker add");
-}
-
-/** The first zod issue as an invalid-input error naming its flag and the command's help. */
-export function issuesToError(err: z.core.$ZodError, flagOf: Record<string, string>, command: string): VexoError {
-  const issue = err.issues[0];
-  const key = String(issue?.path[0] ?? "");
-  const flag = flagOf[key] ?? (key ? `--${key}` : "input");
-  return invalid(flag, issue?.message ?? "is not valid", `see \`vexo-sv ${command} --help\` for what each flag takes`);
-}
-
-export interface AddOptions extends MutationOptions {
-  spec: WorkerSpecInput;
-  replace?: boolean;
-  /** Wait until the processes run (or report their failure); default true. */
-  wait?: boolean;
-}
-
-/** What writing `content` over `existing` would be; throws for a foreign file or a change without --replace. */
+/** What writing `content` over `existing` would be; throws for a foreign file or a change without replace. */
 function classify(file: string, name: string, existing: string | null, content: string, replace: boolean): AddResult["action"] {
   if (existing === null) return "created";
   if (!isManaged(existing)) {
-    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, {
-      hint: "pick another --name, or move that file away first",
-    });
+    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, { details: { file } });
   }
   if (existing === content) return "unchanged";
-  if (!replace) {
-    throw new VexoError("exists", `worker ${name} exists with a different spec`, {
-      hint: "add --replace to rewrite it (restarts that worker's processes only); --replace --dry-run shows the new file first",
-      details: { file },
-    });
-  }
+  if (!replace) throw new VexoError("exists", `worker ${name} exists with a different spec`, { details: { file, names: [name] } });
   return "replaced";
 }
 
 /** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
-async function lockForMutation(layout: Layout, opts: MutationOptions) {
-  await probe(layout);
-  const lock = await acquireLock(layout.confDir, opts.lockWait ?? DEFAULT_LOCK_WAIT);
-  sweepTempFiles(layout.confDir);
+async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
+  await sv.probe();
+  const lock = await acquireLock(sv.layout.confDir, lockWaitSeconds);
+  sweepTempFiles(sv.layout.confDir);
   return lock;
 }
 
-/** Checks what only the machine can tell: artisan is there, the user and php exist. */
-async function checkEnvironment(spec: WorkerSpec): Promise<void> {
-  const artisan = path.join(spec.path, "artisan");
+/** Checks what only the machine can tell: artisan is there, php runs, the user exists; returns the user's uid. */
+async function checkEnvironment(spec: WorkerSpec): Promise<{ uid: number | null; php: string | null }> {
   let st: fs.Stats | undefined;
   try {
-    st = fs.statSync(artisan);
+    st = fs.statSync(path.join(spec.path, "artisan"));
   } catch {
     st = undefined;
   }
-  if (!st?.isFile()) {
-    throw invalid("--path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
-  }
-  if (path.isAbsolute(spec.php) && !isExecutable(spec.php)) {
-    throw invalid("--php", `${spec.php} is not an executable file`);
-  }
-  if (spec.user !== null && !(await userExists(spec.user))) {
-    throw invalid("--user", `no user named ${spec.user} on this machine`, "create it, or pass --user with an existing one");
-  }
+  if (!st?.isFile()) throw invalid("path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
+  if (path.isAbsolute(spec.php) && !isExecutable(spec.php)) throw invalid("php", `${spec.php} is not an executable file`);
+  const php = path.isAbsolute(spec.php) ? spec.php : onPath(spec.php, SUPERVISORD_ENV.PATH);
+  if (spec.user === null) return { uid: null, php };
+  const uid = await userUid(spec.user);
+  if (uid === null) throw invalid("user", `no user named ${spec.user} on this machine`);
+  return { uid, php };
 }
 
-/** Creates or (with replace) changes one worker, touching no other group. */
-export async function addWorker(opts: AddOptions): Promise<AddResult> {
-  let spec = validateSpec(opts.spec);
-  const layout = resolveLayout(opts);
+/**
+ * Who may change what a worker runs. A root worker runs only when asked for (allowRoot), and
+ * never code that another user can write (the app, artisan, the php binary); for any other
+ * worker, code writable by someone besides root and its own user is a warning.
+ */
+function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string | null, allowRoot: boolean): string[] {
+  if (runsAs === 0 && !allowRoot) {
+    throw invalid("allowRoot", `the worker would run as root (user ${spec.user ?? "of supervisord"}); say so explicitly to allow it`);
+  }
+  const trustedUids = runsAs === null || runsAs === 0 ? [0] : [0, runsAs];
+  const code: [string, string][] = [
+    ["path", spec.path],
+    ["path", path.join(spec.path, "artisan")],
+    ...(php ? [["php", php] as [string, string]] : []),
+  ];
+  const warnings: string[] = [];
+  for (const [field, file] of code) {
+    const why = untrustedReason(file, { trustedUids, followFinal: true });
+    if (!why) continue;
+    if (runsAs === 0) throw invalid(field, `${why}: a root worker would run code that another user can change`);
+    if (field === "path")
+      warnings.push(`${why}: users other than root and ${spec.user ?? "supervisord's user"} can change what this worker runs`);
+  }
+  return warnings;
+}
+
+/** A root supervisord writes worker logs as root: into a directory nobody else can write, or a planted symlink redirects them. */
+function checkLogDir(logDir: string, supervisordUidNow: number | null): void {
+  const problem = unsafeReason(logDir, { spaces: true, max: 4096 });
+  if (problem) throw invalid("logDir", problem);
+  if (supervisordUidNow !== null && supervisordUidNow !== 0) return;
+  const why = untrustedReason(logDir, { trustedUids: [0] });
+  if (why)
+    throw invalid(
+      "logDir",
+      `${why}: supervisord runs as root and would write worker logs where another user can plant files`,
+      "use a log directory owned by root and writable by root only (chown root; chmod 755)",
+    );
+}
+
+/** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
+async function applyUpdate(sv: Ctl, name: string, rollback: () => void, tolerate?: RegExp): Promise<string> {
+  const r = await sv.run(ctl.update(name));
+  const bad = r.exitCode !== 0 || /^(ERROR|error)\b/mu.test(r.output) || /Fault/u.test(r.output);
+  if (!bad || tolerate?.test(r.output)) return r.output;
+  rollback();
+  assertReachable(sv.layout, r.output);
+  throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
+    hint: "the previous state was restored; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
+    details: { output: r.output.trim() },
+  });
+}
+
+export interface AddInput {
+  spec: WorkerSpec;
+  /** Rewrite an existing worker whose spec differs. */
+  replace: boolean;
+  /** Wait until the processes run (or report their failure). */
+  wait: boolean;
+  /** Let the processes run as root (refused without it). */
+  allowRoot?: boolean;
+  lockWaitSeconds?: number;
+}
+
+/** An add, worked out but not done: the file, its content, what it would be, and the calls. */
+export interface AddPlan {
+  input: AddInput;
+  file: string;
+  content: string;
+  /** The file's content when planned: apply re-checks it under the lock. */
+  existing: string | null;
+  result: AddResult;
+}
+
+/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. */
+export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
+  const layout = sv.layout;
+  let spec = input.spec;
   const file = programFile(layout, spec.name);
   const warnings: string[] = [];
-
   // supervisord can only switch users when it runs as root.
   const uid = supervisordUid(layout);
   if (uid !== null && uid !== 0 && spec.user !== null) {
     warnings.push(`supervisord runs as uid ${uid}, not root, so user=${spec.user} is left out: the worker runs as supervisord's user`);
     spec = { ...spec, user: null };
   }
-  await checkEnvironment(spec);
-  const logDirProblem = unsafeReason(layout.logDir, { spaces: true, max: 4096 });
-  if (logDirProblem) throw invalid("--log-dir", logDirProblem);
-
+  const env = await checkEnvironment(spec);
+  // Without user=, the processes run as supervisord's own user (root when unknown: the usual setup).
+  const runsAs = spec.user === null ? (uid ?? 0) : env.uid;
+  warnings.push(...checkWhoCanWrite(spec, runsAs, env.php, Boolean(input.allowRoot)));
+  checkLogDir(layout.logDir, uid);
   const content = renderProgram(spec, layout.logDir);
-  const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
   const existing = readIfExists(file);
-  let action = classify(file, spec.name, existing, content, Boolean(opts.replace));
+  const action = classify(file, spec.name, existing, content, input.replace);
   const plan: Plan = {
     mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
     writes: action === "unchanged" ? [] : [{ path: file, content }],
     removes: [],
     // Also when unchanged: it completes a run that was killed between write and update,
     // and is a no-op for a group that is already up to date.
-    supervisorctl: [ctlArgv(layout, ctl.update(spec.name))],
+    supervisorctl: [sv.argv(ctl.update(spec.name))],
   };
+  const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
   const result: AddResult = {
     changed: action !== "unchanged",
     action,
-    dryRun: Boolean(opts.dryRun),
+    dryRun: false,
     worker: spec,
     file,
     config: layout.config,
@@ -129,115 +168,112 @@ export async function addWorker(opts: AddOptions): Promise<AddResult> {
     plan,
     warnings,
   };
-  if (opts.dryRun) return result;
+  return { input, file, content, existing, result };
+}
 
-  const lock = await lockForMutation(layout, opts);
+/** Does a planned add: under the lock, writes the file, runs `update NAME`, then waits for health. */
+export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+  const { file, content, result } = p;
+  const name = result.worker.name;
+  const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   try {
     // Re-read under the lock: a parallel run may have written it meanwhile.
     const current = readIfExists(file);
-    if (current !== existing) {
-      action = classify(file, spec.name, current, content, Boolean(opts.replace));
-      result.action = action;
-      result.changed = action !== "unchanged";
+    if (current !== p.existing) {
+      result.action = classify(file, name, current, content, p.input.replace);
+      result.changed = result.action !== "unchanged";
     }
-    ensureDir(layout.logDir);
-    if (action !== "unchanged") writeAtomic(file, content);
-    await applyUpdate(layout, spec.name, () => {
-      if (action === "unchanged") return;
+    ensureDir(sv.layout.logDir);
+    if (result.action !== "unchanged") {
+      writeAtomic(file, content, programFileMode(content));
+      // A changed worker is started afresh by update: it is no longer paused.
+      removeFile(pauseFile(sv.layout, name));
+    }
+    await applyUpdate(sv, name, () => {
+      if (result.action === "unchanged") return;
       if (current === null) removeFile(file);
-      else writeAtomic(file, current);
+      else writeAtomic(file, current, programFileMode(current));
     });
   } finally {
     lock.release();
   }
   // An unchanged worker started nothing; one stopped on purpose stays stopped.
-  if (opts.wait !== false && result.action !== "unchanged") {
-    try {
-      await waitHealthy(layout, parseProgramFile(file, content), [spec.name]);
-    } catch (e) {
-      if (e instanceof VexoError && e.code === "start_failed") {
-        throw new VexoError("start_failed", `worker ${spec.name} was ${action}, but ${e.message}`, {
-          ...(e.hint ? { hint: e.hint } : {}),
-          details: { ...e.details, file },
-        });
-      }
-      throw e;
-    }
-  }
+  if (p.input.wait && result.action !== "unchanged") await waitAfterAdd(sv, p);
   return result;
 }
 
-/** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
-async function applyUpdate(layout: Layout, name: string, rollback: () => void, tolerate?: RegExp): Promise<string> {
-  const r = await runCtl(layout, ctl.update(name));
-  const bad = r.exitCode !== 0 || /^(ERROR|error)\b/mu.test(r.output) || /Fault/u.test(r.output);
-  if (!bad || tolerate?.test(r.output)) return r.output;
-  rollback();
-  assertReachable(layout, r.output);
-  throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
-    hint: "the previous state was restored; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
-    details: { output: r.output.trim() },
-  });
+async function waitAfterAdd(sv: Ctl, p: AddPlan): Promise<void> {
+  const name = p.result.worker.name;
+  try {
+    await waitHealthy(sv, parseProgramFile(p.file, p.content), [name]);
+  } catch (e) {
+    if (!(e instanceof VexoError && e.code === "start_failed")) throw e;
+    throw new VexoError("start_failed", `worker ${name} was ${p.result.action}, but ${e.message}`, {
+      hint: e.hint,
+      details: { ...e.details, file: p.file },
+    });
+  }
 }
 
-export interface RemoveOptions extends MutationOptions {
+export interface RemoveInput {
   name: string;
-  force?: boolean;
-  missingOk?: boolean;
+  /** Also remove a file vexo-sv did not write. */
+  force: boolean;
+  /** An absent worker is changed=false rather than not_found. */
+  missingOk: boolean;
+  lockWaitSeconds?: number;
 }
 
-/** Stops a worker's processes, deletes its file and unloads its group. */
-export async function removeWorker(opts: RemoveOptions): Promise<RemoveResult> {
-  const r = workerSpecSchema.shape.name.safeParse(opts.name);
-  if (!r.success) throw issuesToError(r.error, { "": "NAME" }, "worker rm");
-  const name = opts.name;
-  const layout = resolveLayout(opts);
-  const file = programFile(layout, name);
+export interface RemovePlan {
+  input: RemoveInput;
+  file: string;
+  result: RemoveResult;
+}
+
+const notThere = (r: RemoveResult): RemoveResult => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
+
+/** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
+export function planRemove(sv: Ctl, input: RemoveInput): RemovePlan {
+  const { name } = input;
+  const file = programFile(sv.layout, name);
   const existing = readIfExists(file);
   const plan: Plan = {
     mkdirs: [],
     writes: [],
     removes: [file],
-    supervisorctl: [ctlArgv(layout, ctl.groups("stop", [name])), ctlArgv(layout, ctl.update(name))],
+    supervisorctl: [sv.argv(ctl.groups("stop", [name])), sv.argv(ctl.update(name))],
   };
-  const result: RemoveResult = { changed: true, dryRun: Boolean(opts.dryRun), name, file, config: layout.config, plan };
+  const result: RemoveResult = { changed: true, dryRun: false, name, file, config: sv.layout.config, plan };
   if (existing === null) {
-    if (opts.missingOk) return { ...result, changed: false, plan: { ...plan, removes: [], supervisorctl: [] } };
-    throw new VexoError("not_found", `no worker named ${name} (no ${file})`, {
-      hint: "see `vexo-sv worker ls`; add --missing-ok to make this a no-op in scripts",
-    });
+    if (input.missingOk) return { input, file, result: notThere(result) };
+    throw new VexoError("not_found", `no worker named ${name} (no ${file})`, { details: { names: [name] } });
   }
-  if (!isManaged(existing) && !opts.force) {
-    throw new VexoError("not_managed", `${file} was not written by vexo-sv`, {
-      hint: "add --force to remove it anyway",
-    });
-  }
-  if (opts.dryRun) return result;
+  if (!isManaged(existing) && !input.force) throw new VexoError("not_managed", `${file} was not written by vexo-sv`, { details: { file } });
+  return { input, file, result };
+}
 
-  const lock = await lockForMutation(layout, opts);
+/** Does a planned removal under the lock; a parallel rm that won the race ends in the same state. */
+export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
+  const { file, input } = p;
+  if (!p.result.changed) return p.result;
+  const lock = await lockForMutation(sv, input.lockWaitSeconds);
   try {
     const current = readIfExists(file);
     if (current === null) {
-      // A parallel rm won the race: the end state is what was asked for.
-      if (opts.missingOk) return { ...result, changed: false, plan: { ...plan, removes: [], supervisorctl: [] } };
-      throw new VexoError("not_found", `no worker named ${name} (removed meanwhile)`);
+      if (input.missingOk) return notThere(p.result);
+      throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
     }
-    const stop = await runCtl(layout, ctl.groups("stop", [name]));
-    assertReachable(layout, stop.output);
+    const stop = await sv.checked(ctl.groups("stop", [input.name]));
     // "no such group": the file was never loaded; nothing to stop.
     if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
-      throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}`, {
-        hint: "nothing was removed; check `vexo-sv worker ls` and run again",
-      });
+      throw new VexoError("supervisorctl_failed", `could not stop ${input.name}: ${faultReason(stop.output)}; nothing was removed`);
     }
     removeFile(file);
-    removeFile(pauseFile(layout, name));
+    removeFile(pauseFile(sv.layout, input.name));
     // "no such group": the file was never loaded, so there is nothing to unload.
-    await applyUpdate(layout, name, () => writeAtomic(file, current), /^ERROR: no such group/mu);
+    await applyUpdate(sv, input.name, () => writeAtomic(file, current, programFileMode(current)), /^ERROR: no such group/mu);
   } finally {
     lock.release();
   }
-  return result;
+  return p.result;
 }
-
-export type { AddResult, Plan, RemoveResult };

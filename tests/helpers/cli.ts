@@ -4,6 +4,7 @@ import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { execa } from "execa";
 import * as z from "zod";
+import { GLOBAL_VALUE_FLAGS } from "../../src/cli/globals.js";
 import { documentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
 import { afterAll, beforeAll } from "vitest";
 
@@ -13,6 +14,8 @@ export const SAMPLE_APP = path.join(ROOT, "tests/fixtures/sample-app");
 export const BROKEN_APP = path.join(ROOT, "tests/fixtures/broken-app");
 /** The user the test workers run as: ourselves (a root supervisord can switch to it). */
 export const ME = os.userInfo().username;
+/** Running the workers as root (CI runs as root) has to be asked for. */
+export const ALLOW_ROOT: string[] = process.getuid?.() === 0 ? ["--allow-root"] : [];
 
 export interface CliResult {
   code: number;
@@ -130,7 +133,7 @@ export function cmdline(pid: number): string[] {
 }
 
 export function addArgs(name: string, extra: string[] = [], app = SAMPLE_APP): string[] {
-  return ["worker", "add", "--name", name, "--path", app, "--user", ME, ...extra];
+  return ["worker", "add", "--name", name, "--path", app, "--user", ME, ...ALLOW_ROOT, ...extra];
 }
 
 /** True while a process with that pid exists. */
@@ -175,7 +178,7 @@ export function commandOf(args: string[]): string {
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    if (["--config", "--conf-dir", "--log-dir"].includes(a)) i++;
+    if (GLOBAL_VALUE_FLAGS.includes(a)) i++;
     else if (!a.startsWith("-")) words.push(a);
   }
   const [first, second] = words;

@@ -159,7 +159,8 @@ describe("output conventions", () => {
     expect(v.json).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/u) });
     const h = await cli(["worker", "add", "--help", "--json"]);
     expect(h.code).toBe(0);
-    expect(h.json.help).toMatch(/^Example:\n {2}vexo-sv worker add/u);
+    // Like git's and npm's: usage and options first, then the examples.
+    expect(h.json.help).toMatch(/^Usage: vexo-sv worker add[\s\S]*\nExample:\n {2}vexo-sv worker add/u);
   });
 
   it("a group without its subcommand is a usage error, with one JSON document", async () => {

@@ -4,7 +4,6 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COMPLETION_FILES } from "../../src/cli/completion.js";
 import { SHELLS, type Shell } from "../../src/cli/model.js";
-import type { Ctx } from "../../src/cli/context.js";
 import { generatedFiles } from "../../src/cli/generate.js";
 import { commandModel } from "../../src/cli/model.js";
 import { buildProgram } from "../../src/cli/program.js";
@@ -12,7 +11,7 @@ import { addArgs, assertMatchesSchema, BIN, cli, commandOf, ROOT, useSupervisor 
 
 // The committed scripts, run in Debian's real bash, zsh and fish.
 const sv = useSupervisor();
-const model = commandModel(buildProgram({ globals: { json: false, quiet: false, color: false } } as unknown as Ctx));
+const model = commandModel(buildProgram());
 const root = model.find((c) => c.path === "");
 let env: Record<string, string> = {};
 
@@ -106,11 +105,17 @@ describe("generated files", () => {
     }
   });
 
-  it("every command's --help leads with an example", async () => {
+  it("every command's --help is usage, options, global options, then examples (like git's and npm's)", async () => {
+    expect(model.length).toBeGreaterThan(10);
     for (const c of model) {
       const r = await cli([...(c.path ? c.path.split(" ") : []), "--help"]);
       expect(r.code).toBe(0);
-      expect(r.stdout.split("\n")[0], c.path).toMatch(/^Examples?:$/u);
+      expect(r.stdout.startsWith(`Usage: vexo-sv${c.path ? ` ${c.path}` : ""} `), c.path).toBe(true);
+      const [usage, options, globals, examples] = ["Usage:", "Options:", "Global Options:", "Example"].map((h) => r.stdout.indexOf(h));
+      if (c.path !== "") expect(globals, `${c.path} lists the global options`).toBeGreaterThan(options as number);
+      expect(usage).toBe(0);
+      expect(examples, `${c.path} ends with examples`).toBeGreaterThan(Math.max(options as number, globals as number));
+      expect(r.stdout.slice(examples).split("\n")[1], c.path).toMatch(/^ {2}(sudo )?vexo-sv /u);
     }
   });
 });

@@ -133,14 +133,16 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(p.code).toBe(0);
     expect((await lsWorker(sv, "a"))?.state).toBe("paused");
     expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
+    // A graceful stop: the worker finished its job and exited; nothing works until resume.
     const log = path.join(sv.logDir, "a_00.log");
-    await waitFor(async () => /paused\n/u.test(fs.readFileSync(log, "utf8")), 10, "paused line");
+    expect(fs.readFileSync(log, "utf8")).toMatch(/stopped\n$/u);
     const r = await cli(["worker", "resume", "a", "--json"], sv.env);
     expect(r.code).toBe(0);
+    expect(r.json.outcomes).toEqual([{ worker: "a", outcome: "resumed" }]);
     expect((await lsWorker(sv, "a"))?.state).toBe("running");
-    await waitFor(async () => /resumed\n.*working/su.test(fs.readFileSync(log, "utf8")), 10, "working again");
+    await waitFor(async () => /stopped\n.*started.*\n.*working/su.test(fs.readFileSync(log, "utf8")), 10, "working again");
     const text = fs.readFileSync(log, "utf8");
-    const between = text.slice(text.lastIndexOf("paused\n"), text.lastIndexOf("resumed\n"));
+    const between = text.slice(text.lastIndexOf("stopped\n"), text.lastIndexOf("started"));
     expect(between).not.toMatch(/working/u);
   });
 

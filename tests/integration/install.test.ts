@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { alive, cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
+import { ALLOW_ROOT, alive, cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -34,7 +34,7 @@ describe("install --prefix: a private supervisord", () => {
     expect(second.json).toMatchObject({ ok: true, changed: false, started: false, pid });
 
     const env = { VEXO_SV_CONFIG: first.json.config };
-    const add = await cli(["worker", "add", "--name", "w", "--path", SAMPLE_APP, "--user", ME, "--json"], env);
+    const add = await cli(["worker", "add", "--name", "w", "--path", SAMPLE_APP, "--user", ME, ...ALLOW_ROOT, "--json"], env);
     expect(add.code).toBe(0);
     await waitFor(async () => (await cli(["worker", "ls", "--json"], env)).json.workers[0]?.state === "running", 30, "running");
 

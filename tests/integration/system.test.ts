@@ -2,7 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
+import { ALLOW_ROOT, cli, copyBuiltCli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 // The system path changes the machine (packages, /etc, a root supervisord): it runs only on
 // CI's disposable machine, as root, and puts the service back as it found it.
@@ -35,7 +35,7 @@ describe.runIf(enabled)("install on the machine itself (CI, root)", () => {
     expect(again.json).toMatchObject({ ok: true, changed: false, startedBy: "already-running" });
 
     const name = `vexo-ci-${process.pid}`;
-    const add = await cli(["worker", "add", "--name", name, "--path", SAMPLE_APP, "--user", ME, "--json"]);
+    const add = await cli(["worker", "add", "--name", name, "--path", SAMPLE_APP, "--user", ME, ...ALLOW_ROOT, "--json"]);
     expect(add.code, add.stdout).toBe(0);
     expect(add.json.file).toBe(`/etc/supervisor/conf.d/${name}.conf`);
     await waitFor(

@@ -87,7 +87,7 @@ describe("worker add / ls / rm on a real supervisord", () => {
     ["stopwaitsecs not above timeout", ["--timeout", "90", "--stopwaitsecs", "60"], "--stopwaitsecs"],
   ])("bad input (%s) exits 2 naming the flag, nothing changed", async (_l, extra, flag) => {
     const before = snapshot(sv.confDir);
-    const args = ["worker", "add", "--name", "bad", "--path", SAMPLE_APP, "--user", "root", ...extra];
+    const args = ["worker", "add", "--name", "bad", "--path", SAMPLE_APP, "--user", "root", "--allow-root", ...extra];
     const r = await cli([...args, "--json"], sv.env);
     expect(r.code).toBe(2);
     expect(r.json.ok).toBe(false);
@@ -104,7 +104,22 @@ describe("worker add / ls / rm on a real supervisord", () => {
     fs.mkdirSync(app);
     fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(app, "artisan"));
     const r = await cli(
-      ["worker", "add", "--name", "spaced", "--path", app, "--user", "root", "--queue", "a%b,ü", "--env", "FMT=%(ENV_HOME)s 5%", "--json"],
+      [
+        "worker",
+        "add",
+        "--name",
+        "spaced",
+        "--path",
+        app,
+        "--user",
+        "root",
+        "--allow-root",
+        "--queue",
+        "a%b,ü",
+        "--env",
+        "FMT=%(ENV_HOME)s 5%",
+        "--json",
+      ],
       sv.env,
     );
     expect(r.code).toBe(0);

@@ -10,7 +10,8 @@ async function pidsOf(names: string[]): Promise<Record<string, number[]>> {
   return out;
 }
 
-describe("concurrency", () => {
+// Parallel runs queue on the lock, each waiting on a real supervisord: generous bounds of their own.
+describe("concurrency", { timeout: 600_000 }, () => {
   it("20 parallel adds of different names give 20 running workers", async () => {
     const names = Array.from({ length: 20 }, (_, i) => `par${i}`);
     const rs = await Promise.all(names.map((n) => cli([...addArgs(n), "--json"], sv.env)));

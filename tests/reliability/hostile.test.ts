@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, cli, cmdline, ME, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
+import { addArgs, ALLOW_ROOT, cli, cmdline, ME, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
@@ -17,7 +17,7 @@ async function supervisordState(): Promise<string> {
 
 const long = "x".repeat(10_000);
 const add = (...extra: string[]) => [...addArgs("hostile"), ...extra];
-const addAs = (name: string) => ["worker", "add", "--name", name, "--path", SAMPLE_APP, "--user", ME];
+const addAs = (name: string) => ["worker", "add", "--name", name, "--path", SAMPLE_APP, "--user", ME, ...ALLOW_ROOT];
 
 // [label, argv, the flag the message must name]. Each must exit 2 and change nothing.
 const rejected: [string, string[], string][] = [
@@ -156,7 +156,10 @@ describe("legitimate unusual values work and reach the process byte for byte", (
     fs.mkdirSync(app, { recursive: true });
     fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(app, "artisan"));
     const name = `ok-${dirName.replace(/[^a-z0-9]/gu, "")}`;
-    const r = await cli(["worker", "add", "--name", name, "--path", app, "--user", ME, "--env", "V=50% ü'x", ...extra, "--json"], sv.env);
+    const r = await cli(
+      ["worker", "add", "--name", name, "--path", app, "--user", ME, ...ALLOW_ROOT, "--env", "V=50% ü'x", ...extra, "--json"],
+      sv.env,
+    );
     expect(r.code, r.stdout).toBe(0);
     const [pid] = await waitRunning(sv, name, 1);
     const argv = cmdline(pid as number);

@@ -1,10 +1,23 @@
 import ini from "ini";
 import { describe, expect, it } from "vitest";
-import { decodeIni, parseEnvironment, parseProgramFile, shlexSplit, specFromSection } from "../../src/core/parse.js";
-import { MARKER, renderProgram, workerArgv } from "../../src/core/render.js";
+import { findCommand, flagMapper, buildProgram } from "../../src/cli/program.js";
+import { parse } from "../../src/cli/validate.js";
+import {
+  decodeIni,
+  MARKER,
+  parseEnvironment,
+  parseProgramFile,
+  renderProgram,
+  shlexSplit,
+  specFromSection,
+  workerArgv,
+} from "../../src/core/program-file.js";
 import { suggestName, type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
-import { validateSpec } from "../../src/core/workers.js";
 import { VexoError } from "../../src/errors.js";
+
+const validateSpec = (input: WorkerSpecInput) => parse(workerSpecSchema, input);
+/** The flag of `worker add` that a spec field comes from, as the CLI names it in errors. */
+const flagOfAdd = flagMapper(findCommand(buildProgram(), "worker add"));
 
 const base = { name: "app-queue", path: "/var/www/app" };
 
@@ -149,7 +162,7 @@ describe("hostile values are refused, naming the flag", () => {
     }
     expect(err).toBeInstanceOf(VexoError);
     expect((err as VexoError).exitCode).toBe(2);
-    expect((err as VexoError).message.startsWith(`${flag}:`)).toBe(true);
+    expect(flagOfAdd(String((err as VexoError).details?.field))).toBe(flag);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { groupState, parseStatus, parseStatusLine, parseUptime } from "../../src/core/status.js";
-import { unreachableReason } from "../../src/core/supervisorctl.js";
+import { groupState } from "../../src/core/report.js";
+import { parseStatus, parseStatusLine, parseUptime, unreachableReason } from "../../src/core/supervisorctl.js";
 
 // Real lines from supervisorctl 4.2.5 (fixed-width: name padded to 33, state to 10).
 const cases: [string, string, Record<string, unknown> | null][] = [

@@ -1,0 +1,62 @@
+import path from "node:path";
+import type { ErrorCode, VexoError } from "../errors.js";
+
+// What to do next, for errors the core raised without a hint of its own: the core speaks of
+// fields and files, the CLI of commands and flags. Hints name the real command and workers.
+
+/** Where the hint is given: the command that failed, and the flag of the error's field. */
+export interface HintContext {
+  command: string;
+  flag?: string | undefined;
+  /** The config in use, if known (for a private supervisord's own `install --prefix DIR`). */
+  config?: string | undefined;
+}
+
+const SYSTEM_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
+
+const list = (v: unknown) => (Array.isArray(v) && v.length ? v.map(String).join(" ") : "NAME");
+
+const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
+  usage: (_e, h) => `see \`vexo-sv ${h.command ? `${h.command} ` : ""}--help\``,
+  invalid_input: (_e, h) => `see \`vexo-sv ${h.command} --help\` for what ${h.flag ?? "each flag"} takes`,
+  not_found: () => "see `vexo-sv worker ls` for the workers there are",
+  exists: (e) => `add --replace to rewrite it (restarts ${list(e.details?.names)} only); --replace --dry-run shows the new file first`,
+  not_managed: (_e, h) =>
+    h.command === "worker rm" ? "add --force to remove it anyway" : "pick another --name, or move that file away first",
+  config_not_found: () =>
+    "pass --config (or VEXO_SV_CONFIG), or run `sudo vexo-sv install` (`vexo-sv install --prefix DIR` for a private supervisord)",
+  conf_dir_not_included: () => "drop --conf-dir, or add that directory to [include] files= in the config",
+  supervisord_unreachable: (e, h) => {
+    const config = String(e.details?.config ?? h.config ?? "");
+    if (config && !SYSTEM_CONFIGS.includes(config))
+      return `start it with \`vexo-sv install --prefix ${path.dirname(config)}\`, then run again`;
+    return "start it (`sudo systemctl start supervisor`, or `sudo vexo-sv install`), then run again";
+  },
+  permission_denied: () => "run with sudo, or as the user that owns supervisord's socket",
+  supervisord_rejected: () => "fix the file supervisord names, then run again",
+  supervisorctl_failed: () => "see supervisord's own log (`vexo-sv logs`) and `vexo-sv status`, then run again",
+  lock_timeout: () => "wait for the other vexo-sv run to finish (a replace can wait for a worker's stopwaitsecs), then run again",
+  unsafe_file: () =>
+    "look at the file named: remove what another user planted, or fix its owner and mode (chown root, chmod go-w), then run again",
+  io_error: () => "check the directory's permissions, its mount (read-only?) and free space (`df -h`), then run again",
+  not_root: (_e, h) =>
+    `run \`sudo vexo-sv ${h.command}\`${h.command === "install" ? ", or `vexo-sv install --prefix DIR` for a private supervisord without root" : ""}`,
+  unsupported_system: () => "install supervisor with the system's package manager, then pass --config",
+  install_failed: () => "run `apt-get update` and check dpkg's state (`dpkg --configure -a`), then run again",
+  start_failed: (e) => {
+    const names = list(e.details?.workers);
+    return `see the log lines above (\`vexo-sv logs ${names}\`), fix the cause, then \`vexo-sv worker start ${names}\``;
+  },
+  pause_failed: (e) => {
+    const max = list(e.details?.maxTime);
+    if (max !== "NAME")
+      return `re-add ${max} with --max-time 0 --replace to be able to pause it (Laravel exits a paused worker that has --max-time)`;
+    return `see \`vexo-sv logs ${list(e.details?.workers)}\` for why it exited`;
+  },
+  internal: () => "this is a bug in vexo-sv; please report it with the command you ran",
+};
+
+/** The error's own hint, else the CLI's for its code. */
+export function hintFor(e: VexoError, h: HintContext): string {
+  return e.hint ?? HINTS[e.code](e, h);
+}

@@ -1,0 +1,75 @@
+import { VexoError } from "../errors.js";
+import { tailLines } from "./logs.js";
+import { poll } from "./poll.js";
+import type { ProgramEntry } from "./program-file.js";
+import type { Ctl, ProcessState } from "./supervisorctl.js";
+import type { ProcessFailure, ProcessStatus } from "./results.js";
+
+// Did the processes come up? The wait after add, start and restart, and the failure report
+// (supervisord's spawn error plus the last lines of each failed process's log).
+
+/** The last lines of a process's log, for a failure report. */
+function logTail(entries: ProgramEntry[], p: ProcessStatus): string[] {
+  const e = entries.find((x) => x.name === p.group);
+  if (!e) return [];
+  const idx = /_(\d+)$/u.exec(p.process);
+  const file = e.logs.length === 1 ? e.logs[0] : e.logs[idx ? Number(idx[1]) : 0];
+  if (!file) return [];
+  try {
+    return tailLines(file, 10);
+  } catch (e) {
+    // A log that cannot be read safely (a planted symlink, a FIFO) is not read: say so instead.
+    return [`(log not read: ${(e as Error).message})`];
+  }
+}
+
+/** Processes that failed to start: the error and the log lines, as the exit-1 error. */
+export function startFailure(entries: ProgramEntry[], failed: ProcessStatus[], how: string): VexoError {
+  const failures: ProcessFailure[] = failed.map((p) => ({
+    process: p.fullName,
+    state: p.state,
+    error: p.description || p.state,
+    log: logTail(entries, p),
+  }));
+  const lines = failures.map((f) => `${f.process} ${f.state}: ${f.error}${f.log.length ? `\n    ${f.log.join("\n    ")}` : ""}`);
+  return new VexoError("start_failed", `${how}: ${failures.length} process(es) failed to start\n  ${lines.join("\n  ")}`, {
+    details: { failures, workers: [...new Set(failed.map((p) => p.group))] },
+  });
+}
+
+const FAILED = new Set<ProcessState>(["FATAL", "BACKOFF", "EXITED", "STOPPED", "UNKNOWN"]);
+
+export interface HealthOptions {
+  timeoutSeconds?: number;
+  /** Pids before a graceful restart: a process still showing one of them has not restarted yet. */
+  newerThan?: Map<string, number | null>;
+}
+
+/** What one status poll says: every process up, a failure to report, or keep waiting. */
+export function healthVerdict(procs: ProcessStatus[], opts: HealthOptions): { verdict: "up" | "failed" | "wait"; failed: ProcessStatus[] } {
+  const fresh = (p: ProcessStatus) => !opts.newerThan || p.pid === null || opts.newerThan.get(p.fullName) !== p.pid;
+  // After a graceful restart, EXITED is the moment between the old process and the new one.
+  const failed = procs.filter((p) => FAILED.has(p.state) && !(p.state === "EXITED" && opts.newerThan));
+  // BACKOFF turns into STARTING again; FATAL/EXITED are final. Report once nothing is mid-start.
+  if (failed.length > 0 && procs.every((p) => p.state !== "STARTING")) return { verdict: "failed", failed };
+  if (procs.length > 0 && procs.every((p) => p.state === "RUNNING" && fresh(p))) return { verdict: "up", failed };
+  return { verdict: "wait", failed };
+}
+
+/**
+ * Waits until every process of the groups is RUNNING (supervisord only says RUNNING once a
+ * process has lived past startsecs) or one has failed; polls `status` at a modest pace.
+ */
+export async function waitHealthy(sv: Ctl, entries: ProgramEntry[], names: string[], opts: HealthOptions = {}): Promise<ProcessStatus[]> {
+  const seconds = opts.timeoutSeconds ?? 60;
+  return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 250 }, async (timedOut) => {
+    const procs = await sv.status(names);
+    if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`);
+    const { verdict, failed } = healthVerdict(procs, opts);
+    if (verdict === "up") return procs;
+    if (verdict === "failed") throw startFailure(entries, failed, "not running");
+    if (!timedOut) return undefined;
+    const bad = procs.filter((p) => p.state !== "RUNNING");
+    throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`);
+  });
+}

@@ -1,0 +1,179 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { VexoError } from "../errors.js";
+import { removeFile } from "./fsutil.js";
+import { poll } from "./poll.js";
+import { type Ctl, ctl, faultReason } from "./supervisorctl.js";
+import type { Layout } from "./layout.js";
+import type { ShutdownResult } from "./results.js";
+
+// supervisord itself, and the machine around it: is it up, which pid and uid, start it, stop it.
+
+/** Finds an executable on PATH, without spawning `which`. */
+export function onPath(cmd: string, pathVar = process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"): string | null {
+  for (const dir of pathVar.split(":")) {
+    const f = path.join(dir || ".", cmd);
+    if (isExecutable(f)) return f;
+  }
+  return null;
+}
+
+/** True for a regular file the caller may execute. */
+export function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The uid of user NAME (/etc/passwd first, then NSS via getent), or null when there is no such user. */
+export async function userUid(name: string): Promise<number | null> {
+  const uidIn = (text: string) => {
+    const line = text.split("\n").find((l) => l.split(":", 1)[0] === name);
+    return line ? Number(line.split(":")[2]) : null;
+  };
+  try {
+    const uid = uidIn(fs.readFileSync("/etc/passwd", "utf8"));
+    if (uid !== null) return uid;
+  } catch {
+    // fall through to getent
+  }
+  const r = await execa("getent", ["passwd", name], { reject: false, stdin: "ignore" });
+  return r.exitCode === 0 ? uidIn(String(r.stdout)) : null;
+}
+
+/** The pid in supervisord's pidfile if that process is alive, else null. */
+export function supervisordPid(layout: Layout): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(layout.pidfile, "utf8").trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return alive(pid) ? pid : null;
+}
+
+/** True while a process with that pid exists (EPERM: it exists, owned by someone else). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The uid supervisord runs as: from /proc of its pid, else the owner of its unix socket,
+ * else null (unknown; callers assume root, the usual system setup).
+ */
+export function supervisordUid(layout: Layout): number | null {
+  const pid = supervisordPid(layout);
+  if (pid !== null) {
+    try {
+      const m = /^Uid:\s+\d+\s+(\d+)/mu.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) return Number(m[1]);
+    } catch {
+      // not Linux, or gone
+    }
+  }
+  if (layout.server.kind !== "unix") return null;
+  try {
+    return fs.statSync(layout.server.path).uid;
+  } catch {
+    return null;
+  }
+}
+
+/** True when supervisord answers within `seconds`. */
+export async function waitReachable(sv: Ctl, seconds: number): Promise<boolean> {
+  return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 100 }, async (timedOut) => {
+    try {
+      await sv.probe(1000);
+      return true;
+    } catch {
+      return timedOut ? false : undefined;
+    }
+  });
+}
+
+/**
+ * The whole environment of a supervisord that vexo-sv starts, and so of every worker it runs:
+ * nothing of the caller's (a CI token, root's HOME) reaches a worker; a worker's own variables
+ * come from its `environment=` (`worker add --env`).
+ */
+export const SUPERVISORD_ENV: Readonly<Record<string, string>> = {
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  LANG: "C.UTF-8",
+};
+
+/**
+ * Removes the socket file a killed supervisord left behind (the probe failed: nothing listens,
+ * and supervisord would refuse to bind). Only ever a socket, and with `within`, only inside it.
+ */
+function removeStaleSocket(layout: Layout, within?: string): void {
+  if (layout.server.kind !== "unix") return;
+  const sock = layout.server.path;
+  if (within !== undefined && path.relative(within, sock).startsWith("..")) return;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(sock);
+  } catch {
+    return;
+  }
+  if (st.isSocket()) removeFile(sock);
+}
+
+/** Starts `supervisord -c CONFIG` (it daemonizes) with SUPERVISORD_ENV and waits until it answers; returns its pid. */
+export async function startSupervisord(sv: Ctl, opts: { socketWithin?: string } = {}): Promise<number | null> {
+  const layout = sv.layout;
+  const bin = onPath("supervisord");
+  if (!bin) throw new VexoError("start_failed", "supervisord is not installed", { hint: "install Debian's supervisor package" });
+  removeStaleSocket(layout, opts.socketWithin);
+  const r = await execa(bin, ["-c", layout.config], {
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    timeout: 30000,
+    env: { ...SUPERVISORD_ENV },
+    extendEnv: false,
+    cwd: "/",
+  });
+  if (r.exitCode !== 0) {
+    throw new VexoError("start_failed", `supervisord did not start: ${faultReason(String(r.all ?? "")) || `exit ${r.exitCode}`}`, {
+      hint: `see ${layout.supervisordLog}`,
+    });
+  }
+  if (!(await waitReachable(sv, 15))) {
+    throw new VexoError("start_failed", `supervisord started but does not answer at ${layout.serverUrl}`, {
+      hint: `see ${layout.supervisordLog}`,
+    });
+  }
+  // The socket can answer a moment before the pidfile is written.
+  return poll(sv.io, { timeoutMs: 5000, intervalMs: 50 }, (timedOut) => supervisordPid(layout) ?? (timedOut ? null : undefined));
+}
+
+/** Asks supervisord to shut down (stopping its programs) and returns once its pid is gone. */
+export async function shutdownSupervisord(sv: Ctl, onWait?: () => void): Promise<ShutdownResult> {
+  const layout = sv.layout;
+  const pid = supervisordPid(layout);
+  try {
+    await sv.probe();
+  } catch {
+    if (pid === null) return { changed: false, pid: null, config: layout.config };
+  }
+  const r = await sv.run(ctl.shutdown());
+  if (!/Shut down|no such file|refused/iu.test(r.output) && r.exitCode !== 0) {
+    throw new VexoError("supervisorctl_failed", `shutdown failed: ${faultReason(r.output)}`);
+  }
+  if (pid !== null && alive(pid)) {
+    // supervisord stops every program first, waiting up to each one's stopwaitsecs: no bound here.
+    onWait?.();
+    await poll(sv.io, { timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 100 }, () => (alive(pid) ? undefined : true));
+  }
+  return { changed: true, pid, config: layout.config };
+}

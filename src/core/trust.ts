@@ -1,0 +1,479 @@
+/**
+ * Security primitives for a program that runs as root over paths other local users may reach:
+ * deciding whether a path can be trusted, and opening, reading, tailing and creating files so
+ * that a planted symlink, FIFO, socket or device, a huge log line or the umask cannot turn
+ * root's access against it. Standalone on purpose (node: modules only) so it can be reviewed
+ * and wired in separately.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
+
+/** What kind of refusal a TrustError is, for callers that map it onto their own errors. */
+export type TrustErrorCode = "symlink" | "not_regular" | "not_directory" | "not_found" | "exists" | "too_large" | "wrong_owner" | "io";
+
+/** A refused or failed file operation; the message names the path and says why in plain words. */
+export class TrustError extends Error {
+  override readonly name = "TrustError";
+  constructor(
+    readonly code: TrustErrorCode,
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// untrustedReason
+
+/** Options of untrustedReason. */
+export interface TrustOptions {
+  /** Uids that may own each component, typically [0, process.geteuid()]. */
+  trustedUids: readonly number[];
+  /** Follow a symlink that is the path itself (as ancestors are followed) instead of reporting it. Default false. */
+  followFinal?: boolean;
+}
+
+/** The kernel's own limit on symlinks followed in one lookup (MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+interface Walk {
+  trusted: ReadonlySet<number>;
+  followFinal: boolean;
+  links: number;
+  /** The last symlink followed, named in a reason found beyond it. */
+  via: string | undefined;
+}
+
+/**
+ * Why `p` may have been written by someone other than the trusted uids, or undefined if it cannot.
+ * Walks from `/` down, resolving the path the way the kernel does, and reports the OUTERMOST bad
+ * component (whoever controls it controls all below). A component is bad when it is owned by an
+ * untrusted uid, or is writable by its group or others; a root-owned sticky directory (like /tmp)
+ * is accepted as an ancestor but not as the path itself. Symlink policy: a symlink that is an
+ * ancestor is followed when the link itself is owned by a trusted uid (its parent having passed),
+ * and everything its target goes through is checked in turn; a symlink that is the path itself is
+ * reported unless `followFinal`. A component that does not exist ends the walk with no reason (no one
+ * wrote it yet; create it with O_EXCL). Advisory: the answer can change right after it is given.
+ */
+export function untrustedReason(p: string, opts: TrustOptions): string | undefined {
+  if (p === "" || p.includes("\0")) return `${JSON.stringify(p)} is not a valid path`;
+  const walk: Walk = { trusted: new Set(opts.trustedUids), followFinal: opts.followFinal ?? false, links: 0, via: undefined };
+  const abs = path.isAbsolute(p) ? p : `${process.cwd()}/${p}`;
+  const reason = walkReason(abs, walk);
+  return reason !== undefined && walk.via !== undefined ? `${reason} (reached through the symbolic link ${walk.via})` : reason;
+}
+
+function splitPath(p: string): string[] {
+  return p.split("/").filter((c) => c !== "");
+}
+
+function walkReason(abs: string, w: Walk): string | undefined {
+  const pending = splitPath(abs);
+  let cur = "/";
+  let reason = inspect(cur, w, pending.length === 0);
+  while (reason === undefined && pending.length > 0) {
+    const name = pending.shift() as string;
+    const isLeaf = pending.length === 0;
+    if (name === "." || name === "..") {
+      // `cur` holds no symlink, so its parent is plain text; a path ending here makes `cur` the leaf.
+      if (name === "..") cur = path.dirname(cur);
+      if (isLeaf) reason = inspect(cur, w, true);
+      continue;
+    }
+    const next = cur === "/" ? `/${name}` : `${cur}/${name}`;
+    const st = lstatOrNull(next);
+    if (st === null) return undefined;
+    if (typeof st === "string") return st;
+    reason = componentReason(next, st, w.trusted, isLeaf);
+    if (reason !== undefined) break;
+    if (st.isSymbolicLink()) {
+      if (isLeaf && !w.followFinal) return `${next} is a symbolic link`;
+      if (++w.links > MAX_LINKS) return `${abs}: too many levels of symbolic links`;
+      const target = readlinkOrReason(next);
+      if (target.reason !== undefined) return target.reason;
+      w.via = next;
+      if (target.link.startsWith("/")) cur = "/";
+      pending.unshift(...splitPath(target.link));
+      if (pending.length === 0) reason = inspect(cur, w, true); // a link to "/" is a link to the root
+      continue;
+    }
+    if (!isLeaf && !st.isDirectory()) return `${next} is not a directory`;
+    cur = next;
+  }
+  return reason;
+}
+
+/** readlink, with a failure (the link replaced meanwhile) as a reason: fail closed. */
+function readlinkOrReason(p: string): { link: string; reason?: string } {
+  try {
+    return { link: fs.readlinkSync(p) };
+  } catch (e) {
+    return { link: "", reason: `cannot read the symbolic link ${p}: ${errnoCode(e) ?? (e as Error).message}` };
+  }
+}
+
+/** lstat, with a missing path as null and any other failure as a reason (fail closed). */
+function lstatOrNull(p: string): fs.Stats | null | string {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === "ENOENT") return null;
+    return `cannot inspect ${p}: ${code ?? (e as Error).message}`;
+  }
+}
+
+function inspect(p: string, w: Walk, isLeaf: boolean): string | undefined {
+  const st = lstatOrNull(p);
+  if (st === null) return undefined;
+  return typeof st === "string" ? st : componentReason(p, st, w.trusted, isLeaf);
+}
+
+function componentReason(p: string, st: fs.Stats, trusted: ReadonlySet<number>, isLeaf: boolean): string | undefined {
+  if (!trusted.has(st.uid)) return `${p} is owned by uid ${st.uid} (mode ${octal(st.mode)})`;
+  // A symlink's own mode is always 0777 on Linux and grants nothing: only its owner can change it.
+  if (st.isSymbolicLink() || (st.mode & 0o022) === 0) return undefined;
+  // In a root-owned sticky directory others may add entries but cannot rename or remove ours.
+  if (!isLeaf && st.isDirectory() && st.uid === 0 && (st.mode & 0o1000) !== 0) return undefined;
+  const who = (st.mode & 0o002) !== 0 ? "others" : `group ${st.gid}`;
+  return `${p} is writable by ${who} (mode ${octal(st.mode)})`;
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, "0");
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening and reading without following symlinks or blocking on FIFOs
+
+function euid(): number {
+  const uid = process.geteuid?.();
+  if (uid === undefined) throw new Error("trust checks need a POSIX system (process.geteuid)");
+  return uid;
+}
+
+function openError(file: string, e: unknown): TrustError {
+  const code = errnoCode(e);
+  const cause = { cause: e };
+  if (code === "ELOOP") return new TrustError("symlink", file, `${file} is a symbolic link`, cause);
+  // ENXIO: a socket, or a FIFO opened for writing with no reader (O_NONBLOCK); EISDIR: a directory opened to write.
+  if (code === "ENXIO" || code === "EISDIR") return new TrustError("not_regular", file, `${file} is not a regular file`, cause);
+  if (code === "ENOTDIR") return new TrustError("not_directory", file, `${file} (or a parent of it) is not a directory`, cause);
+  if (code === "ENOENT") return new TrustError("not_found", file, `${file} does not exist`, cause);
+  if (code === "EEXIST") return new TrustError("exists", file, `${file} already exists`, cause);
+  return new TrustError("io", file, `cannot open ${file}: ${(e as Error).message}`, cause);
+}
+
+function notRegular(file: string, st: fs.Stats): TrustError | undefined {
+  if (st.isSymbolicLink()) return new TrustError("symlink", file, `${file} is a symbolic link`);
+  if (!st.isFile()) return new TrustError("not_regular", file, `${file} is not a regular file`);
+  return undefined;
+}
+
+/**
+ * Refuses before open() what open() must never touch: opening a device can have side effects
+ * (a tape rewinds, a tty may become our controlling terminal). fstat after open still decides.
+ */
+function refuseSpecial(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return; // missing or unreadable: open() reports it (or creates the file)
+  }
+  const err = notRegular(file, st);
+  if (err) throw err;
+}
+
+/** fstat an fd we own and close it if it is not a regular file. */
+function requireRegularFd(fd: number, file: string): fs.Stats {
+  const st = fs.fstatSync(fd);
+  const err = notRegular(file, st);
+  if (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return st;
+}
+
+/**
+ * Opens `file` with O_NOFOLLOW | O_NONBLOCK | O_NOCTTY added to `flags` and returns the fd of a
+ * regular file, or throws TrustError: "symlink" (a symlink as the last component; ancestors are
+ * followed, check them with untrustedReason), "not_regular" (FIFO, socket, device, directory), "not_found".
+ * O_NONBLOCK keeps a planted FIFO from hanging us and changes nothing for regular files, so it stays set.
+ */
+export function openNoFollow(file: string, flags: number = O_RDONLY, mode = 0o600): number {
+  refuseSpecial(file);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
+  } catch (e) {
+    throw openError(file, e);
+  }
+  requireRegularFd(fd, file);
+  return fd;
+}
+
+/** Reads fd from `pos` until `len` bytes or end of file; fewer bytes mean the file shrank meanwhile. */
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const n = fs.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * Reads a regular file as UTF-8 through openNoFollow, refusing (TrustError "too_large") one over
+ * `maxBytes` (default 8 MiB) even if it grows while being read.
+ */
+export function readRegularFile(file: string, maxBytes = 8 * 1024 * 1024): string {
+  const fd = openNoFollow(file, O_RDONLY);
+  try {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const part = readAt(fd, total, Math.min(CHUNK, maxBytes + 1 - total));
+      if (part.length === 0) break;
+      parts.push(part);
+      total += part.length;
+      if (total > maxBytes) throw new TrustError("too_large", file, `${file} is larger than ${maxBytes} bytes`);
+    }
+    return Buffer.concat(parts, total).toString("utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tailLinesSafe
+
+const CHUNK = 64 * 1024;
+
+/** The last lines of a file; `truncated` counts lines cut to maxLineBytes (0 or 1: only lines[0] can be cut). */
+export interface Tail {
+  lines: string[];
+  truncated: number;
+}
+
+interface Scan {
+  /** Newest first while scanning. */
+  lines: string[];
+  truncated: number;
+  /** The line being assembled, its pieces newest first. */
+  parts: Buffer[];
+  partLen: number;
+}
+
+/**
+ * The last `n` lines of a log file, opened with openNoFollow (a missing file gives no lines). Read
+ * backwards in 64 KiB chunks, so work and memory follow the lines asked for, never the file size.
+ * A line longer than `maxLineBytes` is cut to its LAST maxLineBytes bytes (moved forward to a UTF-8
+ * character boundary) and ENDS the scan: it is returned as lines[0], counted in `truncated`, and
+ * older lines are not looked for, since finding where it starts could mean reading the whole file.
+ * So at most about n * maxLineBytes + 128 KiB is read or held. A final line without a newline
+ * counts; "\r\n" endings lose the "\r"; bytes appended after the call starts are ignored.
+ */
+export function tailLinesSafe(file: string, n: number, maxLineBytes = 64 * 1024): Tail {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`line count must be a whole number >= 0, not ${n}`);
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be >= 1, not ${maxLineBytes}`);
+  if (n === 0) return { lines: [], truncated: 0 };
+  let fd: number;
+  try {
+    fd = openNoFollow(file, O_RDONLY);
+  } catch (e) {
+    if (e instanceof TrustError && e.code === "not_found") return { lines: [], truncated: 0 };
+    throw e;
+  }
+  try {
+    return scanBackwards(fd, n, maxLineBytes);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function scanBackwards(fd: number, n: number, maxLine: number): Tail {
+  const size = fs.fstatSync(fd).size;
+  const s: Scan = { lines: [], truncated: 0, parts: [], partLen: 0 };
+  let pos = size;
+  while (pos > 0) {
+    const len = Math.min(CHUNK, pos);
+    const chunk = readAt(fd, pos - len, len);
+    if (chunk.length < len) return done(s); // truncated under us (rotation): what is complete stands
+    // The file's last newline ends the last line rather than starting an empty one.
+    const end = pos === size && chunk[len - 1] === 0x0a ? len - 1 : len;
+    pos -= len;
+    if (takeLines(s, chunk, end, n, maxLine)) return done(s);
+  }
+  if (size > 0) finishLine(s); // the file's first line has no newline before it
+  return done(s);
+}
+
+/** Splits one chunk (up to `end`) into lines, newest first; true when the scan is over. */
+function takeLines(s: Scan, chunk: Buffer, end: number, n: number, maxLine: number): boolean {
+  while (end > 0) {
+    const nl = chunk.lastIndexOf(0x0a, end - 1);
+    if (nl < 0) break;
+    addPart(s, chunk.subarray(nl + 1, end));
+    if (s.partLen > maxLine) return cutLine(s, maxLine);
+    finishLine(s);
+    if (s.lines.length >= n) return true;
+    end = nl;
+  }
+  addPart(s, chunk.subarray(0, end));
+  return s.partLen > maxLine ? cutLine(s, maxLine) : false;
+}
+
+function addPart(s: Scan, part: Buffer): void {
+  if (part.length === 0) return;
+  s.parts.push(part);
+  s.partLen += part.length;
+}
+
+function finishLine(s: Scan): void {
+  const bytes = s.parts.length === 1 ? (s.parts[0] as Buffer) : Buffer.concat(s.parts.reverse(), s.partLen);
+  s.lines.push(stripCr(bytes.toString("utf8")));
+  s.parts = [];
+  s.partLen = 0;
+}
+
+function cutLine(s: Scan, maxLine: number): true {
+  const bytes = Buffer.concat(s.parts.reverse(), s.partLen);
+  let start = bytes.length - maxLine;
+  // Never start on a UTF-8 continuation byte (10xxxxxx): drop the rest of a split character.
+  while (start < bytes.length && ((bytes[start] as number) & 0xc0) === 0x80) start++;
+  s.lines.push(stripCr(bytes.subarray(start).toString("utf8")));
+  s.truncated++;
+  s.parts = [];
+  s.partLen = 0;
+  return true;
+}
+
+function stripCr(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
+}
+
+function done(s: Scan): Tail {
+  return { lines: s.lines.reverse(), truncated: s.truncated };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating files and directories with exact modes
+
+function checkMode(mode: number): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new RangeError(`mode must be within 0..07777, not ${mode}`);
+}
+
+/**
+ * Creates `file`, which must not exist (not even as a dangling symlink: TrustError "exists"), and
+ * writes `content` to it, ending with exactly `mode` whatever the umask. It is created 0600 and
+ * fchmod-ed only once written, so no one else can open it half-written; a failed write removes it.
+ */
+export function writeFileExclusive(file: string, content: string | Uint8Array, mode: number): void {
+  checkMode(mode);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0o600);
+  } catch (e) {
+    throw openError(file, e);
+  }
+  try {
+    fs.writeFileSync(fd, content);
+    fs.fchmodSync(fd, mode);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw new TrustError("io", file, `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  fs.closeSync(fd);
+}
+
+/**
+ * Makes directory `dir` (its parent must exist) or accepts an existing one owned by the caller
+ * (euid), and sets exactly `mode` on it whatever the umask. Refuses a symlink ("symlink"), a
+ * non-directory ("not_directory") or another owner's directory ("wrong_owner"). The mode is set
+ * through an fd opened with O_NOFOLLOW, so a directory swapped for a symlink meanwhile is not chmod-ed.
+ */
+export function mkdirMode(dir: string, mode: number): void {
+  checkMode(mode);
+  try {
+    fs.mkdirSync(dir, 0o700); // never wider than wanted before the fchmod below
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === "ENOENT") throw new TrustError("not_found", dir, `${path.dirname(dir)} does not exist`, { cause: e });
+    if (code !== "EEXIST") throw openError(dir, e);
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  } catch (e) {
+    // With O_DIRECTORY, Linux reports a symlink as ENOTDIR rather than ELOOP: tell them apart.
+    if (errnoCode(e) !== "ENOTDIR") throw openError(dir, e);
+    const link = lstatOrNull(dir);
+    if (typeof link === "object" && link?.isSymbolicLink()) throw new TrustError("symlink", dir, `${dir} is a symbolic link`, { cause: e });
+    throw new TrustError("not_directory", dir, `${dir} is not a directory`, { cause: e });
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.uid !== euid()) throw new TrustError("wrong_owner", dir, `${dir} is owned by uid ${st.uid}, not by uid ${euid()}`);
+    fs.fchmodSync(fd, mode);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock files
+
+/** Opens an existing lock file or creates it 0600; O_EXCL tells which happened. */
+function openOrCreateLock(file: string): number {
+  const flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+  // Two rounds: the file may vanish between EEXIST and the plain open (someone removed a stale lock).
+  for (let round = 0; round < 2; round++) {
+    try {
+      const fd = fs.openSync(file, flags | O_CREAT | O_EXCL, 0o600);
+      fs.fchmodSync(fd, 0o600); // the umask may have removed bits
+      return fd;
+    } catch (e) {
+      if (errnoCode(e) !== "EEXIST") throw openError(file, e);
+    }
+    refuseSpecial(file);
+    try {
+      return fs.openSync(file, flags);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw openError(file, e);
+    }
+  }
+  throw new TrustError("io", file, `${file} keeps disappearing while being opened`);
+}
+
+/**
+ * Opens lock file `file` read-write (creating it with mode 0600 if missing) and returns its fd.
+ * Refuses (TrustError) a symlink, anything but a regular file, and a file not owned by the caller
+ * (euid): someone else's file could be locked by them forever. An existing file of ours whose
+ * mode is not 0600 is set to 0600, so other users cannot open it to hold the lock.
+ */
+export function openLockFile(file: string): number {
+  const fd = openOrCreateLock(file);
+  const st = requireRegularFd(fd, file);
+  try {
+    if (st.uid !== euid()) throw new TrustError("wrong_owner", file, `${file} is owned by uid ${st.uid}, not by uid ${euid()}`);
+    if ((st.mode & 0o7777) !== 0o600) fs.fchmodSync(fd, 0o600);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return fd;
+}

@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Layout } from "../../src/core/layout.js";
+import { parseServerUrl } from "../../src/core/layout.js";
+import { renderProgram } from "../../src/core/program-file.js";
+import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
+import { Ctl, type CtlResult, type SupervisorIO } from "../../src/core/supervisorctl.js";
+
+/**
+ * A supervisorctl seam scripted by the test: `answer` gets each call's argv and returns what
+ * supervisorctl would print. Time is virtual: sleep advances the clock at once, so waits of
+ * minutes take no time and a test never depends on the machine's speed.
+ */
+export class ScriptedIO implements SupervisorIO {
+  calls: string[][] = [];
+  clock = 0;
+  slept = 0;
+  reachable = true;
+
+  constructor(public answer: (args: string[], io: ScriptedIO) => string | CtlResult) {}
+
+  async run(_config: string, args: string[]): Promise<CtlResult> {
+    this.calls.push(args);
+    const a = this.answer(args, this);
+    return typeof a === "string" ? { exitCode: 0, output: a } : a;
+  }
+
+  async connect(): Promise<void> {
+    if (!this.reachable) throw new Error("no socket file");
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.clock += ms;
+    this.slept += ms;
+  }
+
+  now(): number {
+    return this.clock;
+  }
+
+  /** The verbs of the calls made, e.g. ["status", "signal"]. */
+  verbs(): string[] {
+    return this.calls.map((c) => c[0] as string);
+  }
+}
+
+/** A layout in a fresh temp directory with the given managed workers written as program files. */
+export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = []): Ctl {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
+  const confDir = path.join(dir, "conf.d");
+  const logDir = path.join(dir, "logs");
+  fs.mkdirSync(confDir);
+  fs.mkdirSync(logDir);
+  for (const w of workers) {
+    const spec = workerSpecSchema.parse({ user: null, ...w });
+    fs.writeFileSync(path.join(confDir, `${spec.name}.conf`), renderProgram(spec, logDir));
+  }
+  const layout: Layout = {
+    config: path.join(dir, "supervisord.conf"),
+    confDir,
+    ext: ".conf",
+    includeGlobs: [path.join(confDir, "*.conf")],
+    logDir,
+    serverUrl: `unix://${dir}/supervisor.sock`,
+    server: parseServerUrl(`unix://${dir}/supervisor.sock`),
+    pidfile: path.join(dir, "supervisord.pid"),
+    supervisordLog: path.join(dir, "supervisord.log"),
+  };
+  return new Ctl(layout, io);
+}
+
+/** A `supervisorctl status` line as supervisord 4.2 pads it. */
+export function statusLine(fullName: string, state: string, detail = ""): string {
+  return `${fullName.padEnd(33)}${state.padEnd(10)}${detail}`.trimEnd();
+}
+
+export const running = (fullName: string, pid: number) => statusLine(fullName, "RUNNING", `pid ${pid}, uptime 0:00:05`);

@@ -1,0 +1,344 @@
+import fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
+import { healthVerdict, waitHealthy } from "../../src/core/health.js";
+import { isPaused, pauseFile } from "../../src/core/pause.js";
+import type { ProgramEntry } from "../../src/core/program-file.js";
+import { readPrograms } from "../../src/core/programs.js";
+import { joinStatus, problemsOf } from "../../src/core/report.js";
+import type { ProcessStatus } from "../../src/core/results.js";
+import { failedInOutput, parseStatus } from "../../src/core/supervisorctl.js";
+import { VexoError } from "../../src/errors.js";
+import { fakeSupervisor, running, ScriptedIO, statusLine } from "../helpers/scripted.js";
+
+// The control logic on scripted supervisorctl output, through the IO seam: no supervisord, and
+// virtual time (sleep advances a clock), so none of these depends on the machine's speed.
+
+const entry = (name: string, managed = true, numprocs = 1): ProgramEntry => ({
+  name,
+  file: `/x/${name}.conf`,
+  managed,
+  numprocs,
+  spec: null,
+  logs: [],
+});
+const proc = (line: string): ProcessStatus => parseStatus(line)[0] as ProcessStatus;
+const caught = async (p: Promise<unknown>): Promise<VexoError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof VexoError) return e;
+    throw e;
+  }
+  throw new Error("expected a VexoError");
+};
+const input = (over: Partial<ControlInput>): ControlInput => ({
+  action: "start",
+  names: ["a"],
+  all: false,
+  mode: "plain",
+  wait: true,
+  ...over,
+});
+
+describe("resolveTargets", () => {
+  const entries = [entry("a"), entry("b"), entry("hand", false)];
+  it.each([
+    ["all: managed ones only", [], true, ["a", "b"]],
+    ["named", ["b", "a"], false, ["b", "a"]],
+    ["duplicates once", ["a", "a"], false, ["a"]],
+    ["a hand-written program by name", ["hand"], false, ["hand"]],
+  ] as const)("%s", (_l, names, all, want) => expect(resolveTargets(entries, [...names], all)).toEqual(want));
+
+  it("no names and no all is a usage error", () => expect(() => resolveTargets(entries, [], false)).toThrow(/at least one/u));
+
+  it("unknown names are not_found, all of them named", () => {
+    try {
+      resolveTargets(entries, ["a", "x", "y"], false);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as VexoError).code).toBe("not_found");
+      expect((e as VexoError).details?.names).toEqual(["x", "y"]);
+    }
+  });
+});
+
+describe("failedInOutput", () => {
+  it.each([
+    ["a:a_00: ERROR (spawn error)", ["a:a_00"]],
+    ["a:a_00: started\na:a_01: ERROR (abnormal termination)", ["a:a_01"]],
+    ["b: ERROR (no such file)", ["b"]],
+    ["a:a_00: started", []],
+    ["a:a_00: ERROR (not running)", []],
+    ["", []],
+  ])("%j", (out, want) => expect(failedInOutput(out)).toEqual(want));
+});
+
+describe("isPaused", () => {
+  const rec = (supervisordPid: number | null = 1) => ({ at: "2026-01-01T00:00:00.000Z", supervisordPid });
+  const st = (state: string, n = 0) =>
+    proc(state === "RUNNING" ? running(`a:a_0${n}`, 10 + n) : statusLine(`a:a_0${n}`, state, "Nov 24 08:33 AM"));
+  it.each([
+    ["no pause recorded", null, [st("STOPPED")], 1, false],
+    ["recorded, every process stopped", rec(), [st("STOPPED"), st("EXITED", 1)], 1, true],
+    ["recorded, but a process was started since", rec(), [st("STOPPED"), st("RUNNING", 1)], 1, false],
+    ["recorded, a process STARTING", rec(), [st("STARTING")], 1, false],
+    ["recorded under a supervisord that has since restarted", rec(1), [st("STOPPED")], 2, false],
+    ["recorded with the supervisord unknown", rec(null), [st("STOPPED")], 2, true],
+    ["no processes at all (not loaded)", rec(), [], 1, false],
+  ] as const)("%s", (_l, record, procs, svPid, want) => expect(isPaused(record, [...procs], svPid)).toBe(want));
+});
+
+describe("joinStatus and problemsOf", () => {
+  const entries = [entry("hand", false), entry("b", true, 2), entry("a")];
+  const statuses = parseStatus(
+    [running("a:a_00", 5), running("b:b_00", 6), statusLine("b:b_01", "BACKOFF", "Exited too quickly"), running("hand", 7)].join("\n"),
+  );
+
+  it("managed first, sorted, with states from their processes", () => {
+    const w = joinStatus(entries, statuses);
+    expect(w.map((x) => [x.name, x.state, x.running, x.total])).toEqual([
+      ["a", "running", 1, 1],
+      ["b", "partial", 1, 2],
+      ["hand", "running", 1, 1],
+    ]);
+  });
+
+  it("unreachable: every state unknown, loaded unknown", () => {
+    expect(joinStatus(entries, null).map((x) => [x.state, x.loaded])).toEqual([
+      ["unknown", null],
+      ["unknown", null],
+      ["unknown", null],
+    ]);
+  });
+
+  it("a recorded pause with its processes stopped is paused and healthy; running again, it is not", () => {
+    const stopped = parseStatus(statusLine("a:a_00", "STOPPED", "Nov 24 08:33 AM"));
+    const record = new Map([["a", { at: "2026-01-01T00:00:00.000Z", supervisordPid: 7 }]]);
+    const w = joinStatus([entry("a")], stopped, record, 7);
+    expect(w[0]?.state).toBe("paused");
+    expect(problemsOf(w[0] as never)).toEqual([]);
+    expect(joinStatus([entry("a")], statuses, record, 7)[0]?.state).toBe("running");
+    expect(problemsOf(joinStatus([entry("a")], stopped)[0] as never)).toEqual(["a:a_00: STOPPED (Nov 24 08:33 AM)"]);
+  });
+
+  it("STARTING (a process recycled by --max-time) is healthy; BACKOFF is not", () => {
+    const w = joinStatus(
+      [entry("a", true, 2)],
+      parseStatus([statusLine("a:a_00", "STARTING"), statusLine("a:a_01", "BACKOFF", "Exited too quickly")].join("\n")),
+    );
+    expect(problemsOf(w[0] as never)).toEqual(["a:a_01: BACKOFF (Exited too quickly)"]);
+  });
+
+  it("a file supervisord has not loaded is a problem; a hand-written program never is", () => {
+    const w = joinStatus([entry("c"), entry("hand", false)], parseStatus(statusLine("hand", "FATAL", "x")));
+    expect(w.map(problemsOf)).toEqual([["c: not loaded by supervisord"], []]);
+  });
+
+  it("names each process that is not RUNNING, and missing processes", () => {
+    const w = joinStatus([entry("b", true, 3)], statuses);
+    expect(problemsOf(w[0] as never)).toEqual(["b:b_01: BACKOFF (Exited too quickly)", "b: 2 of 3 processes exist"]);
+  });
+});
+
+describe("healthVerdict", () => {
+  const s = (state: string, pid?: number) =>
+    proc(pid ? running(`a:a_0${pid % 10}`, pid) : statusLine("a:a_00", state, state === "FATAL" ? "Exited too quickly" : ""));
+  it.each([
+    ["all RUNNING", [s("RUNNING", 10)], {}, "up"],
+    ["STARTING waits", [s("STARTING")], {}, "wait"],
+    ["FATAL fails", [s("FATAL")], {}, "failed"],
+    ["BACKOFF beside STARTING waits", [s("BACKOFF"), proc(statusLine("a:a_01", "STARTING"))], {}, "wait"],
+    ["old pid after graceful waits", [s("RUNNING", 10)], { newerThan: new Map([["a:a_00", 10]]) }, "wait"],
+    ["new pid after graceful is up", [s("RUNNING", 20)], { newerThan: new Map([["a:a_00", 10]]) }, "up"],
+    ["EXITED during graceful waits", [proc(statusLine("a:a_00", "EXITED", "Nov 24"))], { newerThan: new Map([["a:a_00", 10]]) }, "wait"],
+  ] as const)("%s", (_l, procs, opts, want) => expect(healthVerdict([...procs], opts as never).verdict).toBe(want));
+});
+
+describe("waitHealthy", () => {
+  it("polls until every process is RUNNING", async () => {
+    let n = 0;
+    const io = new ScriptedIO(() => (++n < 3 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10)));
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
+    const procs = await waitHealthy(sv, readPrograms(sv.layout), ["a"]);
+    expect(procs.map((p) => p.pid)).toEqual([10]);
+    expect(io.calls).toEqual([
+      ["status", "a:*"],
+      ["status", "a:*"],
+      ["status", "a:*"],
+    ]);
+  });
+
+  it("reports FATAL with the spawn error, the log tail, and the worker to start again", async () => {
+    const io = new ScriptedIO(() => statusLine("a:a_00", "FATAL", "Exited too quickly (process log may have details)"));
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
+    fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "PHP Fatal error: boom\n");
+    const e = await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"]));
+    expect(e.code).toBe("start_failed");
+    expect(e.details?.workers).toEqual(["a"]);
+    expect(e.details?.failures).toEqual([
+      { process: "a:a_00", state: "FATAL", error: "Exited too quickly (process log may have details)", log: ["PHP Fatal error: boom"] },
+    ]);
+  });
+
+  it("gives up after its bound (virtual time), naming what is still not running", async () => {
+    const io = new ScriptedIO(() => statusLine("a:a_00", "STARTING"));
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
+    const e = await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"], { timeoutSeconds: 10 }));
+    expect(e.message).toMatch(/still not running after 10s/u);
+    expect(io.clock).toBe(10_000);
+  });
+
+  it("a group supervisord has not loaded fails at once", async () => {
+    const io = new ScriptedIO(() => ({ exitCode: 4, output: "a: ERROR (no such group)" }));
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
+    expect((await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"]))).message).toMatch(/has not loaded a/u);
+  });
+});
+
+describe("controlWorkers", () => {
+  const specs = [
+    { name: "a", path: "/srv/app", maxTime: 0 },
+    { name: "b", path: "/srv/app", maxTime: 60 },
+  ];
+
+  it("start: one start call for the groups, then their status; records the calls", async () => {
+    const io = new ScriptedIO((args) => (args[0] === "start" ? "a:a_00: started" : running("a:a_00", 10)));
+    const sv = fakeSupervisor(io, specs);
+    const r = await controlWorkers(sv, input({}));
+    expect(io.calls).toEqual([
+      ["start", "a:*"],
+      ["status", "a:*"],
+    ]);
+    expect(r.supervisorctl).toEqual([["supervisorctl", "-c", sv.layout.config, "start", "a:*"]]);
+    expect(r.processes.map((p) => p.state)).toEqual(["RUNNING"]);
+  });
+
+  it("start: a spawn error is start_failed; with wait off it is reported, not thrown", async () => {
+    const answer = (args: string[]) =>
+      args[0] === "start"
+        ? { exitCode: 7, output: "a:a_00: ERROR (spawn error)" }
+        : statusLine("a:a_00", "FATAL", "can't find command 'php9'");
+    expect((await caught(controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({})))).code).toBe("start_failed");
+    const r = await controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({ wait: false }));
+    expect(r.processes[0]?.state).toBe("FATAL");
+  });
+
+  it("stop: 'not running' is not a failure", async () => {
+    const io = new ScriptedIO((args) =>
+      args[0] === "stop" ? { exitCode: 1, output: "a:a_00: ERROR (not running)" } : statusLine("a:a_00", "STOPPED", "Not started"),
+    );
+    const r = await controlWorkers(fakeSupervisor(io, specs), input({ action: "stop" }));
+    expect(r.processes[0]?.state).toBe("STOPPED");
+  });
+
+  it("graceful restart with wait: TERM, then waits for new pids past the old ones", async () => {
+    let polls = 0;
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "signal") return "a:a_00: signalled";
+      polls++;
+      if (polls <= 2) return running("a:a_00", 10); // the pid before, and still finishing its job
+      if (polls === 3) return statusLine("a:a_00", "EXITED", "Nov 24 08:33 AM");
+      return running("a:a_00", 11);
+    });
+    const r = await controlWorkers(fakeSupervisor(io, specs), input({ action: "restart", mode: "graceful" }));
+    expect(io.verbs()).toEqual(["status", "signal", "status", "status", "status"]);
+    expect(io.calls[1]).toEqual(["signal", "TERM", "a:*"]);
+    expect(r.processes[0]?.pid).toBe(11);
+  });
+
+  it("rolling restart: one process at a time, and stops at the first that fails", async () => {
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "restart") return args[1] === "a:a_01" ? { exitCode: 7, output: "a:a_01: ERROR (spawn error)" } : "a:a_00: started";
+      return [running("a:a_00", 10), running("a:a_01", 11), running("a:a_02", 12)].join("\n");
+    });
+    const e = await caught(
+      controlWorkers(fakeSupervisor(io, [{ name: "a", path: "/srv/app", procs: 3 }]), input({ action: "restart", mode: "rolling" })),
+    );
+    expect(e.message).toMatch(/rolling restart stopped at a:a_01/u);
+    expect(io.calls.filter((c) => c[0] === "restart")).toEqual([
+      ["restart", "a:a_00"],
+      ["restart", "a:a_01"],
+    ]);
+  });
+
+  it("pause: a graceful stop of the active workers, recorded; a stopped worker is a no-op; resume starts it", async () => {
+    const state = new Map([
+      ["a", "RUNNING"],
+      ["b", "STOPPED"],
+    ]);
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "stop" || args[0] === "start")
+        for (const g of args.slice(1)) state.set(g.slice(0, -2), args[0] === "stop" ? "STOPPED" : "RUNNING");
+      if (args[0] !== "status") return `${args[1]}: ${args[0]}ed`;
+      const groups = args.slice(1).map((g) => g.slice(0, -2));
+      return groups
+        .map((g) => (state.get(g) === "RUNNING" ? running(`${g}:${g}_00`, 10) : statusLine(`${g}:${g}_00`, "STOPPED", "Nov 24 08:33 AM")))
+        .join("\n");
+    });
+    const sv = fakeSupervisor(io, specs);
+    const r = await controlWorkers(sv, input({ action: "pause", names: ["a", "b"] }));
+    expect(io.calls.filter((c) => c[0] !== "status")).toEqual([["stop", "a:*"]]);
+    expect(r.outcomes).toEqual([
+      { worker: "a", outcome: "paused" },
+      { worker: "b", outcome: "not-running", detail: "no process runs: nothing to pause" },
+    ]);
+    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(true);
+    expect(fs.existsSync(pauseFile(sv.layout, "b"))).toBe(false);
+    const back = await controlWorkers(sv, input({ action: "resume", names: ["a", "b"] }));
+    expect(io.calls.filter((c) => c[0] === "start")).toEqual([["start", "a:*"]]);
+    expect(back.outcomes?.map((o) => o.outcome)).toEqual(["resumed", "not-paused"]);
+    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(false);
+  });
+
+  it("pause holds whatever --max-time is: no signal that Laravel's paused loop would have to survive", async () => {
+    const io = new ScriptedIO((args, self) =>
+      args[0] === "status" ? (self.calls.length === 1 ? running("b:b_00", 10) : statusLine("b:b_00", "STOPPED", "x")) : "b: stopped",
+    );
+    const sv = fakeSupervisor(io, specs); // b has --max-time 60
+    const r = await controlWorkers(sv, input({ action: "pause", names: ["b"] }));
+    expect(r.outcomes).toEqual([{ worker: "b", outcome: "paused" }]);
+    expect(io.calls.some((c) => c[0] === "signal")).toBe(false);
+  });
+
+  it("pause --all with one worker that would not stop: exit 1, and what happened to each", async () => {
+    const io = new ScriptedIO((args, self) => {
+      if (args[0] === "stop") return { exitCode: 1, output: "a:a_00: stopped\nb:b_00: ERROR (abnormal termination)" };
+      if (self.calls.filter((c) => c[0] === "stop").length === 0) return [running("a:a_00", 10), running("b:b_00", 11)].join("\n");
+      return [statusLine("a:a_00", "STOPPED", "x"), running("b:b_00", 11)].join("\n");
+    });
+    const sv = fakeSupervisor(io, specs);
+    const e = await caught(controlWorkers(sv, input({ action: "pause", names: [], all: true })));
+    expect(e.code).toBe("pause_failed");
+    expect(e.details?.workers).toEqual(["b"]);
+    expect(e.details?.outcomes).toEqual([
+      { worker: "a", outcome: "paused" },
+      { worker: "b", outcome: "failed", detail: "still b:b_00 RUNNING" },
+    ]);
+    expect(e.message).toMatch(/a: paused; b: failed/u);
+    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(true);
+  });
+
+  it("an unreachable supervisord is refused before any supervisorctl call", async () => {
+    const io = new ScriptedIO(() => "");
+    io.reachable = false;
+    expect((await caught(controlWorkers(fakeSupervisor(io, specs), input({})))).code).toBe("supervisord_unreachable");
+    expect(io.calls).toEqual([]);
+  });
+
+  it("supervisorctl output that says the socket is gone is supervisord_unreachable", async () => {
+    const io = new ScriptedIO(() => ({ exitCode: 7, output: "unix:///x/supervisor.sock no such file" }));
+    expect((await caught(controlWorkers(fakeSupervisor(io, specs), input({ action: "stop" })))).code).toBe("supervisord_unreachable");
+  });
+
+  it("--all acts on managed workers only; with none it calls nothing", async () => {
+    const io = new ScriptedIO(() => "");
+    const r = await controlWorkers(fakeSupervisor(io, []), input({ names: [], all: true }));
+    expect(r.workers).toEqual([]);
+    expect(io.calls).toEqual([]);
+  });
+
+  it("a mode that does not exist for the action is refused", async () => {
+    expect((await caught(controlWorkers(fakeSupervisor(new ScriptedIO(() => ""), specs), input({ mode: "graceful" })))).code).toBe("usage");
+  });
+});
