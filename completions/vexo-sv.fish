@@ -57,7 +57,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a restart -d 'restart workers:
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a pause -d 'pause workers: each process finishes the job in hand and stops (up to stopwaitsecs), and stays stopped until resume; status counts it healthy'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a resume -d 'start paused workers again and check they stay up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l name -r -d 'worker (program) name: letters, digits, \'.\', \'_\', \'-\''
-complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l path -r -a '(__fish_complete_directories)' -d 'absolute path of the Laravel application (holds artisan)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l path -r -a '(__fish_complete_directories)' -d 'the Laravel application (holds artisan); relative to the working directory, symlinks kept as given'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l connection -r -d 'queue connection'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l queue -r -d 'queues to work, comma-separated, highest priority first'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l procs -r -d 'number of processes (1-100)'

@@ -3,7 +3,7 @@
 # set it up, add a worker for the sample app, list it, show its log, remove it, stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh demo
 npm run build --silent
 vexo() { echo "\$ vexo-sv $*" >&2; node bin/vexo-sv.js "$@"; }
 

@@ -7,6 +7,10 @@ export const ERROR_CODES = {
   invalid_input: [EXIT.usage, "a value is not allowed; the message names the flag and what it takes"],
   not_found: [EXIT.failure, "no such worker (or program, or log file)"],
   exists: [EXIT.failure, "the worker exists with a different spec and --replace was not given"],
+  name_taken: [
+    EXIT.failure,
+    "the name is a program, group, eventlistener or fcgi-program in another file supervisord reads (it would merge with it)",
+  ],
   not_managed: [EXIT.failure, "the file was not written by vexo-sv, so it is never changed or removed without --force"],
   config_not_found: [EXIT.failure, "no supervisord config, or one without a usable [include] directory"],
   conf_dir_not_included: [EXIT.failure, "the program directory is not one supervisord reads"],

@@ -21,6 +21,10 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   invalid_input: (_e, h) => `see \`vexo-sv ${h.command} --help\` for what ${h.flag ?? "each flag"} takes`,
   not_found: () => "see `vexo-sv worker ls` for the workers there are",
   exists: (e) => `add --replace to rewrite it (restarts ${list(e.details?.names)} only); --replace --dry-run shows the new file first`,
+  name_taken: (_e, h) =>
+    h.command === "worker rm"
+      ? "remove it from the file named, by hand: vexo-sv never changes a program it did not write"
+      : "pick another --name: vexo-sv never changes a program it did not write",
   not_managed: (_e, h) =>
     h.command === "worker rm" ? "add --force to remove it anyway" : "pick another --name, or move that file away first",
   config_not_found: () =>

@@ -2,10 +2,11 @@ import fs from "node:fs";
 import { VexoError } from "../errors.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
+import { logSizes } from "./logs.js";
 import { ACTIVE, pauseFile, stateDir } from "./pause.js";
-import type { ProgramEntry } from "./program-file.js";
+import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
-import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason } from "./supervisorctl.js";
+import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ControlResult, ProcessStatus, WorkerOutcome } from "./results.js";
 
@@ -45,6 +46,7 @@ interface ModeContext {
   entries: ProgramEntry[];
   names: string[];
   input: ControlInput;
+  /** Runs a call; a name supervisorctl refused outright is an error, never a success. */
   call(c: CtlCall): Promise<CtlResult>;
   /** Per-worker results, for the actions that report them (pause, resume). */
   outcomes: WorkerOutcome[];
@@ -58,14 +60,20 @@ async function signal(m: ModeContext, sig: "TERM" | "USR2" | "CONT"): Promise<vo
   }
 }
 
+/** Log sizes of the targets now: a failure report shows only what this start writes. */
+const sinceNow = (m: ModeContext) => logSizes(m.entries.filter((e) => m.names.includes(e.name)).flatMap((e) => e.logs));
+
 /** Plain start or restart: supervisorctl itself waits startsecs for each process. */
 async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
+  const since = sinceNow(m);
   const r = await m.call(ctl.groups(m.input.action === "start" ? "start" : "restart", m.names));
   const failed = failedInOutput(r.output);
   const procs = await m.sv.status(m.names);
   const down = procs.filter((p) => p.state !== "RUNNING");
-  if (m.input.wait && (failed.length > 0 || down.length > 0)) throw startFailure(m.entries, down, `${m.input.action} failed`);
-  return procs;
+  if (!m.input.wait || down.length === 0) return procs;
+  // Still STARTING (or in BACKOFF between tries) with no spawn error yet: wait, bounded, for a settled state.
+  if (failed.length === 0) return waitHealthy(m.sv, m.entries, m.names, { since });
+  throw startFailure(m.entries, down, `${m.input.action} failed`, since);
 }
 
 async function stop(m: ModeContext): Promise<ProcessStatus[]> {
@@ -177,9 +185,13 @@ export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<Cont
   await sv.probe();
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseFile(sv.layout, n));
-  const call = (c: CtlCall) => {
+  const call = async (c: CtlCall) => {
     result.supervisorctl.push(sv.argv(c));
-    return sv.checked(c);
+    const r = await sv.checked(c);
+    const refused = refusedInOutput(r.output);
+    if (refused.length > 0)
+      throw new VexoError("supervisorctl_failed", `supervisorctl refused: ${refused.join("; ")}`, { details: { output: r.output.trim() } });
+    return r;
   };
   result.processes = await handler({ sv, entries, names, input, call, outcomes });
   if (outcomes.length > 0) result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) as WorkerOutcome);

@@ -1,22 +1,20 @@
 import { VexoError } from "../errors.js";
-import { tailLines } from "./logs.js";
+import { tailLinesSince } from "./logs.js";
 import { poll } from "./poll.js";
-import type { ProgramEntry } from "./program-file.js";
+import type { ProgramEntry } from "./programs.js";
 import type { Ctl, ProcessState } from "./supervisorctl.js";
 import type { ProcessFailure, ProcessStatus } from "./results.js";
 
 // Did the processes come up? The wait after add, start and restart, and the failure report
 // (supervisord's spawn error plus the last lines of each failed process's log).
 
-/** The last lines of a process's log, for a failure report. */
-function logTail(entries: ProgramEntry[], p: ProcessStatus): string[] {
-  const e = entries.find((x) => x.name === p.group);
-  if (!e) return [];
-  const idx = /_(\d+)$/u.exec(p.process);
-  const file = e.logs.length === 1 ? e.logs[0] : e.logs[idx ? Number(idx[1]) : 0];
+/** The last lines a process's log got since `since` was taken (all of it without), for a failure report. */
+function logTail(entries: ProgramEntry[], p: ProcessStatus, since?: Map<string, number>): string[] {
+  const log = entries.flatMap((e) => e.processes).find((x) => x.namespec === p.fullName)?.log;
+  const file = log?.kind === "file" ? log.path : undefined;
   if (!file) return [];
   try {
-    return tailLines(file, 10);
+    return tailLinesSince(file, 10, since?.get(file) ?? 0);
   } catch (e) {
     // A log that cannot be read safely (a planted symlink, a FIFO) is not read: say so instead.
     return [`(log not read: ${(e as Error).message})`];
@@ -24,12 +22,12 @@ function logTail(entries: ProgramEntry[], p: ProcessStatus): string[] {
 }
 
 /** Processes that failed to start: the error and the log lines, as the exit-1 error. */
-export function startFailure(entries: ProgramEntry[], failed: ProcessStatus[], how: string): VexoError {
+export function startFailure(entries: ProgramEntry[], failed: ProcessStatus[], how: string, since?: Map<string, number>): VexoError {
   const failures: ProcessFailure[] = failed.map((p) => ({
     process: p.fullName,
     state: p.state,
     error: p.description || p.state,
-    log: logTail(entries, p),
+    log: logTail(entries, p, since),
   }));
   const lines = failures.map((f) => `${f.process} ${f.state}: ${f.error}${f.log.length ? `\n    ${f.log.join("\n    ")}` : ""}`);
   return new VexoError("start_failed", `${how}: ${failures.length} process(es) failed to start\n  ${lines.join("\n  ")}`, {
@@ -43,6 +41,8 @@ export interface HealthOptions {
   timeoutSeconds?: number;
   /** Pids before a graceful restart: a process still showing one of them has not restarted yet. */
   newerThan?: Map<string, number | null>;
+  /** Log sizes before the start (logSizes): a failure report shows only what was written since. */
+  since?: Map<string, number>;
 }
 
 /** What one status poll says: every process up, a failure to report, or keep waiting. */
@@ -64,12 +64,12 @@ export async function waitHealthy(sv: Ctl, entries: ProgramEntry[], names: strin
   const seconds = opts.timeoutSeconds ?? 60;
   return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 250 }, async (timedOut) => {
     const procs = await sv.status(names);
-    if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`);
+    if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`, opts.since);
     const { verdict, failed } = healthVerdict(procs, opts);
     if (verdict === "up") return procs;
-    if (verdict === "failed") throw startFailure(entries, failed, "not running");
+    if (verdict === "failed") throw startFailure(entries, failed, "not running", opts.since);
     if (!timedOut) return undefined;
     const bad = procs.filter((p) => p.state !== "RUNNING");
-    throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`);
+    throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`, opts.since);
   });
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { invalid, VexoError } from "../errors.js";
 import { ensureDir, readIfExists, writeAtomic } from "./fsutil.js";
-import { resolveLayout } from "./layout.js";
+import { requireConfDir, resolveLayout } from "./layout.js";
 import { escapePercent, isManaged } from "./program-file.js";
 import { unsafeReason } from "./rules.js";
 import { Ctl, type SupervisorIO, realIO } from "./supervisorctl.js";
@@ -129,7 +129,7 @@ export async function installPrefix(
     started,
     created,
     config: p.config,
-    confDir: sv.layout.confDir,
+    confDir: requireConfDir(sv.layout),
     logDir: sv.layout.logDir,
     pid,
     export: `export VEXO_SV_CONFIG=${p.config}`,

@@ -1,8 +1,10 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { decodeIni } from "./program-file.js";
+import { getOption, type ParsedIni, parseConfigText, pySplit } from "./configparser.js";
 import { unsafeReason } from "./rules.js";
+import { expandValue } from "./supervisor-config.js";
 
 // Where supervisord's files are: its main config (given, or the system's), the include globs,
 // the program and log directories, and the server URL, parsed once, as supervisorctl reads them.
@@ -48,13 +50,15 @@ export interface LayoutOptions {
 /** Where supervisord's files are, as its main config says. */
 export interface Layout {
   config: string;
-  /** The program directory vexo-sv writes into. */
-  confDir: string;
+  /** The program directory vexo-sv writes into; null when the config includes no DIR/*.EXT (then nothing can be added). */
+  confDir: string | null;
   /** File extension of program files, with the dot (".conf", ".ini"). */
   ext: string;
   /** Every `[include] files=` pattern, absolute. */
   includeGlobs: string[];
   logDir: string;
+  /** supervisord's own childlogdir (where AUTO logs go): its default is the temp directory. */
+  childLogDir: string;
   /** `unix:///path` or `http://host:port`, what supervisorctl connects to (for messages). */
   serverUrl: string;
   server: Server;
@@ -62,12 +66,21 @@ export interface Layout {
   supervisordLog: string;
 }
 
-/** supervisord's own expansions that can appear in paths of the main config. */
-function expand(v: string, here: string): string {
-  return v
-    .replace(/%\(here\)s/gu, here)
-    .replace(/%\(ENV_([A-Za-z0-9_]+)\)s/gu, (_m, k: string) => process.env[k] ?? "")
-    .replaceAll("%%", "%");
+/**
+ * A value of the main config as supervisord and supervisorctl expand it: `%(here)s` (the config's
+ * directory), `%(ENV_X)s` (the environment: supervisorctl's is ours), `%(host_node_name)s`, `%%`.
+ * An expansion that fails leaves the value as written (supervisord would refuse to start).
+ */
+function expanded(ini: ParsedIni, section: string, key: string, here: string): string | undefined {
+  const raw = getOption(ini, section, key)?.value;
+  if (raw === undefined) return undefined;
+  const expansions = new Map<string, string | number>([
+    ["here", here],
+    ["host_node_name", os.hostname()],
+  ]);
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) expansions.set(`ENV_${k}`, v);
+  const r = expandValue(raw, expansions, `${section}.${key}`);
+  return r.ok ? r.value : raw;
 }
 
 /** Python-glob semantics for one path: `*` and `?` stay within a segment and skip dotfiles. */
@@ -99,8 +112,8 @@ export function globMatch(pattern: string, file: string): boolean {
   });
 }
 
-/** The directory of the first include glob of the form DIR/*.EXT (or --conf-dir), and EXT. */
-function programDir(config: string, includeGlobs: string[], given: string | undefined): { confDir: string; ext: string } {
+/** The directory of the first include glob of the form DIR/*.EXT (or --conf-dir), and EXT; null when there is none. */
+function programDir(includeGlobs: string[], given: string | undefined): { confDir: string | null; ext: string } {
   let found: { confDir: string; ext: string } | undefined;
   for (const g of includeGlobs) {
     const m = /^\*(\.[A-Za-z0-9]+)$/u.exec(path.basename(g));
@@ -114,19 +127,25 @@ function programDir(config: string, includeGlobs: string[], given: string | unde
     if (bad) throw invalid("confDir", bad);
     return { confDir: path.resolve(given), ext: found?.ext ?? ".conf" };
   }
-  if (!found) {
-    throw new VexoError(
-      "config_not_found",
-      `${config} has no [include] files= pattern of the form DIR/*.EXT, so there is no program directory`,
-      { hint: "add `[include]` with `files = conf.d/*.conf` to it" },
-    );
-  }
-  return found;
+  return found ?? { confDir: null, ext: ".conf" };
 }
 
-function readConfig(config: string): Record<string, Record<string, string>> {
+/** The program directory, for what writes there; a config without one cannot take workers. */
+export function requireConfDir(layout: Layout): string {
+  if (layout.confDir !== null) return layout.confDir;
+  throw new VexoError(
+    "config_not_found",
+    `${layout.config} has no [include] files= pattern of the form DIR/*.EXT, so there is no program directory`,
+    {
+      hint: "add `[include]` with `files = conf.d/*.conf` to it",
+    },
+  );
+}
+
+/** The main config, parsed by configparser's rules (continuation lines, `:`, header comments). */
+function readConfig(config: string): ParsedIni {
   try {
-    return decodeIni(fs.readFileSync(config, "utf8"));
+    return parseConfigText(fs.readFileSync(config, "utf8"), config);
   } catch (e) {
     throw new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
       hint: "run with sudo, or use a config file you can read",
@@ -138,35 +157,33 @@ function readConfig(config: string): Record<string, Record<string, string>> {
 export function resolveLayout(opts: LayoutOptions): Layout {
   const config = findConfig(opts.config);
   const here = path.dirname(config);
-  const doc = readConfig(config);
-  const abs = (v: string) => path.resolve(here, expand(v, here));
-  const includeGlobs = (doc.include?.files ?? "").split(/\s+/u).filter(Boolean).map(abs);
-  const { confDir, ext } = programDir(config, includeGlobs, opts.confDir);
-  const sd = doc.supervisord ?? {};
-  const unixFile = doc.unix_http_server?.file;
-  const rawUrl = doc.supervisorctl?.serverurl ?? (unixFile ? `unix://${unixFile}` : "http://localhost:9001");
-  const server = parseServerUrl(expand(rawUrl, here), here);
-  const logDir = opts.logDir
-    ? path.resolve(opts.logDir)
-    : sd.childlogdir && sd.childlogdir !== "AUTO"
-      ? abs(sd.childlogdir)
-      : DEFAULT_LOG_DIR;
+  const ini = readConfig(config);
+  const value = (section: string, key: string) => expanded(ini, section, key, here);
+  const abs = (v: string) => path.resolve(here, v);
+  const includeGlobs = pySplit(value("include", "files") ?? "").map(abs);
+  const { confDir, ext } = programDir(includeGlobs, opts.confDir);
+  const unixFile = value("unix_http_server", "file");
+  const rawUrl = value("supervisorctl", "serverurl") ?? (unixFile ? `unix://${unixFile}` : "http://localhost:9001");
+  const server = parseServerUrl(rawUrl, here);
+  const childlogdir = value("supervisord", "childlogdir");
+  const childLogDir = childlogdir && childlogdir !== "AUTO" ? abs(childlogdir) : os.tmpdir();
   return {
     config,
     confDir,
     ext,
     includeGlobs,
-    logDir,
-    serverUrl: server.kind === "unix" ? `unix://${server.path}` : expand(rawUrl, here),
+    logDir: opts.logDir ? path.resolve(opts.logDir) : childlogdir && childlogdir !== "AUTO" ? childLogDir : DEFAULT_LOG_DIR,
+    childLogDir,
+    serverUrl: server.kind === "unix" ? `unix://${server.path}` : rawUrl,
     server,
-    pidfile: abs(sd.pidfile ?? "supervisord.pid"),
-    supervisordLog: abs(sd.logfile ?? "supervisord.log"),
+    pidfile: abs(value("supervisord", "pidfile") ?? "supervisord.pid"),
+    supervisordLog: abs(value("supervisord", "logfile") ?? "supervisord.log"),
   };
 }
 
 /** The program file of worker NAME, checked to be one supervisord will actually read. */
 export function programFile(layout: Layout, name: string): string {
-  const file = path.join(layout.confDir, `${name}${layout.ext}`);
+  const file = path.join(requireConfDir(layout), `${name}${layout.ext}`);
   if (layout.includeGlobs.length > 0 && !layout.includeGlobs.some((g) => globMatch(g, file))) {
     throw new VexoError(
       "conf_dir_not_included",

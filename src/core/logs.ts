@@ -3,7 +3,7 @@ import { invalid, VexoError } from "../errors.js";
 import { ioError } from "./fsutil.js";
 import { openNoFollow, tailLinesSafe } from "./trust.js";
 import type { Layout } from "./layout.js";
-import { readPrograms } from "./programs.js";
+import { autoLogFile, type EntryProcess, readPrograms } from "./programs.js";
 import type { LogLine, LogsResult } from "./results.js";
 
 const CHUNK = 64 * 1024;
@@ -27,6 +27,45 @@ export function tailLines(file: string, n: number): string[] {
   }
 }
 
+/** Current sizes of log files: where "since now" starts for tailLines(..., since). */
+export function logSizes(files: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of files) {
+    try {
+      out.set(f, fs.lstatSync(f).size);
+    } catch {
+      out.set(f, 0);
+    }
+  }
+  return out;
+}
+
+/**
+ * The last `n` lines written to a log after byte `offset` (a size taken before a start): a failure
+ * report shows what this start wrote, never an earlier run's errors. A file now smaller than
+ * `offset` was rotated or truncated: then all of it is new.
+ */
+export function tailLinesSince(file: string, n: number, offset: number): string[] {
+  const lines = tailLines(file, n);
+  let size: number;
+  try {
+    size = fs.lstatSync(file).size;
+  } catch {
+    return [];
+  }
+  if (size < offset) return lines;
+  const fresh = size - offset;
+  // Keep lines from the end while their bytes fit in what was written since.
+  const out: string[] = [];
+  let bytes = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    bytes += Buffer.byteLength(lines[i] as string) + 1;
+    if (bytes > fresh + 1) break;
+    out.unshift(lines[i] as string);
+  }
+  return out;
+}
+
 export interface LogsInput {
   /** A worker; undefined for supervisord's own log. */
   name?: string | undefined;
@@ -34,36 +73,71 @@ export interface LogsInput {
   process?: number | undefined;
 }
 
-/** Log files of a worker (or supervisord's own), only ever those its config names. */
-export function logFiles(layout: Layout, opts: LogsInput): { process: string; path: string }[] {
-  if (!opts.name) return [{ process: "supervisord", path: layout.supervisordLog }];
-  const entry = readPrograms(layout).find((e) => e.name === opts.name);
-  if (!entry) throw new VexoError("not_found", `no program named ${opts.name} in ${layout.confDir}`, { details: { names: [opts.name] } });
-  if (entry.logs.length === 0) {
-    throw new VexoError("not_found", `${opts.name} does not log to a file named in its config (stdout_logfile)`, {
-      hint: `use \`supervisorctl -c ${layout.config} tail ${opts.name}\``,
+/** Where one process logs, as supervisord resolves it: a file, the file it made for AUTO, or why there is none to read. */
+function logFileOf(layout: Layout, p: EntryProcess): string {
+  const t = p.log ?? { kind: "none" as const };
+  if (t.kind === "file") return t.path;
+  if (t.kind === "auto") {
+    const made = autoLogFile(layout.childLogDir, p.name);
+    if (made) return made;
+    throw new VexoError("not_found", `${p.namespec} logs to an AUTO file in ${layout.childLogDir}, and supervisord has not made it yet`, {
+      hint: `start it, or read it with \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
     });
   }
-  let files = entry.logs.map((p, i) => ({
-    process: entry.logs.length > 1 || entry.numprocs > 1 ? `${entry.name}_${String(i).padStart(2, "0")}` : entry.name,
-    path: p,
-  }));
+  const where =
+    t.kind === "stream"
+      ? `to ${t.path} (supervisord's own output, as in a container), not to a file`
+      : `to no file (stdout_logfile=${t.kind.toUpperCase()})`;
+  throw new VexoError("not_found", `${p.namespec} logs ${where}`, {
+    hint:
+      t.kind === "stream"
+        ? "read supervisord's output where it goes: `docker logs`, or the service's journal"
+        : `use \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
+  });
+}
+
+/**
+ * Log files of a worker (or supervisord's own), resolved as supervisord names them. Processes
+ * that log to no readable file are skipped with the reason; when none is left, the first reason
+ * is the error.
+ */
+export function logFiles(
+  layout: Layout,
+  opts: LogsInput,
+): { files: { process: string; path: string }[]; skipped: { process: string; reason: string }[] } {
+  if (!opts.name) return { files: [{ process: "supervisord", path: layout.supervisordLog }], skipped: [] };
+  const entry = readPrograms(layout).find((e) => e.name === opts.name);
+  if (!entry) throw new VexoError("not_found", `no program named ${opts.name}`, { details: { names: [opts.name] } });
+  let procs = entry.processes;
   if (opts.process !== undefined) {
-    const f = files[opts.process];
-    if (!f) {
-      throw invalid("process", `${opts.name} has no process ${opts.process}; it has ${files.length} (0-${files.length - 1})`);
-    }
-    files = [f];
+    const p = procs[opts.process];
+    if (!p) throw invalid("process", `${opts.name} has no process ${opts.process}; it has ${procs.length} (0-${procs.length - 1})`);
+    procs = [p];
   }
-  return files;
+  const files: { process: string; path: string }[] = [];
+  const skipped: { process: string; reason: string }[] = [];
+  const errors: VexoError[] = [];
+  for (const p of procs) {
+    // One process: labelled with the worker's name; several: with each process's own.
+    const label = entry.processes.length > 1 ? p.name : entry.name;
+    try {
+      files.push({ process: label, path: logFileOf(layout, p) });
+    } catch (e) {
+      if (!(e instanceof VexoError)) throw e;
+      errors.push(e);
+      skipped.push({ process: label, reason: e.message });
+    }
+  }
+  if (files.length === 0 && errors[0]) throw errors[0];
+  return { files, skipped };
 }
 
 /** The last lines of each log file, labelled with their process. */
 export function readLogs(layout: Layout, opts: LogsInput): LogsResult {
-  const files = logFiles(layout, opts);
+  const { files, skipped } = logFiles(layout, opts);
   const lines: LogLine[] = [];
   for (const f of files) for (const line of tailLines(f.path, opts.lines)) lines.push({ process: f.process, line });
-  return { files, lines };
+  return skipped.length ? { files, lines, skipped } : { files, lines };
 }
 
 interface Cursor {

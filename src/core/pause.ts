@@ -11,9 +11,9 @@ import type { ProcessStatus } from "./results.js";
 // and none of its processes runs; resume starts it again. Unlike SIGUSR2, this holds whatever
 // --max-time is (laravel/framework#56505) and in any program, with or without a signal handler.
 
-/** Directory for state that must not be read by supervisord's glob (leading dot). */
+/** Directory for state that must not be read by supervisord's glob (leading dot): in the program directory, else beside the config. */
 export function stateDir(layout: Layout): string {
-  return path.join(layout.confDir, ".vexo-sv-state");
+  return path.join(layout.confDir ?? path.dirname(layout.config), ".vexo-sv-state");
 }
 
 export function pauseFile(layout: Layout, name: string): string {

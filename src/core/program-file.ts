@@ -84,8 +84,8 @@ export function renderProgram(spec: WorkerSpec, logDir: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** One `[program:x]` section of a file in the include directory. */
-export interface ProgramEntry {
+/** One `[program:x]` section of one file, as vexo-sv reads back the files it wrote. */
+export interface FileProgram {
   name: string;
   file: string;
   managed: boolean;
@@ -247,17 +247,17 @@ export function logsFromSection(name: string, numprocs: number, sec: Record<stri
 }
 
 /** Every `[program:x]` section of one file in the include directory. */
-export function parseProgramFile(file: string, text: string): ProgramEntry[] {
+export function parseProgramFile(file: string, text: string): FileProgram[] {
   const managed = isManaged(text);
   const doc = decodeIni(text);
-  const entries: ProgramEntry[] = [];
+  const entries: FileProgram[] = [];
   for (const [key, value] of Object.entries(doc)) {
     const m = /^program:(.+)$/u.exec(key.trim());
     if (!m) continue;
     const sec = value;
     const name = (m[1] as string).trim();
     const numprocs = sec.numprocs !== undefined && /^\d+$/u.test(sec.numprocs) ? Number(sec.numprocs) : 1;
-    const entry: ProgramEntry = {
+    const entry: FileProgram = {
       name,
       file,
       managed,

@@ -1,33 +1,117 @@
 import fs from "node:fs";
 import path from "node:path";
-import { VexoError } from "../errors.js";
 import { readIfExists } from "./fsutil.js";
-import { globMatch, type Layout } from "./layout.js";
-import { type ProgramEntry, parseProgramFile } from "./program-file.js";
+import { type Layout } from "./layout.js";
+import { isManaged, parseProgramFile } from "./program-file.js";
+import type { WorkerSpec } from "./spec.js";
+import { type LogTarget, programsOf, type ProgramInfo, readSupervisorConfig, type SupervisorConfig } from "./supervisor-config.js";
 
-// The program files supervisord reads from the include directory, and what they define.
+// Everything supervisord runs, read from every file it reads, the way it reads them
+// (supervisor-config.ts): programs, groups, eventlisteners and fcgi-programs, from the main
+// config and every include glob, same-named sections merged. One entry per process group, the
+// unit supervisorctl acts on; a vexo-sv worker is always a group of its own.
 
-/** Program files in the include directory that supervisord would read. */
-export function programFiles(layout: Layout): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(layout.confDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new VexoError("io_error", `cannot read ${layout.confDir}: ${(e as Error).message}`);
-  }
-  return names
-    .map((n) => path.join(layout.confDir, n))
-    .filter((f) => (layout.includeGlobs.length ? layout.includeGlobs.some((g) => globMatch(g, f)) : f.endsWith(layout.ext)))
-    .sort();
+/** One process of an entry, as supervisorctl names it, with where its stdout goes. */
+export interface EntryProcess {
+  namespec: string;
+  name: string;
+  log: LogTarget | null;
 }
 
-/** Reads every program of the include directory; pure apart from reading files. */
-export function readPrograms(layout: Layout): ProgramEntry[] {
-  const out: ProgramEntry[] = [];
-  for (const f of programFiles(layout)) {
-    const text = readIfExists(f);
-    if (text !== null) out.push(...parseProgramFile(f, text));
+/** One process group supervisord runs (or would run once it rereads). */
+export interface ProgramEntry {
+  /** The group name: what supervisorctl's start/stop/update take. */
+  name: string;
+  kind: ProgramInfo["kind"];
+  /** The file that defines it first. */
+  file: string;
+  /** Every file that defines a part of it (same-named sections merge across files). */
+  files: string[];
+  /** Written by vexo-sv: its own file, with the marker, and defined nowhere else. */
+  managed: boolean;
+  numprocs: number;
+  processes: EntryProcess[];
+  /** For managed workers: the spec read back from the file; null if it was edited beyond recognition. */
+  spec: WorkerSpec | null;
+  parseError?: string;
+  /** The log files of its processes (those that log to a file). */
+  logs: string[];
+}
+
+/** Every file that holds a part of a section. */
+function filesOf(cfg: SupervisorConfig, section: string): string[] {
+  const files = new Set<string>([cfg.sectionToFile.get(section) ?? cfg.mainConfig]);
+  for (const o of cfg.ini.sections.get(section)?.options.values() ?? []) files.add(o.file);
+  return [...files];
+}
+
+/** The spec of a managed worker, read back from its own file (as vexo-sv wrote it). */
+function managedSpec(file: string, name: string): { spec: WorkerSpec | null; parseError?: string } {
+  const text = readIfExists(file);
+  const own = text === null ? undefined : parseProgramFile(file, text).find((p) => p.name === name);
+  if (!own) return { spec: null, parseError: "the program file could not be read back" };
+  return own.parseError ? { spec: null, parseError: own.parseError } : { spec: own.spec };
+}
+
+function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): ProgramEntry {
+  const files = filesOf(cfg, info.section);
+  const own = layout.confDir === null ? "" : path.join(layout.confDir, `${info.name}${layout.ext}`);
+  const managed =
+    info.kind === "program" && info.groups.length === 0 && files.length === 1 && files[0] === own && isManaged(readIfExists(own) ?? "");
+  const processes = info.processes.map((p) => ({ namespec: p.namespec, name: p.name, log: p.stdoutLogfile }));
+  const entry: ProgramEntry = {
+    name: info.name,
+    kind: info.kind,
+    file: files[0] as string,
+    files,
+    managed,
+    numprocs: processes.length,
+    processes,
+    spec: null,
+    logs: processes.flatMap((p) => (p.log?.kind === "file" ? [p.log.path] : [])),
+  };
+  if (managed) Object.assign(entry, managedSpec(own, info.name));
+  return entry;
+}
+
+/** Reads what supervisord reads, from the main config on (or the layout's parse of it). */
+export function supervisorConfig(layout: Layout): SupervisorConfig {
+  return readSupervisorConfig(layout.config, process.env);
+}
+
+/** Every process group of every file supervisord reads, managed ones first, then by name. */
+export function readPrograms(layout: Layout, cfg = supervisorConfig(layout)): ProgramEntry[] {
+  const infos = programsOf(cfg);
+  // A program listed by a [group:g] runs inside g: g is the entry (with its members' processes).
+  const entries = infos.filter((i) => i.kind === "group" || i.groups.length === 0).map((i) => toEntry(cfg, layout, i));
+  for (const g of entries) {
+    const info = infos.find((i) => i.kind === "group" && i.name === g.name);
+    if (info) g.files = [...new Set([...g.files, ...info.programs.flatMap((section) => filesOf(cfg, section))])];
   }
-  return out;
+  return entries.sort((a, b) => Number(b.managed) - Number(a.managed) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Where a name is defined as a program, group, eventlistener or fcgi-program (or listed in a group), other than `except`. */
+export function nameDefinedIn(cfg: SupervisorConfig, name: string, except: string): string[] {
+  const files = new Set<string>();
+  for (const info of programsOf(cfg)) {
+    if (info.name === name || info.programs.includes(`program:${name}`) || info.programs.includes(`fcgi-program:${name}`)) {
+      for (const f of filesOf(cfg, info.section)) files.add(f);
+    }
+  }
+  files.delete(except);
+  return [...files];
+}
+
+/** The file supervisord made for an AUTO log (childlogdir/NAME-stdout---IDENT-XXXX.log), the newest. */
+export function autoLogFile(childlogdir: string, processName: string): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(childlogdir);
+  } catch {
+    return null;
+  }
+  const mine = names.filter((n) => n.startsWith(`${processName}-stdout---`) && n.endsWith(".log"));
+  const newest = mine.map((n) => ({ n, t: fs.statSync(path.join(childlogdir, n)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+  return newest ? path.join(childlogdir, newest.n) : null;
 }

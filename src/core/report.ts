@@ -1,5 +1,5 @@
 import { type Layout } from "./layout.js";
-import type { ProgramEntry } from "./program-file.js";
+import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
 import { isPaused, type PauseRecord, pauseState } from "./pause.js";
 import { type Ctl, ctl, parseStatus, type ProcessState, unreachableReason } from "./supervisorctl.js";
@@ -37,7 +37,8 @@ export function joinStatus(
 ): WorkerInfo[] {
   return entries
     .map((e) => {
-      const procs = statuses?.filter((s) => s.group === e.name) ?? [];
+      const names = new Set(e.processes.map((p) => p.namespec));
+      const procs = statuses?.filter((s) => names.has(s.fullName)) ?? [];
       const info: WorkerInfo = {
         name: e.name,
         managed: e.managed,

@@ -67,7 +67,7 @@ export const workerInfoSchema = z.object({
 
 export const listResultSchema = z.object({
   config: z.string(),
-  confDir: z.string(),
+  confDir: z.string().nullable().meta({ description: "null: the config includes no program directory" }),
   reachable: z.boolean(),
   workers: z.array(workerInfoSchema),
   warnings: z.array(z.string()),
@@ -106,6 +106,10 @@ export const logLineSchema = z.object({ process: z.string(), line: z.string() })
 export const logsResultSchema = z.object({
   files: z.array(z.object({ process: z.string(), path: z.string() })),
   lines: z.array(logLineSchema),
+  skipped: z
+    .array(z.object({ process: z.string(), reason: z.string() }))
+    .optional()
+    .meta({ description: "Processes that log to no file vexo-sv can read (/dev/stdout, NONE, syslog, an AUTO file not made yet)" }),
 });
 
 export const prefixInstallResultSchema = z.object({
@@ -126,7 +130,7 @@ export const systemInstallResultSchema = z.object({
   service: z.literal("running"),
   startedBy: z.enum(["already-running", "systemd", "init-script", "vexo-sv"]),
   config: z.string(),
-  confDir: z.string(),
+  confDir: z.string().nullable(),
   pid,
 });
 

@@ -61,7 +61,8 @@ export const pathSchema = z.pipe(
     safeString({
       spaces: true,
       max: 4096,
-      rule: (v) => (path.isAbsolute(v) ? undefined : "must be an absolute path (starting with /)"),
+      rule: (v) =>
+        path.isAbsolute(v) ? undefined : "must be an absolute path (the CLI resolves a relative one against the working directory)",
     }),
     z.transform((v: string) => (v === "/" ? v : path.normalize(v).replace(/\/+$/u, ""))),
   ),

@@ -226,3 +226,11 @@ export function failedInOutput(output: string): string[] {
   }
   return out;
 }
+
+/** Lines where supervisorctl refused a name outright ("no such group", "no such process", "bad name"). */
+export function refusedInOutput(output: string): string[] {
+  return output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /: ERROR \((no such group|no such process|bad name)\)/u.test(l));
+}

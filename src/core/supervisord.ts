@@ -89,6 +89,21 @@ export function supervisordUid(layout: Layout): number | null {
   }
 }
 
+/** supervisord's PATH (where `command=php ...` finds php): from its /proc environ when readable, else the one vexo-sv starts it with. */
+export function supervisordPathVar(layout: Layout): string {
+  const pid = supervisordPid(layout);
+  if (pid !== null) {
+    try {
+      const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      const p = env.find((v) => v.startsWith("PATH="));
+      if (p) return p.slice(5);
+    } catch {
+      // not ours to read, or gone
+    }
+  }
+  return SUPERVISORD_ENV.PATH as string;
+}
+
 /** True when supervisord answers within `seconds`. */
 export async function waitReachable(sv: Ctl, seconds: number): Promise<boolean> {
   return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 100 }, async (timedOut) => {

@@ -3,13 +3,15 @@ import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
-import { programFile } from "./layout.js";
+import { logSizes } from "./logs.js";
+import { programFile, requireConfDir } from "./layout.js";
 import { pauseFile } from "./pause.js";
-import { isManaged, logPath, parseProgramFile, programFileMode, renderProgram } from "./program-file.js";
+import { isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
+import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import { assertReachable, type Ctl, ctl, faultReason } from "./supervisorctl.js";
-import { isExecutable, onPath, SUPERVISORD_ENV, supervisordUid, userUid } from "./supervisord.js";
+import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } from "./supervisord.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
 
@@ -29,16 +31,32 @@ function classify(file: string, name: string, existing: string | null, content: 
   return "replaced";
 }
 
+/**
+ * supervisord merges same-named sections from every file it reads: a name defined anywhere but
+ * in vexo-sv's own file for it (another include, the main config, a [group:] that lists it) is
+ * someone else's program, and is never written over, merged with or removed.
+ */
+function assertNameFree(sv: Ctl, name: string): void {
+  const own = sv.layout.confDir === null ? "" : path.join(sv.layout.confDir, `${name}${sv.layout.ext}`);
+  const elsewhere = nameDefinedIn(supervisorConfig(sv.layout), name, own);
+  if (elsewhere.length > 0) {
+    throw new VexoError("name_taken", `${name} is already a program, group or listener in ${elsewhere.join(", ")}`, {
+      details: { files: elsewhere, names: [name] },
+    });
+  }
+}
+
 /** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
 async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
   await sv.probe();
-  const lock = await acquireLock(sv.layout.confDir, lockWaitSeconds);
-  sweepTempFiles(sv.layout.confDir);
+  const dir = requireConfDir(sv.layout);
+  const lock = await acquireLock(dir, lockWaitSeconds);
+  sweepTempFiles(dir);
   return lock;
 }
 
 /** Checks what only the machine can tell: artisan is there, php runs, the user exists; returns the user's uid. */
-async function checkEnvironment(spec: WorkerSpec): Promise<{ uid: number | null; php: string | null }> {
+async function checkEnvironment(spec: WorkerSpec, pathVar: string): Promise<{ uid: number | null; php: string | null }> {
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(path.join(spec.path, "artisan"));
@@ -47,7 +65,10 @@ async function checkEnvironment(spec: WorkerSpec): Promise<{ uid: number | null;
   }
   if (!st?.isFile()) throw invalid("path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
   if (path.isAbsolute(spec.php) && !isExecutable(spec.php)) throw invalid("php", `${spec.php} is not an executable file`);
-  const php = path.isAbsolute(spec.php) ? spec.php : onPath(spec.php, SUPERVISORD_ENV.PATH);
+  const php = path.isAbsolute(spec.php) ? spec.php : onPath(spec.php, pathVar);
+  // Checked before anything is written: a wrong php would otherwise be found only by a worker that cannot start.
+  if (php === null)
+    throw invalid("php", `${spec.php} is not on supervisord's PATH (${pathVar}); give an absolute path or a command found there`);
   if (spec.user === null) return { uid: null, php };
   const uid = await userUid(spec.user);
   if (uid === null) throw invalid("user", `no user named ${spec.user} on this machine`);
@@ -132,6 +153,7 @@ export interface AddPlan {
 export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
   const layout = sv.layout;
   let spec = input.spec;
+  assertNameFree(sv, spec.name);
   const file = programFile(layout, spec.name);
   const warnings: string[] = [];
   // supervisord can only switch users when it runs as root.
@@ -140,7 +162,7 @@ export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
     warnings.push(`supervisord runs as uid ${uid}, not root, so user=${spec.user} is left out: the worker runs as supervisord's user`);
     spec = { ...spec, user: null };
   }
-  const env = await checkEnvironment(spec);
+  const env = await checkEnvironment(spec, supervisordPathVar(layout));
   // Without user=, the processes run as supervisord's own user (root when unknown: the usual setup).
   const runsAs = spec.user === null ? (uid ?? 0) : env.uid;
   warnings.push(...checkWhoCanWrite(spec, runsAs, env.php, Boolean(input.allowRoot)));
@@ -176,6 +198,8 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
   const { file, content, result } = p;
   const name = result.worker.name;
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
+  // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
+  const since = logSizes(result.logs);
   try {
     // Re-read under the lock: a parallel run may have written it meanwhile.
     const current = readIfExists(file);
@@ -198,14 +222,14 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
     lock.release();
   }
   // An unchanged worker started nothing; one stopped on purpose stays stopped.
-  if (p.input.wait && result.action !== "unchanged") await waitAfterAdd(sv, p);
+  if (p.input.wait && result.action !== "unchanged") await waitAfterAdd(sv, p, since);
   return result;
 }
 
-async function waitAfterAdd(sv: Ctl, p: AddPlan): Promise<void> {
+async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number>): Promise<void> {
   const name = p.result.worker.name;
   try {
-    await waitHealthy(sv, parseProgramFile(p.file, p.content), [name]);
+    await waitHealthy(sv, readPrograms(sv.layout), [name], { since });
   } catch (e) {
     if (!(e instanceof VexoError && e.code === "start_failed")) throw e;
     throw new VexoError("start_failed", `worker ${name} was ${p.result.action}, but ${e.message}`, {
@@ -235,6 +259,7 @@ const notThere = (r: RemoveResult): RemoveResult => ({ ...r, changed: false, pla
 /** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
 export function planRemove(sv: Ctl, input: RemoveInput): RemovePlan {
   const { name } = input;
+  assertNameFree(sv, name);
   const file = programFile(sv.layout, name);
   const existing = readIfExists(file);
   const plan: Plan = {

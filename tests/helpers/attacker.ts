@@ -74,8 +74,12 @@ function exists(db: "passwd" | "group", name: string): boolean {
 
 /** Removes the user and, if userdel left it, its group; errors when either is still there after. */
 function removeSync(name: string): void {
-  if (exists("passwd", name)) execaSync(findTool("userdel") as string, [name], { reject: false });
-  if (exists("group", name)) execaSync(findTool("groupdel") as string, [name], { reject: false });
+  // Another test file may hold the passwd lock for a moment (exit 10): try again, bounded.
+  for (let attempt = 0; attempt < 40 && (exists("passwd", name) || exists("group", name)); attempt++) {
+    if (attempt > 0) execaSync("sleep", ["0.25"]);
+    if (exists("passwd", name)) execaSync(findTool("userdel") as string, [name], { reject: false });
+    if (exists("group", name)) execaSync(findTool("groupdel") as string, [name], { reject: false });
+  }
   if (exists("passwd", name) || exists("group", name)) throw new Error(`could not remove the attacker user ${name}`);
 }
 
@@ -88,7 +92,19 @@ export async function createAttacker(): Promise<Attacker> {
   const why = attackerSkipReason();
   if (why !== undefined) throw new Error(`cannot create an attacker: ${why}`);
   const name = `vxatk-${randomBytes(4).toString("hex")}`;
-  await execa(findTool("useradd") as string, ["--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name]);
+  // Test files run in parallel: another one may hold the passwd lock (useradd exits 10); try again.
+  for (let attempt = 1; ; attempt++) {
+    const r = await execa(
+      findTool("useradd") as string,
+      ["--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name],
+      {
+        reject: false,
+      },
+    );
+    if (r.exitCode === 0) break;
+    if (r.exitCode !== 10 || attempt >= 40) throw new Error(`useradd ${name} failed (exit ${r.exitCode}): ${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
   const { uid, gid } = lookupIds(name);
   let removed = false;
   const onExit = (): void => {

@@ -9,7 +9,8 @@ import { documentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
 import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const BIN = path.join(ROOT, "bin/vexo-sv.js");
+/** The CLI under test: the checkout's build, or VEXO_SV_TEST_BIN (to run a suite against another build). */
+export const BIN = process.env.VEXO_SV_TEST_BIN ?? path.join(ROOT, "bin/vexo-sv.js");
 export const SAMPLE_APP = path.join(ROOT, "tests/fixtures/sample-app");
 export const BROKEN_APP = path.join(ROOT, "tests/fixtures/broken-app");
 /** The user the test workers run as: ourselves (a root supervisord can switch to it). */
@@ -27,8 +28,10 @@ export interface CliResult {
 
 /** Runs the built CLI as a child process, as a script or a person would. */
 export async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  // NO_COLOR by default; a key set to undefined is removed from the child's environment.
-  const full: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...env };
+  // A clean environment of the test's own: nothing of the caller's VEXO_SV_* (a user of the tool
+  // has them exported), NO_COLOR by default; a key set to undefined is removed.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VEXO_SV_") || k === "VEXO_SV_TEST_BIN"));
+  const full: Record<string, string | undefined> = { ...inherited, NO_COLOR: "1", ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const r = await execa("node", [BIN, ...args], {
     reject: false,

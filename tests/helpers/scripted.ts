@@ -17,6 +17,8 @@ export class ScriptedIO implements SupervisorIO {
   clock = 0;
   slept = 0;
   reachable = true;
+  /** For answers that write logs as supervisord would. */
+  logDir = "";
 
   constructor(public answer: (args: string[], io: ScriptedIO) => string | CtlResult) {}
 
@@ -56,12 +58,15 @@ export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = []):
     const spec = workerSpecSchema.parse({ user: null, ...w });
     fs.writeFileSync(path.join(confDir, `${spec.name}.conf`), renderProgram(spec, logDir));
   }
+  // The main config, read as supervisord reads it (readPrograms follows its [include]).
+  fs.writeFileSync(path.join(dir, "supervisord.conf"), `[supervisord]\n[include]\nfiles = conf.d/*.conf\n`);
   const layout: Layout = {
     config: path.join(dir, "supervisord.conf"),
     confDir,
     ext: ".conf",
     includeGlobs: [path.join(confDir, "*.conf")],
     logDir,
+    childLogDir: logDir,
     serverUrl: `unix://${dir}/supervisor.sock`,
     server: parseServerUrl(`unix://${dir}/supervisor.sock`),
     pidfile: path.join(dir, "supervisord.pid"),

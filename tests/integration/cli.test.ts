@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, BROKEN_APP, cli, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, BIN, BROKEN_APP, cli, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
@@ -232,5 +232,24 @@ describe("locking and isolation", () => {
     expect((await cli(["worker", "rm", "isolated", "--json"], sv.env)).code).toBe(0);
     expect(await pidOf()).toBe(pid);
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toBe("/bin/sleep\u00001000\u0000");
+  });
+
+  it("a reader that closes stdout early ends the command quietly, exit 0 (issue 14.7)", async () => {
+    expect((await cli([...addArgs("piped", ["--no-wait"]), "--json"], sv.env)).code).toBe(0);
+    expect((await cli(["worker", "stop", "piped", "--json"], sv.env)).code).toBe(0);
+    // Far more than a pipe holds: head has gone long before the last line is written.
+    fs.writeFileSync(path.join(sv.logDir, "piped_00.log"), "a line of a log that is long enough to matter\n".repeat(50000));
+    for (const args of [
+      ["logs", "piped", "-n", "50000"],
+      ["logs", "piped", "-n", "50000", "--json"],
+    ]) {
+      const r = await execa("bash", ["-c", 'node "$@" | head -1; echo "exit=${PIPESTATUS[0]}"', "_", BIN, ...args], {
+        env: { ...process.env, ...sv.env },
+        reject: false,
+      });
+      expect(r.stdout.split("\n").at(-1), args.join(" ")).toBe("exit=0");
+      expect(r.stderr, args.join(" ")).toBe("");
+    }
+    expect((await cli(["worker", "rm", "piped", "--json"], sv.env)).code).toBe(0);
   });
 });

@@ -84,6 +84,39 @@ describe.each(SHELLS)("%s completion", (shell) => {
     }
   });
 
+  it("runs no code found in a program's name, and offers only names that pass the name rule (issue 13.5)", async () => {
+    const pwned = path.join(sv.dir, "pwned");
+    const file = path.join(sv.confDir, "hostile.conf");
+    // supervisord accepts such a name; the file is only read here, never loaded.
+    fs.writeFileSync(
+      file,
+      `[program:x$(touch\${IFS}${pwned})]\ncommand=/bin/true\n[program:\`touch\${IFS}${pwned}\`]\ncommand=/bin/true\n`,
+    );
+    try {
+      const offered = await complete(shell, ["vexo-sv", "worker", "rm", ""]);
+      expect(offered).toEqual(expect.arrayContaining(["alpha", "beta.queue"]));
+      expect(offered.filter((w) => w.includes("touch"))).toEqual([]);
+      expect(fs.existsSync(pwned)).toBe(false);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  it("takes --config typed on the line for worker names (issue 16)", async () => {
+    if (shell === "fish") return; // fish reads VEXO_SV_CONFIG only (see the README)
+    const other = { ...env, VEXO_SV_CONFIG: "/nonexistent/supervisord.conf" };
+    const saved = env;
+    env = other;
+    try {
+      expect(await complete(shell, ["vexo-sv", "--config", sv.config, "worker", "rm", ""])).toEqual(
+        expect.arrayContaining(["alpha", "beta.queue"]),
+      );
+      expect(await complete(shell, ["vexo-sv", "worker", "rm", ""])).toEqual([]);
+    } finally {
+      env = saved;
+    }
+  });
+
   it("offers known values: shells, and skips a flag's value when finding the command", async () => {
     expect(await complete(shell, ["vexo-sv", "completion", ""])).toEqual(expect.arrayContaining(["bash", "zsh", "fish"]));
     expect(await complete(shell, ["vexo-sv", "--config", "/x.conf", "worker", ""])).toEqual(expect.arrayContaining(["add", "rm", "ls"]));

@@ -72,8 +72,19 @@ describe("install --prefix: a private supervisord", () => {
 
   it.runIf(isRoot)("under a non-root supervisord, worker add leaves user= out and says so", async () => {
     // Everything the unprivileged user needs, copied where it can read it: the bundled CLI and the app.
+    // Owned by that user (0755): a prefix must be its owner's alone (docs/security.md).
     const dir = tempDir();
-    fs.chmodSync(dir, 0o777);
+    const [uid, gid] = (
+      fs
+        .readFileSync("/etc/passwd", "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("nobody:")) ?? ""
+    )
+      .split(":")
+      .slice(2, 4)
+      .map(Number);
+    fs.chmodSync(dir, 0o755);
+    fs.chownSync(dir, uid as number, gid as number);
     const entry = copyBuiltCli(dir);
     fs.mkdirSync(path.join(dir, "app"));
     fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(dir, "app/artisan"));

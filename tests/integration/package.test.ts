@@ -5,15 +5,23 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 
-// The package as it would be published: `npm pack` from the checkout (prepack builds dist/),
-// installed globally into a temporary prefix, then the installed `vexo-sv` run.
+// The package as it would be published: `npm pack` from a clean copy of the checkout (the files
+// git tracks: no dist/, so prepack must build it), installed globally into a temporary prefix,
+// then the installed `vexo-sv` run.
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vx-pack-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("the packed tarball", () => {
   it("ships dist/ (built by prepack), installs with npm, and the installed vexo-sv runs", async () => {
-    const pack = await execa("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: ROOT, env: { npm_config_loglevel: "error" } });
+    const clean = path.join(tmp, "checkout");
+    const tracked = String((await execa("git", ["ls-files", "-z"], { cwd: ROOT })).stdout)
+      .split("\0")
+      .filter(Boolean);
+    for (const f of tracked) fs.cpSync(path.join(ROOT, f), path.join(clean, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(clean, "node_modules"));
+    expect(fs.existsSync(path.join(clean, "dist"))).toBe(false);
+    const pack = await execa("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: clean, env: { npm_config_loglevel: "error" } });
     const [info] = JSON.parse(String(pack.stdout)) as { filename: string; files: { path: string }[] }[];
     const shipped = (info?.files ?? []).map((f) => f.path);
     expect(shipped).toContain("dist/vexo-sv.js");
@@ -32,8 +40,8 @@ describe("the packed tarball", () => {
     const ls = await execa(bin, ["worker", "ls", "--json", "--config", path.join(tmp, "none.conf")], { reject: false });
     expect(ls.exitCode).toBe(1);
     expect(JSON.parse(ls.stdout).error.code).toBe("config_not_found");
-    const add = await execa(bin, ["worker", "add", "--name", "x", "--path", "relative", "--json"], { reject: false });
+    const add = await execa(bin, ["worker", "add", "--name", "x", "--path", "/srv/app", "--procs", "0", "--json"], { reject: false });
     expect(add.exitCode).toBe(2);
-    expect(JSON.parse(add.stdout).error.details.flag).toBe("--path");
+    expect(JSON.parse(add.stdout).error.details.flag).toBe("--procs");
   });
 });

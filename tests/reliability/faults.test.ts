@@ -108,7 +108,8 @@ describe("environment faults: a clear error, exit 1, nothing half-done", () => {
       const r = await cli([...args, "--json"], sv.env);
       expect(r.code).toBe(1);
       expect(r.json.error.code).toBe("supervisord_unreachable");
-      expect(r.json.error.hint).toMatch(/start it/u);
+      // A private supervisord: the hint names the command that starts this one (issue 15.8).
+      expect(r.json.error.hint).toContain(`vexo-sv install --prefix ${path.dirname(sv.config)}`);
     }
     const check = await cli(["status", "--check"], sv.env);
     expect(check.code).toBe(3);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
 import { healthVerdict, waitHealthy } from "../../src/core/health.js";
 import { isPaused, pauseFile } from "../../src/core/pause.js";
-import type { ProgramEntry } from "../../src/core/program-file.js";
+import type { ProgramEntry } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
 import { joinStatus, problemsOf } from "../../src/core/report.js";
 import type { ProcessStatus } from "../../src/core/results.js";
@@ -14,14 +14,14 @@ import { fakeSupervisor, running, ScriptedIO, statusLine } from "../helpers/scri
 // The control logic on scripted supervisorctl output, through the IO seam: no supervisord, and
 // virtual time (sleep advances a clock), so none of these depends on the machine's speed.
 
-const entry = (name: string, managed = true, numprocs = 1): ProgramEntry => ({
-  name,
-  file: `/x/${name}.conf`,
-  managed,
-  numprocs,
-  spec: null,
-  logs: [],
-});
+/** A program as readPrograms gives it: a managed worker's processes are NAME:NAME_00..., a hand-written single one is NAME. */
+const entry = (name: string, managed = true, numprocs = 1): ProgramEntry => {
+  const processes = Array.from({ length: numprocs }, (_, i) => {
+    const proc = managed ? `${name}_${String(i).padStart(2, "0")}` : name;
+    return { namespec: managed ? `${name}:${proc}` : proc, name: proc, log: null };
+  });
+  return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
+};
 const proc = (line: string): ProcessStatus => parseStatus(line)[0] as ProcessStatus;
 const caught = async (p: Promise<unknown>): Promise<VexoError> => {
   try {
@@ -222,6 +222,39 @@ describe("controlWorkers", () => {
     expect((await caught(controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({})))).code).toBe("start_failed");
     const r = await controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({ wait: false }));
     expect(r.processes[0]?.state).toBe("FATAL");
+  });
+
+  it("an action supervisorctl refused is never reported as success (issue 14: a group member by its own name)", async () => {
+    const io = new ScriptedIO((args) => (args[0] === "restart" ? { exitCode: 2, output: "a: ERROR (no such group)" } : ""));
+    const e = await caught(controlWorkers(fakeSupervisor(io, specs), input({ action: "restart" })));
+    expect(e.code).toBe("supervisorctl_failed");
+    expect(e.message).toMatch(/no such group/u);
+  });
+
+  it("start: a process still STARTING is waited for, not reported as a failure (issue 15.5)", async () => {
+    let polls = 0;
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "start") return "a:a_00: ERROR (already started)";
+      return ++polls < 3 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10);
+    });
+    const r = await controlWorkers(fakeSupervisor(io, specs), input({}));
+    expect(r.processes[0]?.state).toBe("RUNNING");
+    expect(polls).toBe(3);
+  });
+
+  it("a failure report shows only the log lines written since this start (issue 16)", async () => {
+    const io = new ScriptedIO((args, self) => {
+      if (args[0] === "start") {
+        fs.appendFileSync(`${self.logDir}/a_00.log`, "new error\n");
+        return { exitCode: 7, output: "a:a_00: ERROR (spawn error)" };
+      }
+      return statusLine("a:a_00", "FATAL", "Exited too quickly");
+    });
+    const sv = fakeSupervisor(io, specs);
+    io.logDir = sv.layout.logDir;
+    fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "old error 1\nold error 2\n");
+    const e = await caught(controlWorkers(sv, input({})));
+    expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual(["new error"]);
   });
 
   it("stop: 'not running' is not a failure", async () => {

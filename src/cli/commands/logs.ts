@@ -20,6 +20,7 @@ export default defineCommand({
     const sv = await ctx.supervisor();
     const { followLogs, readLogs } = await import("../../core/logs.js");
     const r = readLogs(sv.layout, input);
+    for (const k of r.skipped ?? []) ctx.warn(k.reason);
     if (!input.follow) return r;
     const label = r.files.length > 1;
     const print = (l: LogLine) => ctx.emit(ctx.globals.json ? JSON.stringify(l) : label ? `${l.process} | ${l.line}` : l.line);

@@ -1,6 +1,24 @@
+import fs from "node:fs";
+import path from "node:path";
 import { DEFAULTS } from "../../core/rules.js";
 import { collect, defineCommand } from "../command.js";
 import { renderPlan } from "./plan.js";
+
+/**
+ * The working directory as the shell shows it ($PWD, symlinks kept), when it is the real one: a
+ * deploy's `current -> releases/N` must stay `current` in the program file, or a switch of the
+ * link would never reach the worker.
+ */
+function logicalCwd(): string {
+  const real = process.cwd();
+  const pwd = process.env.PWD;
+  try {
+    if (pwd && path.isAbsolute(pwd) && fs.realpathSync(pwd) === real) return pwd;
+  } catch {
+    // $PWD is gone or unreadable: the real directory it is
+  }
+  return real;
+}
 
 export default defineCommand({
   path: "worker add",
@@ -9,7 +27,7 @@ export default defineCommand({
   define: (c) =>
     c
       .requiredOption("--name <name>", "worker (program) name: letters, digits, '.', '_', '-'")
-      .requiredOption("--path <dir>", "absolute path of the Laravel application (holds artisan)")
+      .requiredOption("--path <dir>", "the Laravel application (holds artisan); relative to the working directory, symlinks kept as given")
       .option("--connection <name>", "queue connection", DEFAULTS.connection)
       .option("--queue <names>", "queues to work, comma-separated, highest priority first", DEFAULTS.queue)
       .option("--procs <n>", "number of processes (1-100)", String(DEFAULTS.procs))
@@ -36,6 +54,8 @@ export default defineCommand({
   async input({ opts }, validate) {
     const { parse, workerSpecSchema } = await validate();
     const { replace, dryRun, wait, allowRoot, ...fields } = opts;
+    if (typeof fields.path === "string" && fields.path !== "" && !path.isAbsolute(fields.path))
+      fields.path = path.join(logicalCwd(), fields.path);
     const spec = parse(workerSpecSchema, { ...fields, forceMaintenance: Boolean(fields.forceMaintenance) });
     return { spec, replace: Boolean(replace), dryRun: Boolean(dryRun), wait: wait !== false, allowRoot: Boolean(allowRoot) };
   },

@@ -15,7 +15,9 @@ export default defineCommand({
   },
   render(r, out) {
     if (r.workers.length === 0) {
-      out.info(`no workers yet in ${r.confDir}; add one with \`vexo-sv worker add --name NAME --path /var/www/app\``);
+      out.info(
+        `no programs yet${r.confDir ? ` in ${r.confDir}` : ""}; add one with \`vexo-sv worker add --name NAME --path /var/www/app\``,
+      );
       return;
     }
     const rows = r.workers.map((w) => [
