@@ -41,8 +41,8 @@ const { metafile } = await build({
 const contents = Object.fromEntries(
   Object.entries(metafile.outputs).map(([out, o]) => [path.relative(tmp, path.resolve(root, out)), Object.keys(o.inputs)]),
 );
-mkdirSync(path.join(root, "node_modules/.cache"), { recursive: true });
-writeFileSync(path.join(root, "node_modules/.cache/vexo-sv-bundle.json"), `${JSON.stringify(contents, null, 1)}\n`);
+mkdirSync(path.join(root, ".cache"), { recursive: true });
+writeFileSync(path.join(root, ".cache/vexo-sv-bundle.json"), `${JSON.stringify(contents, null, 1)}\n`);
 mkdirSync(path.join(dist, "chunks"), { recursive: true });
 const fresh = new Set(readdirSync(path.join(tmp, "chunks")));
 for (const f of fresh) renameSync(path.join(tmp, "chunks", f), path.join(dist, "chunks", f));

@@ -256,8 +256,17 @@ export interface RemovePlan {
 
 const notThere = (r: RemoveResult): RemoveResult => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
 
+/** True when supervisord still has group NAME loaded (a run killed between the delete and `update NAME` leaves it so). */
+async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
+  try {
+    return (await sv.status([name])).length > 0;
+  } catch {
+    return false; // unreachable: nothing to unload that we could reach
+  }
+}
+
 /** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
-export function planRemove(sv: Ctl, input: RemoveInput): RemovePlan {
+export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePlan> {
   const { name } = input;
   assertNameFree(sv, name);
   const file = programFile(sv.layout, name);
@@ -270,6 +279,9 @@ export function planRemove(sv: Ctl, input: RemoveInput): RemovePlan {
   };
   const result: RemoveResult = { changed: true, dryRun: false, name, file, config: sv.layout.config, plan };
   if (existing === null) {
+    // The file is gone but supervisord still runs the group: finish that removal (update NAME unloads it).
+    if (await stillLoaded(sv, name))
+      return { input, file, result: { ...result, plan: { ...plan, removes: [], supervisorctl: [sv.argv(ctl.update(name))] } } };
     if (input.missingOk) return { input, file, result: notThere(result) };
     throw new VexoError("not_found", `no worker named ${name} (no ${file})`, { details: { names: [name] } });
   }
@@ -285,14 +297,15 @@ export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult>
   try {
     const current = readIfExists(file);
     if (current === null) {
+      if (p.result.plan.removes.length === 0) {
+        // Only the unload was left to do (see planRemove).
+        await applyUpdate(sv, input.name, () => undefined, /^ERROR: no such group/mu);
+        return p.result;
+      }
       if (input.missingOk) return notThere(p.result);
       throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
     }
-    const stop = await sv.checked(ctl.groups("stop", [input.name]));
-    // "no such group": the file was never loaded; nothing to stop.
-    if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
-      throw new VexoError("supervisorctl_failed", `could not stop ${input.name}: ${faultReason(stop.output)}; nothing was removed`);
-    }
+    await stopForRemoval(sv, input.name);
     removeFile(file);
     removeFile(pauseFile(sv.layout, input.name));
     // "no such group": the file was never loaded, so there is nothing to unload.
@@ -301,4 +314,12 @@ export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult>
     lock.release();
   }
   return p.result;
+}
+
+async function stopForRemoval(sv: Ctl, name: string): Promise<void> {
+  const stop = await sv.checked(ctl.groups("stop", [name]));
+  // "no such group": the file was never loaded; nothing to stop.
+  if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
+    throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}; nothing was removed`);
+  }
 }

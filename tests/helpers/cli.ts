@@ -5,7 +5,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { execa } from "execa";
 import * as z from "zod";
 import { GLOBAL_VALUE_FLAGS } from "../../src/cli/globals.js";
-import { documentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
+import { documentSchema, errorDocumentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
 import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -187,6 +187,7 @@ export function commandOf(args: string[]): string {
   const [first, second] = words;
   if (first === "worker") return `worker ${second}`;
   if (first === "install" && args.includes("--prefix")) return "install --prefix";
+  if (first === "logs" && (args.includes("--follow") || args.includes("-f"))) return "logs --follow";
   return first ?? "";
 }
 
@@ -197,7 +198,11 @@ const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 export function assertMatchesSchema(args: string[], doc: unknown): void {
   if (args.some((a) => ["--help", "-h", "--version", "-V"].includes(a))) return; // {ok, help} / {ok, version}
   const command = commandOf(args);
-  if (!(command in SUCCESS_SCHEMAS)) return; // hidden helpers, or a usage error before any command
+  if (!(command in SUCCESS_SCHEMAS)) {
+    // A usage error before any command (an unknown one) is still an error document with a known code.
+    if ((doc as { ok?: unknown }).ok === false) validateWith("error", z.toJSONSchema(errorDocumentSchema, { io: "output" }), doc, args);
+    return; // hidden helpers print no document
+  }
   let validate = validators.get(command);
   if (!validate) {
     validate = ajv.compile(z.toJSONSchema(documentSchema(command), { io: "output", unrepresentable: "any" }));
@@ -208,4 +213,13 @@ export function assertMatchesSchema(args: string[], doc: unknown): void {
       `vexo-sv ${command} --json does not fit its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(doc).slice(0, 500)}`,
     );
   }
+}
+
+function validateWith(key: string, schema: object, doc: unknown, args: string[]): void {
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  if (!validate(doc)) throw new Error(`vexo-sv ${args.join(" ")} --json does not fit its schema: ${ajv.errorsText(validate.errors)}`);
 }

@@ -106,8 +106,12 @@ describe("the bundle", () => {
   // The README tells users on machines that set NODE_EXTRA_CA_CERTS to drop it for vexo-sv,
   // which is only safe while nothing in the bundle can open a TLS connection.
   it("never loads tls, https or http2", () => {
-    const TLS = /(?:from|import|require\()\s*["'](?:node:)?(?:tls|https|http2)["']/u;
-    expect(TLS.test('import{connect}from"node:tls"')).toBe(true);
+    // Static imports, require(), and import() (the form esbuild emits for lazy chunks).
+    const TLS = /(?:from|import\s*\(?|require\()\s*["'`](?:node:)?(?:tls|https|http2)["'`]/u;
+    for (const form of ['import{connect}from"node:tls"', 'import("node:tls")', "import ( 'https' )", 'require("http2")']) {
+      expect(TLS.test(form), form).toBe(true);
+    }
+    expect(TLS.test('import("node:net")')).toBe(false);
     const dist = path.join(ROOT, "dist");
     const files = [
       ...fs.readdirSync(dist).filter((f) => f.endsWith(".js")),
@@ -183,10 +187,14 @@ describe("output conventions", () => {
     expect(snapshot(sv.confDir)).toEqual(before);
   });
 
-  it("shutdown refuses the system supervisord without --force", async () => {
-    const r = await cli(["--config", "/etc/supervisor/supervisord.conf", "shutdown", "--json"]);
-    expect(r.code).toBe(2);
-    expect(r.json.error.hint).toMatch(/--force/u);
+  it("shutdown refuses the system supervisord without --force, before reading any file (on any host)", async () => {
+    // Whether or not the host has these files: the guard decides on the name alone, first.
+    for (const args of [["--config", "/etc/supervisor/supervisord.conf"], ["--config", "/etc/supervisord.conf"], []]) {
+      const r = await cli([...args, "shutdown", "--json"], { VEXO_SV_CONFIG: undefined });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.json.error.code).toBe("usage");
+      expect(r.json.error.hint).toMatch(/--force/u);
+    }
   });
 });
 

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { COMPLETION_FILES } from "../../src/cli/completion.js";
+import { ERROR_CODES } from "../../src/errors.js";
 import { SHELLS, type Shell } from "../../src/cli/model.js";
 import { generatedFiles } from "../../src/cli/generate.js";
 import { commandModel } from "../../src/cli/model.js";
@@ -160,17 +162,46 @@ describe("JSON Schemas of --json output", () => {
     expect(commandOf(["install", "--prefix", "/x", "--json"])).toBe("install --prefix");
     expect(commandOf(["status", "--check", "--json"])).toBe("status");
     expect(commandOf(["logs", "w", "-n", "3", "--json"])).toBe("logs");
+    expect(commandOf(["logs", "w", "--follow", "--json"])).toBe("logs --follow");
   });
 
   it("a document that does not fit is refused (the check can fail)", () => {
     expect(() => assertMatchesSchema(["worker", "ls", "--json"], { ok: true, workers: "none" })).toThrow(/does not fit/u);
     expect(() => assertMatchesSchema(["worker", "add", "--json"], { ok: false, error: { message: "no code" } })).toThrow(/does not fit/u);
     expect(() => assertMatchesSchema(["worker", "rm", "--json"], { ok: true, changed: true })).toThrow(/does not fit/u);
+    // Error codes are an enum tied to docs/exit-codes.md: an undocumented one does not pass.
+    expect(() => assertMatchesSchema(["worker", "add", "--json"], { ok: false, error: { code: "made_up", message: "x" } })).toThrow(
+      /does not fit/u,
+    );
+    expect(() => assertMatchesSchema(["no-such-command", "--json"], { ok: false, error: { code: "made_up", message: "x" } })).toThrow(
+      /does not fit/u,
+    );
+    expect(() => assertMatchesSchema(["logs", "w", "-f", "--json"], { process: "w" })).toThrow(/does not fit/u);
+  });
+
+  it("every error code in docs/exit-codes.md, and no other", () => {
+    const doc = fs.readFileSync(path.join(ROOT, "docs/exit-codes.md"), "utf8");
+    const documented = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d) \|/gmu)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(ERROR_CODES).sort());
   });
 
   it("the committed schemas validate the documents (written by npm run build)", () => {
     const schema = JSON.parse(fs.readFileSync(path.join(ROOT, "docs/schemas/worker-add.json"), "utf8"));
     expect(schema.title).toBe("vexo-sv worker add --json");
     expect(JSON.stringify(schema)).toContain('"stopwaitsecs"');
+    // And they do validate: a real document passes the committed file, a broken one does not.
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, "docs/schemas/worker-rm.json"), "utf8")));
+    const good = {
+      ok: true,
+      changed: false,
+      dryRun: false,
+      name: "w",
+      file: "/x/w.conf",
+      config: "/x/s.conf",
+      plan: { mkdirs: [], writes: [], removes: [], supervisorctl: [] },
+    };
+    expect(validate(good), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate({ ...good, changed: "yes" })).toBe(false);
   });
 });

@@ -2,7 +2,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, alive, BIN, BROKEN_APP, cli, lsWorker, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import {
+  addArgs,
+  alive,
+  assertMatchesSchema,
+  BIN,
+  BROKEN_APP,
+  cli,
+  lsWorker,
+  useSupervisor,
+  waitFor,
+  waitRunning,
+} from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
@@ -192,7 +203,11 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
       buf += d;
       const parts = buf.split("\n");
       buf = parts.pop() ?? "";
-      for (const p of parts) seen.push(JSON.parse(p).line);
+      for (const p of parts) {
+        const doc = JSON.parse(p);
+        assertMatchesSchema(["logs", "--follow", "--json"], doc); // each NDJSON line fits the published schema
+        seen.push(doc.line);
+      }
     });
     const until = async (line: string) => waitFor(async () => seen.includes(line), 20, line);
     await until("old");

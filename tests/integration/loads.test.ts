@@ -15,10 +15,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The sources (as esbuild names them) of every bundle file the command loaded. */
 async function sourcesLoaded(args: string[], env: Record<string, string> = {}): Promise<string[]> {
-  const bundle = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/.cache/vexo-sv-bundle.json"), "utf8")) as Record<
-    string,
-    string[]
-  >;
+  const bundle = JSON.parse(fs.readFileSync(path.join(ROOT, ".cache/vexo-sv-bundle.json"), "utf8")) as Record<string, string[]>;
   const trace = path.join(tmp, `trace-${Math.random().toString(16).slice(2)}`);
   const hook = path.join(ROOT, "tests/helpers/trace-loads.mjs");
   const r = await execa("node", ["--import", hook, BIN, ...args], { reject: false, env: { ...env, VEXO_TRACE_LOADS: trace } });

@@ -1,31 +1,38 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
-import { ALLOW_ROOT, BIN, cli, lsWorker, ME, SAMPLE_APP, useSupervisor, waitFor } from "../helpers/cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { ALLOW_ROOT, BIN, cli, lsWorker, ME, ROOT, SAMPLE_APP, useSupervisor, waitFor } from "../helpers/cli.js";
+
+// SIGKILL at every phase of add, add --replace and rm, on purpose: tests/helpers/crash-at.mjs
+// kills the process itself when it reaches the phase named (and logs the phases it passed), so
+// each trial is known to have died exactly there. After each: nothing partial where supervisord
+// looks, supervisord rereads cleanly, and the same command run again completes.
 
 const sv = useSupervisor();
-const TRIALS = 60;
+const TRIALS_PER_PHASE = 2;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vx-crash-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const spec = (procs: string) => [
-  "worker",
-  "add",
-  "--name",
-  "crash",
-  "--path",
-  SAMPLE_APP,
-  "--user",
-  ME,
-  ...ALLOW_ROOT,
-  "--procs",
-  procs,
-  "--no-wait",
-];
-const ops: Record<string, string[]> = {
-  add: spec("1"),
-  replace: [...spec("2"), "--replace"],
-  rm: ["worker", "rm", "crash", "--missing-ok"],
-};
+const spec = (procs: string) => ["worker", "add", "--name", "crash", "--path", SAMPLE_APP, "--user", ME, ...ALLOW_ROOT, "--procs", procs];
+const ops = {
+  add: {
+    argv: spec("1"),
+    prepare: ["worker", "rm", "crash", "--missing-ok"],
+    phases: ["during-lock", "before-rename", "after-rename", "during-update", "during-status"],
+  },
+  replace: {
+    argv: [...spec("2"), "--replace"],
+    prepare: [...spec("1"), "--replace"],
+    phases: ["during-lock", "before-rename", "after-rename", "during-update", "during-status"],
+  },
+  rm: {
+    argv: ["worker", "rm", "crash", "--missing-ok"],
+    prepare: [...spec("1"), "--replace"],
+    phases: ["during-lock", "during-stop", "after-unlink", "during-update"],
+  },
+} as const;
 
 /** Every byte of the include directory that supervisord's glob reads. */
 function globbed(): Record<string, string> {
@@ -37,62 +44,62 @@ function globbed(): Record<string, string> {
   return out;
 }
 
-/** A deterministic pseudo-random sequence, so that every run tries the same kill delays. */
-function lcg(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
+/** Runs the command with the crash hook; returns how it ended and the phases it passed. */
+async function killedAt(argv: readonly string[], phase: string): Promise<{ killed: boolean; passed: string[] }> {
+  const log = path.join(tmp, `phases-${Math.random().toString(16).slice(2)}`);
+  const r = await execa("node", ["--import", path.join(ROOT, "tests/helpers/crash-at.mjs"), BIN, ...argv, "--json"], {
+    env: { ...process.env, ...sv.env, VEXO_CRASH_AT: phase, VEXO_CRASH_LOG: log },
+    reject: false,
+  });
+  const passed = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  return { killed: r.signal === "SIGKILL", passed };
 }
 
-// One test per operation, each with its own generous bound (each trial waits on a real
-// supervisord, and a busy 2-core machine can take minutes for all of them).
-describe(`SIGKILL during add, add --replace and rm (${TRIALS} trials)`, () => {
-  it.each(["add", "replace", "rm"] as const)(
+export const hits: Record<string, number> = {};
+
+describe("SIGKILL at every phase of add, add --replace and rm", () => {
+  it.each(Object.keys(ops) as (keyof typeof ops)[])(
     "%s: never leaves a partial file, supervisord still rereads cleanly, and the rerun completes",
     async (op) => {
+      const { argv, prepare, phases } = ops[op];
       // The only two files that may ever stand at crash.conf: the two specs, whole.
-      const contentOf = async (argv: string[]) =>
-        (await cli([...argv.filter((a) => a !== "--replace"), "--dry-run", "--replace", "--json"], sv.env)).json.plan.writes[0]?.content;
-      const allowed = new Set([await contentOf(ops.add as string[]), await contentOf(ops.replace as string[])]);
+      const contentOf = async (a: readonly string[]) =>
+        (await cli([...a.filter((x) => x !== "--replace"), "--dry-run", "--replace", "--json"], sv.env)).json.plan.writes[0]?.content;
+      const allowed = new Set([await contentOf(ops.add.argv), await contentOf(ops.replace.argv)]);
       expect(allowed.size).toBe(2);
-      const outcomes: Record<string, number> = {};
-      const random = lcg({ add: 12345, replace: 23456, rm: 34567 }[op]);
-      // Each trial starts from the state its operation changes: no worker for add, the first spec for replace and rm.
-      const prepare = op === "add" ? ops.rm : [...(ops.add as string[]), "--replace"];
-      for (let t = 0; t < TRIALS / 3; t++) {
-        expect((await cli([...(prepare as string[]), "--json"], sv.env)).code).toBe(0);
-        const argv = ops[op] as string[];
-        const child = execa("node", [BIN, ...argv, "--json"], { env: { ...process.env, ...sv.env }, reject: false });
-        const delay = Math.floor(random() * 450);
-        await new Promise((r) => setTimeout(r, delay));
-        child.kill("SIGKILL");
-        const res = await child;
-        const key = `${op}:${res.signal === "SIGKILL" ? "killed" : "finished"}`;
-        outcomes[key] = (outcomes[key] ?? 0) + 1;
+      for (const phase of phases) {
+        for (let t = 0; t < TRIALS_PER_PHASE; t++) {
+          const trial = `${op} killed ${phase} (#${t + 1})`;
+          expect((await cli([...prepare, "--json"], sv.env)).code, trial).toBe(0);
+          const { killed, passed } = await killedAt(argv, phase);
+          // Killed, and exactly there: the last phase it passed is the one asked for.
+          expect(killed, `${trial}: passed ${passed.join(", ")}`).toBe(true);
+          expect(passed.at(-1), trial).toBe(phase);
+          hits[`${op}:${phase}`] = (hits[`${op}:${phase}`] ?? 0) + 1;
 
-        // 1. Nothing partial where supervisord looks.
-        const files = globbed();
-        for (const [n, content] of Object.entries(files)) {
-          expect(n, `trial ${t}`).toBe("crash.conf");
-          expect(allowed.has(content), `trial ${t}: crash.conf is not one of the two whole specs`).toBe(true);
-        }
-        // 2. supervisord can still read the whole directory.
-        const reread = await execa("supervisorctl", ["-c", sv.config, "reread"], { reject: false });
-        expect(String(reread.stdout), `trial ${t}`).not.toMatch(/ERROR|CANT_REREAD/u);
-        // 3. The same command again completes (a killed run's lock died with it).
-        const again = await cli([...argv, "--json"], sv.env);
-        expect(again.code, `trial ${t} ${op}: ${again.stdout}`).toBe(0);
-        const w = await lsWorker(sv, "crash");
-        if (op === "rm") expect(w, `trial ${t}`).toBeUndefined();
-        else {
-          expect(w?.loaded, `trial ${t}`).toBe(true);
-          expect(w?.total, `trial ${t}`).toBe(op === "add" ? 1 : 2);
+          // 1. Nothing partial where supervisord looks.
+          for (const [n, content] of Object.entries(globbed())) {
+            expect(n, trial).toBe("crash.conf");
+            expect(allowed.has(content), `${trial}: crash.conf is not one of the two whole specs`).toBe(true);
+          }
+          // 2. supervisord can still read the whole directory.
+          const reread = await execa("supervisorctl", ["-c", sv.config, "reread"], { reject: false });
+          expect(String(reread.stdout), trial).not.toMatch(/ERROR|CANT_REREAD/u);
+          // 3. The same command again completes (a killed run's lock died with it).
+          const again = await cli([...argv, "--json"], sv.env);
+          expect(again.code, `${trial}: ${again.stdout}`).toBe(0);
+          const w = await lsWorker(sv, "crash");
+          if (op === "rm") expect(w, trial).toBeUndefined();
+          else {
+            expect(w?.loaded, trial).toBe(true);
+            expect(w?.total, trial).toBe(op === "add" ? 1 : 2);
+          }
         }
       }
-      console.log(`crash trials: ${JSON.stringify(outcomes)}`);
-      expect(outcomes[`${op}:killed`]).toBeGreaterThan(0);
-      // After all that, a clean state: nothing left behind but the lock.
+      console.log(
+        `crash trials (${op}): ${JSON.stringify(Object.fromEntries(Object.entries(hits).filter(([k]) => k.startsWith(`${op}:`))))}`,
+      );
+      // After all that, a clean state: nothing left behind but the lock and the state directory.
       await cli(["worker", "rm", "crash", "--missing-ok", "--json"], sv.env);
       expect(fs.readdirSync(sv.confDir).filter((n) => n !== ".vexo-sv.lock" && n !== ".vexo-sv-state")).toEqual([]);
       await waitFor(async () => (await lsWorker(sv, "crash")) === undefined, 30, "crash gone");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { addArgs, ALLOW_ROOT, cli, cmdline, ME, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
@@ -129,12 +129,36 @@ const rejected: [string, string[], string][] = [
   ["global: --config #", ["--config", "/etc/x #y", "status"], "--config"],
   ["global: --conf-dir ;", [...add(), "--conf-dir", "/tmp/x ;y"], "--conf-dir"],
   ["completion: unknown shell", ["completion", "tcsh"], "tcsh"],
+  // issue 13: words supervisorctl reads specially, options as positionals, values read back otherwise
+  ["name: all (add)", addAs("all"), "--name"],
+  ["name: all (rm)", ["worker", "rm", "all"], "NAME"],
+  ["name: all (stop)", ["worker", "stop", "all"], "NAMES"],
+  ["connection: an option", add("--connection=--force"), "--connection"],
+  ["php: an option", add("--php=-v"), "--php"],
+  ["env: quoted value", add("--env", "A='quoted'"), "--env"],
+  ["env: quote at the end", add("--env", "B=x'"), "--env"],
+  ["path: ends in U+0085", ["worker", "add", "--name", "h", "--path", `${SAMPLE_APP}\u0085`], "--path"],
+  ["path: U+2028 inside", ["worker", "add", "--name", "h", "--path", "/srv/a\u2028b"], "--path"],
+  ["queue: U+2029 inside", add("--queue", "a\u2029b"), "--queue"],
 ];
+
+// Live workers beside every case: their names, states and pids must not change.
+beforeAll(async () => {
+  for (const [name, procs] of [
+    ["live-a", "2"],
+    ["live-b", "1"],
+  ] as const) {
+    expect((await cli([...addArgs(name, ["--procs", procs]), "--json"], sv.env)).code).toBe(0);
+    await waitRunning(sv, name, Number(procs));
+  }
+}, 120_000);
 
 describe(`hostile input: ${rejected.length} values refused with exit 2, nothing changed`, () => {
   it.each(rejected)("%s", async (_label, argv, flag) => {
     const before = snapshot(sv.confDir);
     const state = await supervisordState();
+    // The comparison is of something: three live processes with their pids.
+    expect(state.match(/^live-[ab]:live-[ab]_0\d +RUNNING +pid \d+$/gmu)).toHaveLength(3);
     const r = await cli([...argv, "--json"], sv.env);
     expect(r.code, r.stdout).toBe(2);
     expect(r.json.ok).toBe(false);
@@ -165,6 +189,9 @@ describe("legitimate unusual values work and reach the process byte for byte", (
     const argv = cmdline(pid as number);
     expect(argv[1]).toBe(path.join(app, "artisan"));
     expect(argv).toContain(queueArg);
+    // The connection is queue:work's first argument, as given (a dotted one included).
+    const connection = extra.includes("--connection") ? extra[extra.indexOf("--connection") + 1] : "database";
+    expect(argv.slice(2, 4)).toEqual(["queue:work", connection]);
     expect(fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")).toContain("V=50% ü'x");
     expect((await cli(["worker", "rm", name, "--json"], sv.env)).code).toBe(0);
   });

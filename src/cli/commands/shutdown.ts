@@ -1,3 +1,4 @@
+import path from "node:path";
 import { defineCommand } from "../command.js";
 
 export default defineCommand({
@@ -7,14 +8,19 @@ export default defineCommand({
   define: (c) => c.option("--force", "also shut down the system supervisord (/etc/...)"),
   input: ({ opts }) => ({ force: Boolean(opts.force) }),
   async run(input, ctx) {
-    const { DEFAULT_CONFIGS, findConfig } = await import("../../core/layout.js");
-    // Decided before the config is read: a test (or a typo) must never reach the system supervisord.
-    const config = findConfig(ctx.globals.config);
-    if (DEFAULT_CONFIGS.includes(config) && !input.force) {
+    const { DEFAULT_CONFIGS } = await import("../../core/layout.js");
+    // Decided on the name alone, before any file is read: a test (or a typo) must never reach the
+    // system supervisord, on a host that has one or not. No --config means the system's.
+    const given = ctx.globals.config === undefined ? undefined : path.resolve(ctx.globals.config);
+    if ((given === undefined || DEFAULT_CONFIGS.includes(given)) && !input.force) {
       const { VexoError } = await import("../../errors.js");
-      throw new VexoError("usage", `${config} is the system supervisord; shutting it down stops every program on this machine`, {
-        hint: "use `systemctl stop supervisor`, or add --force if you mean it",
-      });
+      throw new VexoError(
+        "usage",
+        `${given ?? "the system config"} is the system supervisord; shutting it down stops every program on this machine`,
+        {
+          hint: "use `systemctl stop supervisor`, or add --force if you mean it",
+        },
+      );
     }
     const sv = await ctx.supervisor();
     const { shutdownSupervisord } = await import("../../core/supervisord.js");

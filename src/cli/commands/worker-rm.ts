@@ -19,7 +19,7 @@ export default defineCommand({
   async run(input, ctx) {
     const sv = await ctx.supervisor();
     const { applyRemove, planRemove } = await import("../../core/workers.js");
-    const plan = planRemove(sv, input);
+    const plan = await planRemove(sv, input);
     return input.dryRun ? { ...plan.result, dryRun: true } : applyRemove(sv, plan);
   },
   render(r, out) {
