@@ -80,6 +80,14 @@ export function errorDocument(err: Pick<VexoError, "code" | "message" | "hint" |
   return { ok: false, error };
 }
 
+/**
+ * A line of someone else's text (a log) made safe for a terminal: control characters other than
+ * tab (escape sequences that retitle, clear or recolour the screen) become U+FFFD.
+ */
+export function printable(line: string): string {
+  return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/gu, "\ufffd");
+}
+
 /** The one colour of each worker state, in `ls` and `status` alike. */
 export function stateColor(state: string, c: typeof kleur): (s: string) => string {
   switch (state) {

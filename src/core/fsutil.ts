@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
-import { mkdirMode, openLockFile, TrustError, writeFileExclusive } from "./trust.js";
+import { mkdirMode, openLockFile, readRegularFile, TrustError, writeFileExclusive } from "./trust.js";
 
 // Files and directories as root writes them: every mode explicit whatever the umask, no
 // symlink followed where vexo-sv creates or locks, temp files exclusive and out of every glob.
@@ -28,12 +28,12 @@ export function ioError(what: string, file: string, e: unknown): VexoError {
   return new VexoError("io_error", `cannot ${what} ${file}: ${err.message}`);
 }
 
-/** Reads a file, or null if it does not exist. */
+/** Reads a regular file (never through a symlink, never a FIFO that would hang), or null if it does not exist. */
 export function readIfExists(file: string): string | null {
   try {
-    return fs.readFileSync(file, "utf8");
+    return readRegularFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (e instanceof TrustError && e.code === "not_found") return null;
     throw ioError("read", file, e);
   }
 }

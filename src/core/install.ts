@@ -107,6 +107,8 @@ export async function installPrefix(
       created.push(d);
     }
   }
+  // Again now that the directories exist: a parent another user created meanwhile is refused before anything is written into it.
+  assertTrustedPrefix(p);
   if (readIfExists(p.config) === null) {
     writeAtomic(p.config, renderPrivateConfig(p.dir), 0o644);
     created.push(p.config);

@@ -17,6 +17,25 @@ export function programFileMode(text: string): number {
   return /^environment\s*[=:]/mu.test(text) ? 0o600 : 0o644;
 }
 
+/** What results show of an environment value: keys stay, values (often secrets) never leave the 0600 file. */
+export const HIDDEN = "(hidden)";
+
+/** A spec as results show it: every environment value hidden. */
+export function hideEnv<T extends { env: Record<string, string> }>(spec: T): T {
+  return { ...spec, env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, HIDDEN])) };
+}
+
+/** A program file's text as --dry-run and --json show it: the environment= line with its values hidden. */
+export function hideEnvLine(text: string): string {
+  return text.replace(
+    /^environment=(.*)$/mu,
+    (_m, v: string) =>
+      `environment=${Object.keys(parseEnvironment(v))
+        .map((k) => `${k}="${HIDDEN}"`)
+        .join(",")}`,
+  );
+}
+
 /** supervisord expands `%(...)s`; a literal percent sign must be doubled. */
 export function escapePercent(v: string): string {
   return v.replaceAll("%", "%%");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readIfExists } from "./fsutil.js";
 import { type Layout } from "./layout.js";
-import { isManaged, parseProgramFile } from "./program-file.js";
+import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
 import type { WorkerSpec } from "./spec.js";
 import { type LogTarget, programsOf, type ProgramInfo, readSupervisorConfig, type SupervisorConfig } from "./supervisor-config.js";
 
@@ -45,12 +45,21 @@ function filesOf(cfg: SupervisorConfig, section: string): string[] {
   return [...files];
 }
 
+/** A file's text, or "" when it cannot be read as a regular file (a hand-written symlink is not ours). */
+function readOrEmpty(file: string): string {
+  try {
+    return readIfExists(file) ?? "";
+  } catch {
+    return "";
+  }
+}
+
 /** The spec of a managed worker, read back from its own file (as vexo-sv wrote it). */
 function managedSpec(file: string, name: string): { spec: WorkerSpec | null; parseError?: string } {
-  const text = readIfExists(file);
-  const own = text === null ? undefined : parseProgramFile(file, text).find((p) => p.name === name);
+  const text = readOrEmpty(file);
+  const own = text === "" ? undefined : parseProgramFile(file, text).find((p) => p.name === name);
   if (!own) return { spec: null, parseError: "the program file could not be read back" };
-  return own.parseError ? { spec: null, parseError: own.parseError } : { spec: own.spec };
+  return own.parseError || !own.spec ? { spec: null, parseError: own.parseError ?? "no spec" } : { spec: hideEnv(own.spec) };
 }
 
 function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): ProgramEntry {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
 import { removeFile } from "./fsutil.js";
+import { readRegularFile, untrustedReason } from "./trust.js";
 import { poll } from "./poll.js";
 import { type Ctl, ctl, faultReason } from "./supervisorctl.js";
 import type { Layout } from "./layout.js";
@@ -45,11 +46,19 @@ export async function userUid(name: string): Promise<number | null> {
   return r.exitCode === 0 ? uidIn(String(r.stdout)) : null;
 }
 
-/** The pid in supervisord's pidfile if that process is alive, else null. */
+/** Who may have written a file vexo-sv believes: root and the caller. */
+const TRUSTED_UIDS = () => [...new Set([0, process.geteuid?.() ?? 0])];
+
+/**
+ * The pid in supervisord's pidfile if that process is alive, else null. A pidfile another user
+ * could have written (or planted as a FIFO) is not believed: its pid would decide whose uid a
+ * worker runs as, and whose environment is read.
+ */
 export function supervisordPid(layout: Layout): number | null {
+  if (untrustedReason(layout.pidfile, { trustedUids: TRUSTED_UIDS() })) return null;
   let pid: number;
   try {
-    pid = Number(fs.readFileSync(layout.pidfile, "utf8").trim());
+    pid = Number(readRegularFile(layout.pidfile, 64).trim());
   } catch {
     return null;
   }
@@ -82,8 +91,10 @@ export function supervisordUid(layout: Layout): number | null {
     }
   }
   if (layout.server.kind !== "unix") return null;
+  // The socket's owner, only where nobody else could have put a socket of theirs.
+  if (untrustedReason(path.dirname(layout.server.path), { trustedUids: TRUSTED_UIDS() })) return null;
   try {
-    return fs.statSync(layout.server.path).uid;
+    return fs.lstatSync(layout.server.path).uid;
   } catch {
     return null;
   }

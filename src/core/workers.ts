@@ -6,7 +6,7 @@ import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { programFile, requireConfDir } from "./layout.js";
 import { pauseFile } from "./pause.js";
-import { isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
+import { hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
 import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
@@ -91,6 +91,10 @@ function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string |
     ...(php ? [["php", php] as [string, string]] : []),
   ];
   const warnings: string[] = [];
+  if (runsAs === 0) {
+    const inside = untrustedInTree(spec.path);
+    if (inside) throw invalid("path", `${inside}: a root worker would run code that another user can change`);
+  }
   for (const [field, file] of code) {
     const why = untrustedReason(file, { trustedUids, followFinal: true });
     if (!why) continue;
@@ -99,6 +103,35 @@ function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string |
       warnings.push(`${why}: users other than root and ${spec.user ?? "supervisord's user"} can change what this worker runs`);
   }
   return warnings;
+}
+
+/**
+ * The first entry under DIR (lstat, links not followed) that is not root's or that someone else
+ * can write: a root worker loads the whole app (vendor/, bootstrap/cache/, .env, compiled views
+ * in storage/), so any of it another user can change is their code run as root.
+ */
+function untrustedInTree(dir: string, limit = 200_000): string | undefined {
+  const stack = [dir];
+  let seen = 0;
+  while (stack.length > 0) {
+    const d = stack.pop() as string;
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch (e) {
+      return `${d} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`;
+    }
+    for (const n of names) {
+      if (++seen > limit) return `${dir} holds more than ${limit} files, too many to check`;
+      const f = path.join(d, n);
+      const st = fs.lstatSync(f);
+      if (st.uid !== 0) return `${f} is owned by uid ${st.uid}`;
+      if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0)
+        return `${f} is writable by ${st.mode & 0o002 ? "others" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
+      if (st.isDirectory()) stack.push(f);
+    }
+  }
+  return undefined;
 }
 
 /** A root supervisord writes worker logs as root: into a directory nobody else can write, or a planted symlink redirects them. */
@@ -172,7 +205,7 @@ export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
   const action = classify(file, spec.name, existing, content, input.replace);
   const plan: Plan = {
     mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
-    writes: action === "unchanged" ? [] : [{ path: file, content }],
+    writes: action === "unchanged" ? [] : [{ path: file, content: hideEnvLine(content) }],
     removes: [],
     // Also when unchanged: it completes a run that was killed between write and update,
     // and is a no-op for a group that is already up to date.
@@ -183,7 +216,7 @@ export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
     changed: action !== "unchanged",
     action,
     dryRun: false,
-    worker: spec,
+    worker: hideEnv(spec),
     file,
     config: layout.config,
     logs,
@@ -208,6 +241,9 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
       result.changed = result.action !== "unchanged";
     }
     ensureDir(sv.layout.logDir);
+    // Again now that every directory of the path exists: one another user created meanwhile
+    // (between the plan and this mkdir) would otherwise hold root's log files.
+    checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
     if (result.action !== "unchanged") {
       writeAtomic(file, content, programFileMode(content));
       // A changed worker is started afresh by update: it is no longer paused.

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, type ExpectStatic, it } from "vitest";
 import { addArgs, cli, ROOT, waitFor } from "../helpers/cli.js";
 
 // Issue 14: vexo-sv beside the Supervisor setups people already have. Each configuration of
@@ -18,7 +18,6 @@ interface Running {
   config: string;
   env: Record<string, string>;
 }
-let current: Running | undefined;
 
 /** The fixture copied to a short temp dir (socket paths max 107 bytes) and its supervisord started. */
 async function boot(name: string): Promise<Running> {
@@ -34,38 +33,36 @@ async function boot(name: string): Promise<Running> {
     }
   }
   const config = path.join(dir, "supervisord.conf");
-  current = { dir, config, env: { ...env, VEXO_SV_CONFIG: config } };
+  const sv = { dir, config, env: { ...env, VEXO_SV_CONFIG: config } };
   const r = await execa("supervisord", ["-c", config], { reject: false, env: { ...process.env, ...env }, all: true });
-  expect(r.exitCode, String(r.all)).toBe(0);
+  if (r.exitCode !== 0) throw new Error(`supervisord did not start for ${name}: ${String(r.all)}`);
   await waitFor(
-    async () => /^\d+$/u.test((await ctl(["pid"])).trim()) && !/ STARTING /u.test(await ctl(["status"])),
+    async () => /^\d+$/u.test((await ctl(sv, ["pid"])).trim()) && !/ STARTING /u.test(await ctl(sv, ["status"])),
     60,
     `${name} up and settled`,
   );
-  return current;
+  return sv;
 }
 
-afterEach(async () => {
-  if (!current) return;
-  await execa("supervisorctl", ["-c", current.config, "shutdown"], { reject: false });
-  const pidfile = path.join(current.dir, "supervisord.pid");
+async function shutdown(sv: Running): Promise<void> {
+  await execa("supervisorctl", ["-c", sv.config, "shutdown"], { reject: false });
+  const pidfile = path.join(sv.dir, "supervisord.pid");
   await waitFor(async () => !fs.existsSync(pidfile), 60, "supervisord gone").catch(() => undefined);
-  fs.rmSync(current.dir, { recursive: true, force: true });
-  current = undefined;
-}, 120_000);
+  fs.rmSync(sv.dir, { recursive: true, force: true });
+}
 
-async function ctl(args: string[]): Promise<string> {
-  return String((await execa("supervisorctl", ["-c", (current as Running).config, ...args], { reject: false })).stdout);
+async function ctl(sv: Running, args: string[]): Promise<string> {
+  return String((await execa("supervisorctl", ["-c", sv.config, ...args], { reject: false })).stdout);
 }
 
 /** supervisord's own view: every process (avail) with its state and pid (status). */
-async function supervisordView(): Promise<Map<string, { state: string; pid: number | null }>> {
-  const avail = (await ctl(["avail"]))
+async function supervisordView(sv: Running): Promise<Map<string, { state: string; pid: number | null }>> {
+  const avail = (await ctl(sv, ["avail"]))
     .split("\n")
     .filter(Boolean)
     .map((l) => l.split(/\s+/u)[0] as string);
   const view = new Map(avail.map((n) => [n, { state: "?", pid: null as number | null }]));
-  for (const l of (await ctl(["status"])).split("\n").filter(Boolean)) {
+  for (const l of (await ctl(sv, ["status"])).split("\n").filter(Boolean)) {
     const [n, state] = l.split(/\s+/u) as [string, string];
     view.set(n, { state, pid: Number(/pid (\d+)/u.exec(l)?.[1] ?? "") || null });
   }
@@ -77,47 +74,60 @@ function vexoView(workers: { name: string; processes: { fullName: string; state:
   return new Map(workers.flatMap((w) => w.processes.map((p) => [p.fullName, { worker: w.name, state: p.state, pid: p.pid }] as const)));
 }
 
-describe.each(fixtures)("real configuration %s", (name) => {
-  it("ls and status show what supervisord runs, once each; logs and every mutation leave hand-written programs alone", async () => {
-    const sv = await boot(name);
-    const before = await supervisordView();
-    const ls = await cli(["worker", "ls", "--json"], sv.env);
-    expect(ls.code, ls.stdout).toBe(0);
-    const names = ls.json.workers.map((w: { name: string }) => w.name);
-    expect(new Set(names).size, "each program listed once").toBe(names.length);
-    const shown = vexoView(ls.json.workers);
-    expect([...shown.keys()].sort()).toEqual([...before.keys()].sort());
-    for (const [proc, s] of before) expect({ state: shown.get(proc)?.state, pid: shown.get(proc)?.pid }, proc).toEqual(s);
-    // The process count of each program is supervisord's.
-    for (const w of ls.json.workers) expect(w.total, w.name).toBe(w.processes.length);
-    const status = await cli(["status", "--json"], sv.env);
-    expect([...vexoView(status.json.workers).keys()].sort()).toEqual([...before.keys()].sort());
-
-    for (const w of names) {
-      const logs = await cli(["logs", w, "-n", "2", "--json"], sv.env);
-      expect([0, 1], `${w}: ${logs.stdout}`).toContain(logs.code);
-      if (logs.code === 1) expect(logs.json.error.code, w).toBe("not_found");
-    }
-
-    // Every name supervisord knows is refused by add and rm, and changes nothing.
-    for (const w of names.filter((n: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u.test(n))) {
-      for (const args of [addArgs(w, ["--no-wait"]), [...addArgs(w, ["--no-wait"]), "--replace"], ["worker", "rm", w]]) {
-        const r = await cli([...args, "--json"], sv.env);
-        expect(r.code, `${args.join(" ")}: ${r.stdout}`).toBe(1);
-        expect(["name_taken", "not_managed"], `${args.join(" ")}`).toContain(r.json.error.code);
+// Each configuration has its own supervisord and directory, so they run side by side.
+describe.concurrent("real configurations", () => {
+  it.for(fixtures)(
+    "%s: ls and status show what supervisord runs, once each; logs and every mutation leave hand-written programs alone",
+    { timeout: 300_000 },
+    async (name, { expect }) => {
+      const sv = await boot(name);
+      try {
+        await checkConfiguration(sv, expect);
+      } finally {
+        await shutdown(sv);
       }
-    }
-
-    // A worker of our own beside them: added, restarted with --all, removed.
-    const add = await cli([...addArgs("vx-corpus"), "--json"], sv.env);
-    if (add.code !== 0) {
-      // Only a config with no program directory may refuse it.
-      expect(add.json.error.code, add.stdout).toBe("config_not_found");
-    } else {
-      expect((await cli(["worker", "restart", "--all", "--json"], sv.env)).json.workers).toEqual(["vx-corpus"]);
-      expect((await cli(["worker", "rm", "vx-corpus", "--json"], sv.env)).code).toBe(0);
-    }
-    const after = await supervisordView();
-    for (const [proc, s] of before) expect(after.get(proc), `${proc} kept its pid through every vexo-sv command`).toEqual(s);
-  }, 300_000);
+    },
+  );
 });
+
+async function checkConfiguration(sv: Running, expect: ExpectStatic): Promise<void> {
+  const before = await supervisordView(sv);
+  const ls = await cli(["worker", "ls", "--json"], sv.env);
+  expect(ls.code, ls.stdout).toBe(0);
+  const names: string[] = ls.json.workers.map((w: { name: string }) => w.name);
+  expect(new Set(names).size, "each program listed once").toBe(names.length);
+  const shown = vexoView(ls.json.workers);
+  expect([...shown.keys()].sort()).toEqual([...before.keys()].sort());
+  for (const [proc, s] of before) expect({ state: shown.get(proc)?.state, pid: shown.get(proc)?.pid }, proc).toEqual(s);
+  // The process count of each program is supervisord's.
+  for (const w of ls.json.workers) expect(w.total, w.name).toBe(w.processes.length);
+  const status = await cli(["status", "--json"], sv.env);
+  expect([...vexoView(status.json.workers).keys()].sort()).toEqual([...before.keys()].sort());
+
+  for (const w of names) {
+    const logs = await cli(["logs", w, "-n", "2", "--json"], sv.env);
+    expect([0, 1], `${w}: ${logs.stdout}`).toContain(logs.code);
+    if (logs.code === 1) expect(logs.json.error.code, w).toBe("not_found");
+  }
+
+  // Every name supervisord knows is refused by add and rm, and changes nothing.
+  for (const w of names.filter((n) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u.test(n))) {
+    for (const args of [addArgs(w, ["--no-wait"]), [...addArgs(w, ["--no-wait"]), "--replace"], ["worker", "rm", w]]) {
+      const r = await cli([...args, "--json"], sv.env);
+      expect(r.code, `${args.join(" ")}: ${r.stdout}`).toBe(1);
+      expect(["name_taken", "not_managed"], `${args.join(" ")}`).toContain(r.json.error.code);
+    }
+  }
+
+  // A worker of our own beside them: added, restarted with --all, removed.
+  const add = await cli([...addArgs("vx-corpus"), "--json"], sv.env);
+  if (add.code !== 0) {
+    // Only a config with no program directory may refuse it.
+    expect(add.json.error.code, add.stdout).toBe("config_not_found");
+  } else {
+    expect((await cli(["worker", "restart", "--all", "--json"], sv.env)).json.workers).toEqual(["vx-corpus"]);
+    expect((await cli(["worker", "rm", "vx-corpus", "--json"], sv.env)).code).toBe(0);
+  }
+  const after = await supervisordView(sv);
+  for (const [proc, s] of before) expect(after.get(proc), `${proc} kept its pid through every vexo-sv command`).toEqual(s);
+}

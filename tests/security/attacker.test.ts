@@ -5,7 +5,6 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
 import {
-  ALLOW_ROOT,
   addArgs,
   BIN,
   cli,
@@ -286,6 +285,61 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     expect(mode(target)).toBe(0o644);
     expect(fs.existsSync(path.join(sv.confDir, "locked.conf"))).toBe(false);
   });
-});
 
-void ALLOW_ROOT;
+  it("review: a pidfile another user wrote (or a FIFO there) is not believed, and never hangs a command", async () => {
+    const pidfile = path.join(sv.dir, "supervisord.pid");
+    const real = fs.readFileSync(pidfile, "utf8");
+    const sleeper = execa("setpriv", ["--reuid", String(atk.uid), "--regid", String(atk.gid), "--clear-groups", "sleep", "300"], {
+      reject: false,
+    });
+    try {
+      // The attacker's process in an attacker-owned pidfile would say "supervisord runs as them".
+      fs.writeFileSync(pidfile, `${sleeper.pid}\n`);
+      fs.chownSync(pidfile, atk.uid, atk.gid);
+      const r = await cli([...addArgs("pf", ["--no-wait", "--dry-run"]), "--user", "nobody", "--json"], sv.env);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.worker.user).toBe("nobody");
+      expect(r.json.warnings.join(" ")).not.toMatch(/left out/u);
+      fs.rmSync(pidfile);
+      await execa("mkfifo", [pidfile]);
+      const st = await execa("node", [BIN, "status", "--json"], { env: { ...sv.env }, reject: false, timeout: 60_000 });
+      expect(st.timedOut).toBe(false);
+      expect(JSON.parse(st.stdout).supervisord.running).toBe(true);
+    } finally {
+      sleeper.kill("SIGKILL");
+      fs.rmSync(pidfile, { force: true });
+      fs.writeFileSync(pidfile, real);
+    }
+  });
+
+  it("review: --env values never appear in any output (they stay in the 0600 file)", async () => {
+    const r = await cli([...addArgs("sec2", ["--no-wait", "--env", "DB_PASSWORD=s3cret-value"]), "--json"], sv.env);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.json.worker.env).toEqual({ DB_PASSWORD: "(hidden)" });
+    const dry = await cli([...addArgs("sec2", ["--no-wait", "--env", "DB_PASSWORD=other-secret", "--replace", "--dry-run"])], sv.env);
+    for (const out of [
+      r.stdout,
+      dry.stdout,
+      (await cli(["worker", "ls", "--json"], sv.env)).stdout,
+      (await cli(["status", "--json"], sv.env)).stdout,
+    ]) {
+      expect(out).not.toMatch(/s3cret-value|other-secret/u);
+    }
+    expect(fs.readFileSync(path.join(sv.confDir, "sec2.conf"), "utf8")).toContain('DB_PASSWORD="s3cret-value"');
+    expect((await cli(["worker", "rm", "sec2", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("review: a root worker is refused when anything in its app (bootstrap/cache, vendor, storage) is another user's", async () => {
+    const app = fs.mkdtempSync(path.join(tmp, "tree-"));
+    fs.chmodSync(app, 0o755);
+    fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(app, "artisan"));
+    fs.mkdirSync(path.join(app, "bootstrap/cache"), { recursive: true });
+    fs.chownSync(path.join(app, "bootstrap/cache"), atk.uid, atk.gid);
+    const r = await cli(
+      ["worker", "add", "--name", "tree", "--path", app, "--user", "root", "--allow-root", "--dry-run", "--json"],
+      sv.env,
+    );
+    expect(r.code).toBe(2);
+    expect(r.json.error.message).toMatch(/bootstrap\/cache is owned by uid/u);
+  });
+});

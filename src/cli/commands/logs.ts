@@ -1,4 +1,5 @@
 import type { LogLine } from "../../core/results.js";
+import { printable } from "../../output.js";
 import { defineCommand } from "../command.js";
 
 export default defineCommand({
@@ -23,7 +24,8 @@ export default defineCommand({
     for (const k of r.skipped ?? []) ctx.warn(k.reason);
     if (!input.follow) return r;
     const label = r.files.length > 1;
-    const print = (l: LogLine) => ctx.emit(ctx.globals.json ? JSON.stringify(l) : label ? `${l.process} | ${l.line}` : l.line);
+    const print = (l: LogLine) =>
+      ctx.emit(ctx.globals.json ? JSON.stringify(l) : label ? `${l.process} | ${printable(l.line)}` : printable(l.line));
     for (const l of r.lines) print(l);
     await followLogs(r.files, print, ctx.signal);
     return r;
@@ -31,6 +33,6 @@ export default defineCommand({
   streams: (input) => input.follow,
   render(r, out) {
     const label = r.files.length > 1;
-    for (const l of r.lines) out.data(label ? `${out.colors.cyan(l.process)} | ${l.line}` : l.line);
+    for (const l of r.lines) out.data(label ? `${out.colors.cyan(l.process)} | ${printable(l.line)}` : printable(l.line));
   },
 });
