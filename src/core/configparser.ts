@@ -18,6 +18,8 @@ export interface IniOption {
 export interface IniSection {
   name: string;
   options: Map<string, IniOption>;
+  /** The file this section first appeared in. */
+  file?: string;
 }
 
 /** A line Python would report: a ParsingError entry, or the fatal MissingSectionHeaderError. */
@@ -186,7 +188,7 @@ function readLine(ini: ParsedIni, st: ReadState, line: string, lineno: number, f
   st.indentLevel = indent;
   const header = sectionHeader(value);
   if (header !== null) {
-    st.cursect = openSection(ini, header);
+    st.cursect = openSection(ini, header, file);
     st.optname = null;
     return true;
   }
@@ -206,12 +208,12 @@ function sectionHeader(value: string): string | null {
   return close >= 2 ? value.slice(1, close) : null;
 }
 
-function openSection(ini: ParsedIni, name: string): IniSection {
+function openSection(ini: ParsedIni, name: string, file?: string): IniSection {
   // strict=False: a repeated header re-opens the section (options merge, later values win).
   const existing = ini.sections.get(name);
   if (existing) return existing;
   if (name === DEFAULT_SECTION) return ini.defaults;
-  const section: IniSection = { name, options: new Map() };
+  const section: IniSection = file === undefined ? { name, options: new Map() } : { name, options: new Map(), file };
   ini.sections.set(name, section);
   return section;
 }

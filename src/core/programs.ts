@@ -1,10 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { readIfExists } from "./fsutil.js";
 import { type Layout } from "./layout.js";
 import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
 import type { WorkerSpec } from "./spec.js";
-import { type LogTarget, programsOf, type ProgramInfo, readSupervisorConfig, type SupervisorConfig } from "./supervisor-config.js";
+import {
+  type LogTarget,
+  programsOf,
+  type ProgramInfo,
+  readFileStrict,
+  readSupervisorConfig,
+  type SupervisorConfig,
+} from "./supervisor-config.js";
 
 // Everything supervisord runs, read from every file it reads, the way it reads them
 // (supervisor-config.ts): programs, groups, eventlisteners and fcgi-programs, from the main
@@ -45,18 +51,11 @@ function filesOf(cfg: SupervisorConfig, section: string): string[] {
   return [...files];
 }
 
-/** A file's text, or "" when it cannot be read as a regular file (a hand-written symlink is not ours). */
-function readOrEmpty(file: string): string {
-  try {
-    return readIfExists(file) ?? "";
-  } catch {
-    return "";
-  }
-}
+/** What the config reader read, by file: a worker's own file is read once, not again to be recognised. */
+const texts = new Map<string, string>();
 
 /** The spec of a managed worker, read back from its own file (as vexo-sv wrote it). */
-function managedSpec(file: string, name: string): { spec: WorkerSpec | null; parseError?: string } {
-  const text = readOrEmpty(file);
+function managedSpec(file: string, text: string, name: string): { spec: WorkerSpec | null; parseError?: string } {
   const own = text === "" ? undefined : parseProgramFile(file, text).find((p) => p.name === name);
   if (!own) return { spec: null, parseError: "the program file could not be read back" };
   return own.parseError || !own.spec ? { spec: null, parseError: own.parseError ?? "no spec" } : { spec: hideEnv(own.spec) };
@@ -65,8 +64,9 @@ function managedSpec(file: string, name: string): { spec: WorkerSpec | null; par
 function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): ProgramEntry {
   const files = filesOf(cfg, info.section);
   const own = layout.confDir === null ? "" : path.join(layout.confDir, `${info.name}${layout.ext}`);
-  const managed =
-    info.kind === "program" && info.groups.length === 0 && files.length === 1 && files[0] === own && isManaged(readIfExists(own) ?? "");
+  // Our own file was read by the config reader just now; only a regular file counts (lstat: never a symlink).
+  const ownText = files.length === 1 && files[0] === own ? (texts.get(own) ?? "") : "";
+  const managed = info.kind === "program" && info.groups.length === 0 && isManaged(ownText) && isRegular(own);
   const processes = info.processes.map((p) => ({ namespec: p.namespec, name: p.name, log: p.stdoutLogfile }));
   const entry: ProgramEntry = {
     name: info.name,
@@ -79,13 +79,26 @@ function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): Prog
     spec: null,
     logs: processes.flatMap((p) => (p.log?.kind === "file" ? [p.log.path] : [])),
   };
-  if (managed) Object.assign(entry, managedSpec(own, info.name));
+  if (managed) Object.assign(entry, managedSpec(own, ownText, info.name));
   return entry;
 }
 
 /** Reads what supervisord reads, from the main config on (or the layout's parse of it). */
 export function supervisorConfig(layout: Layout): SupervisorConfig {
-  return readSupervisorConfig(layout.config, process.env);
+  texts.clear();
+  return readSupervisorConfig(layout.config, process.env, (file) => {
+    const text = readFileStrict(file);
+    texts.set(file, text);
+    return text;
+  });
+}
+
+function isRegular(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Every process group of every file supervisord reads, managed ones first, then by name. */
@@ -93,8 +106,9 @@ export function readPrograms(layout: Layout, cfg = supervisorConfig(layout)): Pr
   const infos = programsOf(cfg);
   // A program listed by a [group:g] runs inside g: g is the entry (with its members' processes).
   const entries = infos.filter((i) => i.kind === "group" || i.groups.length === 0).map((i) => toEntry(cfg, layout, i));
+  const groups = new Map(infos.filter((i) => i.kind === "group").map((i) => [i.name, i]));
   for (const g of entries) {
-    const info = infos.find((i) => i.kind === "group" && i.name === g.name);
+    const info = g.kind === "group" ? groups.get(g.name) : undefined;
     if (info) g.files = [...new Set([...g.files, ...info.programs.flatMap((section) => filesOf(cfg, section))])];
   }
   return entries.sort((a, b) => Number(b.managed) - Number(a.managed) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

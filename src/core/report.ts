@@ -35,10 +35,11 @@ export function joinStatus(
   paused: Map<string, PauseRecord> = new Map(),
   svPid: number | null = null,
 ): WorkerInfo[] {
+  // Indexed once: 1,000 workers must not mean 1,000 scans of 1,000 status lines.
+  const byName = new Map((statuses ?? []).map((s) => [s.fullName, s]));
   return entries
     .map((e) => {
-      const names = new Set(e.processes.map((p) => p.namespec));
-      const procs = statuses?.filter((s) => names.has(s.fullName)) ?? [];
+      const procs = e.processes.flatMap((p) => byName.get(p.namespec) ?? []);
       const info: WorkerInfo = {
         name: e.name,
         managed: e.managed,

@@ -538,9 +538,19 @@ export function readSupervisorConfig(
   };
   if (!readOneFile(cfg, mainConfig, readFile, true)) return cfg;
   readIncludes(cfg, readFile, pySplitPath(pyAbspath(mainConfig, cwd))[0]);
+  // The file each section first appeared in (the parser records it as it opens the section).
+  for (const [name, section] of cfg.ini.sections) cfg.sectionToFile.set(name, section.file ?? mainConfig);
   if (!cfg.ini.sections.has("supervisord")) cfg.errors.push(".ini file does not include supervisord section");
   else addSupervisordEnvironment(cfg);
   return cfg;
+}
+
+/** The text readOneFile read last (so readIncludes can tell whether it holds a %(here)s). */
+let lastText = "";
+
+function defaultsHaveHere(ini: ParsedIni): boolean {
+  for (const o of ini.defaults.options.values()) if (o.value.includes("%(here)s")) return true;
+  return false;
 }
 
 /** Read one file into the shared parser; false when it could not be opened. */
@@ -554,10 +564,9 @@ function readOneFile(cfg: SupervisorConfig, path: string, readFile: ReadFileFn, 
     if (main || typeof code !== "string") cfg.errors.push(`could not read config file ${path}: ${(e as Error).message}`);
     return false;
   }
-  const before = new Set(cfg.ini.sections.keys());
+  lastText = text;
   const errorsBefore = cfg.ini.errors.length;
   readIntoIni(cfg.ini, text, path);
-  for (const name of cfg.ini.sections.keys()) if (!before.has(name)) cfg.sectionToFile.set(name, path);
   for (const err of cfg.ini.errors.slice(errorsBefore)) cfg.errors.push(describeIniError(err));
   cfg.files.push(path);
   return true;
@@ -592,7 +601,11 @@ function readIncludes(cfg: SupervisorConfig, readFile: ReadFileFn, base: string)
     if (matches.length === 0) cfg.warnings.push(`No file matches via include "${pattern}"`);
     for (const file of matches.sort(comparePy)) {
       // Each included file's %(here)s is its own directory, applied to everything read so far.
-      if (readOneFile(cfg, file, readFile, false)) expandHere(cfg.ini, pyAbspath(pySplitPath(file)[0], "/"));
+      // Every earlier %(here)s is gone already: only this file's, or DEFAULT's, can be left. Skipping
+      // the walk when there are none gives the same result without rescanning every section per file.
+      if (readOneFile(cfg, file, readFile, false) && (lastText.includes("%(here)s") || defaultsHaveHere(cfg.ini))) {
+        expandHere(cfg.ini, pyAbspath(pySplitPath(file)[0], "/"));
+      }
     }
   }
 }
@@ -820,11 +833,15 @@ type Getter = (key: string, dflt: string | number | null, doExpand?: boolean) =>
 function sectionGetter(cfg: SupervisorConfig, section: string, extra: Expansions): Getter {
   return (key, dflt, doExpand = true) => {
     const opt = getOption(cfg.ini, section, key);
-    if (!opt)
-      return typeof dflt === "string" && doExpand ? expandValue(dflt, merged(cfg, extra), `${section}.${key}`) : { ok: true, value: dflt };
+    if (!opt) return typeof dflt === "string" && doExpand ? expandLazily(cfg, dflt, extra, `${section}.${key}`) : { ok: true, value: dflt };
     if (!doExpand) return { ok: true, value: opt.value };
-    return expandValue(opt.value, merged(cfg, extra), `${section}.${key}`);
+    return expandLazily(cfg, opt.value, extra, `${section}.${key}`);
   };
+}
+
+/** expandValue, without building the expansion map for the many values that hold no `%` (their expansion is themselves). */
+function expandLazily(cfg: SupervisorConfig, value: string, extra: Expansions, name: string): Expanded {
+  return value.includes("%") ? expandValue(value, merged(cfg, extra), name) : { ok: true, value };
 }
 
 function merged(cfg: SupervisorConfig, extra: Expansions): Map<string, string | number> {
@@ -924,11 +941,21 @@ function oneProcess(
   };
 }
 
+/** Whether a directory exists, asked once per directory and config (every process of 1,000 workers shares one log dir). */
+const dirsSeen = new WeakMap<SupervisorConfig, Map<string, boolean>>();
+function dirExists(cfg: SupervisorConfig, dir: string): boolean {
+  let seen = dirsSeen.get(cfg);
+  if (!seen) dirsSeen.set(cfg, (seen = new Map()));
+  let exists = seen.get(dir);
+  if (exists === undefined) seen.set(dir, (exists = cfg.listDir(dir) !== null));
+  return exists;
+}
+
 /** stdout_logfile: expanded TWICE (saneget, then expand() again), then datatypes.logfile_name. */
 function stdoutLogfile(cfg: SupervisorConfig, section: string, common: Expansions, errors: string[]): LogTarget | null | undefined {
   const opt = getOption(cfg.ini, section, "stdout_logfile");
   if (!opt) return { kind: "auto" };
-  const once = expandValue(opt.value, merged(cfg, common), `${section}.stdout_logfile`);
+  const once = expandLazily(cfg, opt.value, common, `${section}.stdout_logfile`);
   const twice = once.ok ? expandValue(once.value, common, "stdout_logfile") : once;
   if (!twice.ok) return (errors.push(twice.error), undefined);
   const lower = twice.value.toLowerCase();
@@ -938,8 +965,7 @@ function stdoutLogfile(cfg: SupervisorConfig, section: string, common: Expansion
   if (lower === "syslog") return { kind: "syslog" };
   const path = expandUser(twice.value, cfg.home);
   const dir = pySplitPath(path)[0];
-  if (dir && cfg.listDir(dir) === null)
-    return (errors.push(`The directory named as part of the path ${twice.value} does not exist`), undefined);
+  if (dir && !dirExists(cfg, dir)) return (errors.push(`The directory named as part of the path ${twice.value} does not exist`), undefined);
   return /^\/dev\/(stdout|stderr|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/.test(path) ? { kind: "stream", path } : { kind: "file", path };
 }
 

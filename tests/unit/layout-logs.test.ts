@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { globMatch, programFile, resolveLayout } from "../../src/core/layout.js";
 import { tailLines } from "../../src/core/logs.js";
 import { VexoError } from "../../src/errors.js";
-import { errorDocument, successDocument } from "../../src/output.js";
+import { errorDocument, printable, successDocument } from "../../src/output.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-unit-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -107,4 +107,14 @@ describe("JSON documents", () => {
       error: { code: "not_found", message: "gone", hint: "h" },
     });
   });
+});
+
+describe("printable", () => {
+  it.each([
+    ["plain text stays", "worker 12 working (3)", "worker 12 working (3)"],
+    ["tab stays", "a\tb", "a\tb"],
+    ["an escape sequence is defused", "\u001b]0;pwned\u0007\u001b[2J", "\ufffd]0;pwned\ufffd\ufffd[2J"],
+    ["C1 and DEL", "a\u009bb\u007fc", "a\ufffdb\ufffdc"],
+    ["non-ASCII stays", "évènements 日本", "évènements 日本"],
+  ])("%s", (_label, line, want) => expect(printable(line)).toBe(want));
 });
