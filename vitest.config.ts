@@ -14,7 +14,11 @@ export default defineConfig({
     // Files run in parallel, each against its own private supervisord(s): most of a test's time
     // is spent waiting on supervisord (startsecs, stopwaitsecs), not on the CPU. Every wait is
     // bounded generously, so a busy machine makes the suite slower, never red.
+    // Two at a time on two cores: more makes supervisord's own startsecs (1 s) a race for a PHP
+    // that is slow to start under load. Tests inside a file that declare themselves concurrent
+    // (real-configs) run three at a time.
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 2,
+    maxConcurrency: 3,
   },
 });

@@ -7,6 +7,7 @@ import {
   alive,
   assertMatchesSchema,
   BIN,
+  SAMPLE_APP,
   BROKEN_APP,
   cli,
   lsWorker,
@@ -224,5 +225,33 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     const r = await child;
     expect(r.exitCode).toBe(0);
     expect(seen).toEqual(["old", "appended-1", "appended-2", "late-in-old", "after-rotate", "after-truncate"]);
+  });
+
+  it("a relative --path keeps a current -> releases/N link as given; after a switch, restart --graceful runs the new release (issue 16)", async () => {
+    const base = fs.mkdtempSync(path.join(sv.dir, "deploy-"));
+    for (const r of ["1", "2"]) {
+      fs.mkdirSync(path.join(base, "releases", r), { recursive: true });
+      fs.copyFileSync(path.join(SAMPLE_APP, "artisan"), path.join(base, "releases", r, "artisan"));
+    }
+    fs.symlinkSync("releases/1", path.join(base, "current"));
+    const add = await execa("node", [BIN, ...addArgs("deploy", [], "current"), "--json"], {
+      cwd: base,
+      env: { ...process.env, ...sv.env, PWD: base },
+      reject: false,
+    });
+    expect(add.exitCode, add.stdout).toBe(0);
+    expect(JSON.parse(add.stdout).worker.path).toBe(path.join(base, "current"));
+    expect(fs.readFileSync(path.join(sv.confDir, "deploy.conf"), "utf8")).toContain(`directory=${path.join(base, "current")}\n`);
+    const [first] = await waitRunning(sv, "deploy", 1);
+    expect(fs.readlinkSync(`/proc/${first}/cwd`)).toBe(path.join(base, "releases/1"));
+    // The deploy tool's switch: a new link renamed over the old one.
+    fs.symlinkSync("releases/2", path.join(base, "current.new"));
+    fs.renameSync(path.join(base, "current.new"), path.join(base, "current"));
+    const restart = await cli(["worker", "restart", "deploy", "--graceful", "--wait", "--json"], sv.env);
+    expect(restart.code, restart.stdout).toBe(0);
+    const [second] = await waitRunning(sv, "deploy", 1);
+    expect(second).not.toBe(first);
+    expect(fs.readlinkSync(`/proc/${second}/cwd`)).toBe(path.join(base, "releases/2"));
+    expect((await cli(["worker", "rm", "deploy", "--json"], sv.env)).code).toBe(0);
   });
 });

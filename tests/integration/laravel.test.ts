@@ -92,17 +92,23 @@ describe("end to end with a real Laravel application", () => {
   it("stop lets the running job finish (stopwaitsecs), leaves the rest queued; start drains them", async () => {
     const r = await addWorker("laravel", ["--procs", "1", "--replace"]);
     expect(r.code, r.stdout).toBe(0);
-    await artisan("jobs:dispatch", "3", "--prefix", "c", "--sleep-ms", "3000");
+    await artisan("jobs:dispatch", "6", "--prefix", "c", "--sleep-ms", "2000");
     // The first job is reserved (taken off the queue) once it runs.
     await waitFor(async () => (await sql("select count(*) from jobs where reserved_at is not null")) === 1, 30, "a job running");
     const stop = await cli(["worker", "stop", "laravel", "--json"], sv.env);
     expect(stop.code).toBe(0);
+    // Whatever the stop's latency on a busy machine: the job in hand finished exactly once, none
+    // ran twice or was lost, and what did not run stays queued (6 jobs of 2 s: some are left).
+    const ran = done().filter((d) => d.id.startsWith("c-")).length;
     expect(runs().get("c-1")).toBe(1);
-    expect(await sql("select count(*) from jobs")).toBe(2);
+    expect([...runs()].filter(([k, n]) => k.startsWith("c-") && n > 1)).toEqual([]);
+    expect(await sql("select count(*) from jobs where reserved_at is not null")).toBe(0);
+    expect(await sql("select count(*) from jobs")).toBe(6 - ran);
+    expect(6 - ran).toBeGreaterThan(0);
     const start = await cli(["worker", "start", "laravel", "--json"], sv.env);
     expect(start.code).toBe(0);
-    await drained("c", 3);
-    expectEachOnce("c", 3);
+    await drained("c", 6);
+    expectEachOnce("c", 6);
   });
 
   // laravel/framework#56505: a worker paused by SIGUSR2 exits once the host's uptime exceeds its
@@ -138,7 +144,9 @@ describe("end to end with a real Laravel application", () => {
     expect(runs().get(`long${prefix}-1`)).toBe(1);
     const w = await lsWorker(sv, name);
     expect(w?.state).toBe("paused");
-    expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
+    // Paused counts as healthy (whatever the other tests' workers are doing).
+    const check = await cli(["status", "--check", "--json"], sv.env);
+    expect(check.json.problems.filter((p: string) => p.startsWith(name))).toEqual([]);
     await artisan("jobs:dispatch", "20", "--prefix", prefix, "--queue", name);
     // No process of the worker exists to take a job: nothing can run until resume.
     expect(w?.processes.every((proc: { pid: number | null }) => proc.pid === null)).toBe(true);

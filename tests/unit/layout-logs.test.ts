@@ -44,6 +44,22 @@ describe("resolveLayout", () => {
     expect(l.pidfile).toBe(path.join(tmp, "deb/sd.pid"));
   });
 
+  it("reads the main config by configparser's rules: continued files=, a header comment, ':' and ENV in serverurl (issue 14)", () => {
+    process.env.VX_TEST_PORT = "9123";
+    try {
+      const cfg = write(
+        "cp/supervisord.conf",
+        "[supervisorctl] ; a comment on the header\nserverurl : http://localhost:%(ENV_VX_TEST_PORT)s\n[include]\nfiles = conf.d/*.conf\n    more.d/*.ini\n",
+      );
+      const l = resolveLayout({ config: cfg });
+      expect(l.server).toEqual({ kind: "http", host: "localhost", port: 9123 });
+      expect(l.includeGlobs).toEqual([path.join(tmp, "cp/conf.d/*.conf"), path.join(tmp, "cp/more.d/*.ini")]);
+      expect(l.confDir).toBe(path.join(tmp, "cp/conf.d"));
+    } finally {
+      delete process.env.VX_TEST_PORT;
+    }
+  });
+
   it("reads the RHEL layout (*.ini) and defaults the log dir", () => {
     const cfg = write("rhel/supervisord.conf", "[include]\nfiles = supervisord.d/*.ini\n");
     const l = resolveLayout({ config: cfg });
