@@ -5,36 +5,12 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { benchSupervisor, bin } from "./fixture.mjs";
 
-const root = path.resolve(import.meta.dirname, "..");
-const bin = path.join(root, "bin/vexo-sv.js");
 const sizes = process.argv.slice(2).map(Number);
-const dir = fs.mkdtempSync("/tmp/vxp-");
-const app = path.join(dir, "app");
-const fakePhp = path.join(dir, "fake-php");
-fs.mkdirSync(app);
-fs.writeFileSync(path.join(app, "artisan"), "<?php\n");
-fs.writeFileSync(fakePhp, "#!/bin/sh\nexec sleep 2147483647\n", { mode: 0o755 });
-const sh = (cmd, args, env = {}) => spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
-const inst = JSON.parse(sh("node", [bin, "install", "--prefix", path.join(dir, "sv"), "--json"]).stdout);
-const env = { VEXO_SV_CONFIG: inst.config };
-const template = JSON.parse(
-  sh(
-    "node",
-    [bin, "worker", "add", "--name", "w-t", "--path", app, "--php", fakePhp, "--user", "root", "--allow-root", "--dry-run", "--json"],
-    env,
-  ).stdout,
-).plan.writes[0].content;
-
-let count = 0;
-function growTo(n) {
-  while (count < n) {
-    const name = `w${String(count++).padStart(4, "0")}`;
-    fs.writeFileSync(path.join(inst.confDir, `${name}.conf`), template.replaceAll("w-t", name));
-  }
-  sh("supervisorctl", ["-c", inst.config, "update"]);
-  while ((sh("supervisorctl", ["-c", inst.config, "status"]).stdout.match(/ RUNNING /gu) ?? []).length < n) spawnSync("sleep", ["0.5"]);
-}
+const fx = benchSupervisor("vxp", 1);
+const { dir, env, growTo } = fx;
+const sh = (cmd, args, extra = {}) => spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...extra }, maxBuffer: 1 << 28 });
 
 function profile(n) {
   growTo(n);
@@ -70,6 +46,5 @@ function profile(n) {
 try {
   for (const n of sizes.length ? sizes : [200, 1000]) profile(n);
 } finally {
-  sh("node", [bin, "shutdown", "--json"], env);
-  fs.rmSync(dir, { recursive: true, force: true });
+  fx.stop();
 }

@@ -4,17 +4,11 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { benchSupervisor, bin, root } from "./fixture.mjs";
 
-const root = path.resolve(import.meta.dirname, "..");
-const bin = path.join(root, "bin/vexo-sv.js");
 const reps = Number(process.argv[2] ?? 11);
-const dir = fs.mkdtempSync("/tmp/vxb-");
-const app = path.join(dir, "app");
-const fakePhp = path.join(dir, "fake-php");
-fs.mkdirSync(app);
-fs.writeFileSync(path.join(app, "artisan"), "<?php\n");
-// The cheapest stand-in worker: a process that sleeps.
-fs.writeFileSync(fakePhp, "#!/bin/sh\nexec sleep 2147483647\n", { mode: 0o755 });
+const fx = benchSupervisor("vxb", 2);
+const { config, fileOf, writeWorker, growTo } = fx;
 
 function run(cmd, args, env = {}) {
   const full = { ...process.env, ...env };
@@ -63,42 +57,6 @@ const vexo = vexoWith({ NODE_EXTRA_CA_CERTS: undefined });
 const vexoWithCa = vexoWith({});
 const nodeNoCa = () => run("node", ["-e", "0"], { NODE_EXTRA_CA_CERTS: undefined }).ms;
 const ctl = (...args) => run("supervisorctl", ["-c", config, ...args]);
-
-const inst = JSON.parse(run("node", [bin, "install", "--prefix", path.join(dir, "sv"), "--json"]).stdout);
-const config = inst.config;
-const template = JSON.parse(
-  vexo(
-    "worker",
-    "add",
-    "--name",
-    "w-template",
-    "--path",
-    app,
-    "--php",
-    fakePhp,
-    "--procs",
-    "2",
-    "--user",
-    "root",
-    "--allow-root",
-    "--dry-run",
-    "--json",
-  ).stdout,
-).plan.writes[0].content;
-const fileOf = (name) => path.join(inst.confDir, `${name}.conf`);
-const writeWorker = (name) => fs.writeFileSync(fileOf(name), template.replaceAll("w-template", name));
-
-let count = 0;
-function growTo(n) {
-  while (count < n) writeWorker(`w${String(count++).padStart(4, "0")}`);
-  ctl("update"); // the bench's own supervisord: a bare update loads them all at once
-  for (;;) {
-    const out = ctl("status").stdout;
-    const running = out.split("\n").filter((l) => / RUNNING /u.test(l)).length;
-    if (running >= n * 2) break;
-    spawnSync("sleep", ["0.5"]);
-  }
-}
 
 const rows = [];
 const row = (what, a, b, target) => rows.push({ what, a, b, ratio: b / a, target });
@@ -161,23 +119,7 @@ const ctlAdd = () => {
 };
 const vexoAdd = () => {
   const name = `vx-${k++}`;
-  const { ms } = vexo(
-    "worker",
-    "add",
-    "--name",
-    name,
-    "--path",
-    app,
-    "--php",
-    fakePhp,
-    "--procs",
-    "2",
-    "--user",
-    "root",
-    "--allow-root",
-    "--no-wait",
-    "--json",
-  );
+  const { ms } = vexo("worker", "add", "--name", name, ...fx.spec, "--no-wait", "--json");
   vexo("worker", "rm", name, "--json");
   return ms;
 };
@@ -208,5 +150,4 @@ for (const r of rows) {
 console.log(
   `worker ls: 10x the workers costs ${(ls1000 / ls100).toFixed(2)}x the time (supervisorctl status itself ${(st1000 / st100).toFixed(2)}x); vexo-sv's own CPU ${(cpu1000 / cpu100).toFixed(2)}x`,
 );
-vexo("shutdown", "--json");
-fs.rmSync(dir, { recursive: true, force: true });
+fx.stop();

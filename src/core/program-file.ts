@@ -113,8 +113,6 @@ export interface FileProgram {
   spec: WorkerSpec | null;
   /** Why `spec` is null, for a managed file. */
   parseError?: string;
-  /** Log files named by stdout_logfile, if they can be known without supervisord. */
-  logs: string[];
 }
 
 const HEADER_WITH_DOT = /^\s*\[[^\]\r\n]*\./mu;
@@ -250,21 +248,6 @@ export function specFromSection(name: string, sec: Record<string, string>): Work
   return spec as unknown as WorkerSpec;
 }
 
-/** Log files of a program: one per process when stdout_logfile uses the per-process pattern. */
-export function logsFromSection(name: string, numprocs: number, sec: Record<string, string>): string[] {
-  const pattern = unescapePercent(sec.stdout_logfile ?? "");
-  if (!pattern || pattern === "AUTO" || pattern === "NONE" || !path.isAbsolute(pattern)) return [];
-  const out: string[] = [];
-  for (let i = 0; i < numprocs; i++) {
-    const p = pattern
-      .replaceAll("%(program_name)s", name)
-      .replaceAll("%(process_num)02d", String(i).padStart(2, "0"))
-      .replaceAll("%(process_num)d", String(i));
-    if (!out.includes(p)) out.push(p);
-  }
-  return out;
-}
-
 /** Every `[program:x]` section of one file in the include directory. */
 export function parseProgramFile(file: string, text: string): FileProgram[] {
   const managed = isManaged(text);
@@ -282,7 +265,6 @@ export function parseProgramFile(file: string, text: string): FileProgram[] {
       managed,
       numprocs,
       spec: null,
-      logs: logsFromSection(name, numprocs, sec),
     };
     if (managed) {
       try {

@@ -5,18 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import {
-  createIni,
-  DEFAULT_SECTION,
-  getOption,
-  type IniError,
-  type IniOption,
-  type IniSection,
-  type ParsedIni,
-  pyStrip,
-  pySplit,
-  readIntoIni,
-} from "./configparser.js";
+import { createIni, getOption, type IniError, type IniOption, type ParsedIni, pyStrip, pySplit, readIntoIni } from "./configparser.js";
 
 /** One directory entry; `isDir` follows symlinks, as Python's `DirEntry.is_dir()`. */
 export interface DirEntry {
@@ -652,11 +641,6 @@ function withHere(base: Expansions, here: string, host?: string): Map<string, st
   m.set("here", here);
   if (host !== undefined) m.set("host_node_name", host);
   return m;
-}
-
-/** The section a name refers to, or undefined. */
-export function sectionOf(cfg: SupervisorConfig, name: string): IniSection | undefined {
-  return name === DEFAULT_SECTION ? cfg.ini.defaults : cfg.ini.sections.get(name);
 }
 
 /** Python's `int(str)`: surrounding whitespace, a sign, `_` between digits, any Unicode decimal digit. */

@@ -124,7 +124,12 @@ function untrustedInTree(dir: string, limit = 200_000): string | undefined {
     for (const n of names) {
       if (++seen > limit) return `${dir} holds more than ${limit} files, too many to check`;
       const f = path.join(d, n);
-      const st = fs.lstatSync(f);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(f);
+      } catch {
+        continue; // gone meanwhile (a cache file the app just removed)
+      }
       if (st.uid !== 0) return `${f} is owned by uid ${st.uid}`;
       if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0)
         return `${f} is writable by ${st.mode & 0o002 ? "others" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
