@@ -3,7 +3,7 @@
 
 __vexo_sv_subs() {
   case "$1" in
-    "") echo "worker install shutdown logs status completion" ;;
+    "") echo "worker apply install shutdown logs status completion" ;;
     "worker") echo "add rm ls start stop restart pause resume" ;;
   esac
 }
@@ -19,6 +19,7 @@ __vexo_sv_flags() {
     "worker restart") echo "--all --graceful --rolling --wait --no-wait --help -h" ;;
     "worker pause") echo "--all --help -h" ;;
     "worker resume") echo "--all --no-wait --help -h" ;;
+    "apply") echo "--prune --prune-path --allow-root --dry-run --no-wait --help -h" ;;
     "install") echo "--prefix --help -h" ;;
     "shutdown") echo "--force --help -h" ;;
     "logs") echo "--lines -n --process --follow -f --help -h" ;;
@@ -44,13 +45,14 @@ __vexo_sv_args() {
     "worker restart") echo "workers" ;;
     "worker pause") echo "workers" ;;
     "worker resume") echo "workers" ;;
+    "apply") echo "none" ;;
     "logs") echo "workers" ;;
     "completion") echo "choices:bash zsh fish" ;;
   esac
 }
 __vexo_sv_takes_value() {
   case "$1" in
-    --backoff|--conf-dir|--config|--connection|--env|--lines|--log-dir|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--queue|--sleep|--stopwaitsecs|--timeout|--tries|--user|-n) return 0 ;;
+    --backoff|--conf-dir|--config|--connection|--env|--lines|--log-dir|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--timeout|--tries|--user|-n) return 0 ;;
   esac
   return 1
 }

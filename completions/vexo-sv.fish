@@ -4,7 +4,7 @@
 function __vexo_sv_subs
     switch $argv[1]
         case ''
-            printf '%s\n' worker install shutdown logs status completion
+            printf '%s\n' worker apply install shutdown logs status completion
         case 'worker'
             printf '%s\n' add rm ls start stop restart pause resume
     end
@@ -19,7 +19,7 @@ function __vexo_sv_path
             continue
         end
         if string match -q -- '-*' $t
-            contains -- $t --backoff --conf-dir --config --connection --env --lines --log-dir --max-jobs --max-time --memory --name --path --php --prefix --process --procs --queue --sleep --stopwaitsecs --timeout --tries --user -n; and set skip 1
+            contains -- $t --backoff --conf-dir --config --connection --env --lines --log-dir --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --timeout --tries --user -n; and set skip 1
             continue
         end
         if contains -- $t (__vexo_sv_subs $cmdpath)
@@ -43,6 +43,7 @@ complete -c vexo-sv -l quiet -s q -d 'print only data and errors'
 complete -c vexo-sv -l no-color -d 'no colour (also NO_COLOR)'
 complete -c vexo-sv -l help -s h -d 'display help for command'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a worker -d 'add, remove, list and control queue workers'
+complete -c vexo-sv -n '__vexo_sv_at \'\'' -a apply -d 'make this host\'s workers what FILE says: create, replace (only what differs) and, with --prune, remove'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a install -d 'make sure a supervisord is installed and running (the system\'s, or a private one with --prefix)'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a shutdown -d 'stop the supervisord of --config (and its programs); returns once its pid is gone'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a logs -d 'show the last lines of a worker\'s process logs, or of supervisord\'s own log'
@@ -97,6 +98,11 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker pause\'' -a '(NO_COLOR=1 vexo-sv _
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune -d 'also remove workers vexo-sv wrote that the file does not name'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune-path -r -d 'with --prune: remove only workers of this application path (several apps, a file each)'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l allow-root -d 'let workers without user= run as root (refused without it)'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l dry-run -d 'print what would change, worker by worker and field by field; change nothing'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l no-wait -d 'return once supervisord took the changes, without checking the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'install\'' -l prefix -r -a '(__fish_complete_directories)' -d 'set up and start a private supervisord under DIR (no root needed)'
 complete -c vexo-sv -n '__vexo_sv_at \'shutdown\'' -l force -d 'also shut down the system supervisord (/etc/...)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per process'

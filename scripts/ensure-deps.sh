@@ -2,7 +2,8 @@
 # Installs what vexo-sv's demo or test suite needs, only when missing, and touches apt not at all
 # when nothing is: `ensure-deps.sh demo` (supervisor, php-cli, npm deps) or `ensure-deps.sh test`
 # (also PHP's SQLite driver and Laravel for the end-to-end tests, zsh and fish for the completion
-# tests, util-linux and passwd for locks and the security tests). apt runs as root or through
+# tests, util-linux and passwd for locks and the security tests, ansible-core for the test of
+# docs/ansible). apt runs as root or through
 # sudo; its output goes to a log file, and one line says what is being installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ if [ "$mode" = "test" ]; then
   command -v zsh >/dev/null 2>&1 || pkgs+=(zsh)
   command -v fish >/dev/null 2>&1 || pkgs+=(fish)
   command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ] || pkgs+=(passwd)
+  command -v ansible-playbook >/dev/null 2>&1 || pkgs+=(ansible-core)
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   log="$(mktemp /tmp/vexo-sv-apt.XXXXXX.log)"

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
+import { workersFileSchema } from "../core/spec.js";
 import { ERROR_CODES, EXIT } from "../errors.js";
 import { COMPLETION_FILES, completionScript } from "./completion.js";
 import { GLOBAL_OPTIONS } from "./globals.js";
@@ -161,5 +162,9 @@ export function generatedFiles(): Record<string, string> {
     const schema = z.toJSONSchema(documentSchema(command), { io: "output", unrepresentable: "any" });
     files[`docs/schemas/${schemaFile(command)}`] = `${JSON.stringify({ title: `vexo-sv ${command} --json`, ...schema }, null, 2)}\n`;
   }
+  // What `apply FILE` reads: editors check a workers file that names this schema in "$schema".
+  const input = z.toJSONSchema(workersFileSchema, { io: "input", unrepresentable: "any" });
+  files["docs/schemas/workers-file.json"] =
+    `${JSON.stringify({ title: "vexo-sv workers file (vexo-sv apply FILE)", ...input }, null, 2)}\n`;
   return files;
 }

@@ -2,6 +2,7 @@ import { Option } from "commander";
 import type { SupervisorIO } from "../core/supervisorctl.js";
 import { createOutput, type Output } from "../output.js";
 import { type CommandDef, openSupervisor, type RawInput, VexoCommand } from "./command.js";
+import apply from "./commands/apply.js";
 import completion from "./commands/completion.js";
 import completeWorkers from "./commands/complete-workers.js";
 import install from "./commands/install.js";
@@ -23,6 +24,7 @@ export const COMMANDS: CommandDef<any, any>[] = [
   workerRm,
   workerLs,
   ...controlCommands,
+  apply,
   install,
   shutdown,
   logs,

@@ -6,7 +6,7 @@ import { invalid, type VexoError } from "../errors.js";
 // names the flag the bad field came from.
 
 export { z };
-export { intInRange, nameSchema, workerSpecSchema } from "../core/spec.js";
+export { intInRange, nameSchema, pathSchema, workerSpecSchema, workersFileSchema } from "../core/spec.js";
 
 /** The first zod issue as an invalid-input error on its field; the CLI boundary names the flag. */
 export function issuesToError(err: z.core.$ZodError): VexoError {

@@ -20,6 +20,11 @@ export function pauseFile(layout: Layout, name: string): string {
   return path.join(stateDir(layout), `${name}.paused`);
 }
 
+/** The record of a removal under way (see removeLocked in workers.ts). */
+export function removalFile(layout: Layout, name: string): string {
+  return path.join(stateDir(layout), `${name}.removing`);
+}
+
 /** What a pause record holds: when, and under which supervisord (a restarted one starts every autostart program again). */
 export interface PauseRecord {
   at: string;

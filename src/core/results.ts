@@ -42,6 +42,27 @@ export const addResultSchema = z.object({
   warnings: z.array(z.string()),
 });
 
+export const fieldChangeSchema = z.object({
+  field: z.string().meta({ description: "a worker field (procs, queue, ...), or env.KEY (values never shown)" }),
+  from: z.unknown(),
+  to: z.unknown(),
+});
+
+export const applyWorkerSchema = z.object({
+  name: z.string(),
+  action: z.enum(["created", "replaced", "unchanged", "removed"]),
+  file: z.string(),
+  changes: z.array(fieldChangeSchema).meta({ description: "for replaced: each field that differs, old and new" }),
+});
+
+export const applyResultSchema = z.object({
+  changed: z.boolean(),
+  dryRun: z.boolean(),
+  config: z.string(),
+  workers: z.array(applyWorkerSchema),
+  plan: planSchema,
+});
+
 export const removeResultSchema = z.object({
   changed: z.boolean(),
   dryRun: z.boolean(),
@@ -153,6 +174,9 @@ export type WorkerState = z.output<typeof workerStateSchema>;
 export type Plan = z.output<typeof planSchema>;
 export type AddResult = z.output<typeof addResultSchema>;
 export type RemoveResult = z.output<typeof removeResultSchema>;
+export type FieldChange = z.output<typeof fieldChangeSchema>;
+export type ApplyWorker = z.output<typeof applyWorkerSchema>;
+export type ApplyResult = z.output<typeof applyResultSchema>;
 export type WorkerInfo = z.output<typeof workerInfoSchema>;
 export type ListResult = z.output<typeof listResultSchema>;
 export type StatusResult = z.output<typeof statusResultSchema>;
@@ -169,6 +193,7 @@ export type ShutdownResult = z.output<typeof shutdownResultSchema>;
 export const SUCCESS_SCHEMAS: Record<string, z.ZodObject> = {
   "worker add": addResultSchema,
   "worker rm": removeResultSchema,
+  apply: applyResultSchema,
   "worker ls": listResultSchema,
   "worker start": controlResultSchema,
   "worker stop": controlResultSchema,

@@ -158,40 +158,54 @@ export const envSchema = z.pipe(
 /** Laravel's default `--timeout` when none is given; stopwaitsecs must exceed it. */
 export const LARAVEL_DEFAULT_TIMEOUT = 60;
 
+/** The fields of a worker, each with its rule and default. */
+const workerFields = {
+  name: nameSchema,
+  path: pathSchema,
+  connection: z._default(connectionSchema, DEFAULTS.connection),
+  queue: z._default(queueSchema, [DEFAULTS.queue]),
+  procs: z._default(intInRange(1, 100), DEFAULTS.procs),
+  php: z._default(phpSchema, DEFAULTS.php),
+  user: z._default(z.nullable(userSchema), DEFAULTS.user),
+  sleep: z._default(intInRange(0, 3600), DEFAULTS.sleep),
+  tries: z._default(intInRange(0, 1000), DEFAULTS.tries),
+  maxTime: z._default(intInRange(0, 604800), DEFAULTS.maxTime),
+  timeout: z.optional(intInRange(0, 86400)),
+  memory: z.optional(intInRange(1, 1048576)),
+  backoff: z.optional(intInRange(0, 86400)),
+  maxJobs: z.optional(intInRange(0, 1000000000)),
+  stopwaitsecs: z._default(intInRange(1, 604800), DEFAULTS.stopwaitsecs),
+  forceMaintenance: z._default(z.boolean(), false),
+  env: z._default(envSchema, {}),
+};
+
+/** The names of a worker's fields, in the order they are documented. */
+export const WORKER_FIELDS = Object.keys(workerFields) as (keyof typeof workerFields)[];
+
+/** stopwaitsecs must exceed the job timeout, or supervisord kills a worker mid-job. */
+const stopwaitAboveTimeout = z.superRefine((s: { timeout?: number | undefined; stopwaitsecs: number }, ctx) => {
+  const timeout = s.timeout ?? LARAVEL_DEFAULT_TIMEOUT;
+  // timeout=0 disables Laravel's job timeout; stopwaitsecs then bounds the job alone.
+  if (timeout > 0 && s.stopwaitsecs <= timeout) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["stopwaitsecs"],
+      message: `must be greater than the job timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
+    });
+  }
+});
+
 /** Everything that defines a worker; the program file is rendered from this alone. */
-export const workerSpecSchema = z
-  .object({
-    name: nameSchema,
-    path: pathSchema,
-    connection: z._default(connectionSchema, DEFAULTS.connection),
-    queue: z._default(queueSchema, [DEFAULTS.queue]),
-    procs: z._default(intInRange(1, 100), DEFAULTS.procs),
-    php: z._default(phpSchema, DEFAULTS.php),
-    user: z._default(z.nullable(userSchema), DEFAULTS.user),
-    sleep: z._default(intInRange(0, 3600), DEFAULTS.sleep),
-    tries: z._default(intInRange(0, 1000), DEFAULTS.tries),
-    maxTime: z._default(intInRange(0, 604800), DEFAULTS.maxTime),
-    timeout: z.optional(intInRange(0, 86400)),
-    memory: z.optional(intInRange(1, 1048576)),
-    backoff: z.optional(intInRange(0, 86400)),
-    maxJobs: z.optional(intInRange(0, 1000000000)),
-    stopwaitsecs: z._default(intInRange(1, 604800), DEFAULTS.stopwaitsecs),
-    forceMaintenance: z._default(z.boolean(), false),
-    env: z._default(envSchema, {}),
-  })
-  .check(
-    z.superRefine((s, ctx) => {
-      const timeout = s.timeout ?? LARAVEL_DEFAULT_TIMEOUT;
-      // timeout=0 disables Laravel's job timeout; stopwaitsecs then bounds the job alone.
-      if (timeout > 0 && s.stopwaitsecs <= timeout) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["stopwaitsecs"],
-          message: `must be greater than the job timeout (${timeout}${s.timeout === undefined ? ", Laravel's default" : ""}) so that supervisord never kills a worker mid-job`,
-        });
-      }
-    }),
-  );
+export const workerSpecSchema = z.object(workerFields).check(stopwaitAboveTimeout);
+
+/** A worker in a workers file (`apply`): the same fields and rules, and an unknown key is an error. */
+export const workerEntrySchema = z.strictObject(workerFields).check(stopwaitAboveTimeout);
+
+/** A workers file: what should run on this host. `$schema` lets an editor check it. */
+export const workersFileSchema = z.strictObject({
+  $schema: z.optional(z.string()),
+  workers: z.array(workerEntrySchema),
+});
 
 export type WorkerSpecInput = z.input<typeof workerSpecSchema>;
 export type WorkerSpec = z.output<typeof workerSpecSchema>;

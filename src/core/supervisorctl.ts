@@ -17,6 +17,8 @@ const groups = (names: string[]) => names.map((n) => `${n}:*`);
 /** Pure builders of every call vexo-sv makes; whole groups are addressed as `NAME:*`. */
 export const ctl = {
   update: (name: string): CtlCall => ({ args: ["update", name] }),
+  /** Rereads the config and lists the groups whose config differs from what runs (applies nothing). */
+  reread: (): CtlCall => ({ args: ["reread"] }),
   /** start | stop | restart of whole groups, one call for all of them. */
   groups: (verb: "start" | "stop" | "restart", names: string[]): CtlCall => ({ args: [verb, ...groups(names)] }),
   /** One process (`group:group_00`), for rolling restarts. */

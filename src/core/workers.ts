@@ -5,13 +5,14 @@ import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempF
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { programFile, requireConfDir } from "./layout.js";
-import { pauseFile } from "./pause.js";
-import { hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
+import { pauseFile, removalFile } from "./pause.js";
+import { hideEnv, hideEnvLine, isManaged, logPath, parseProgramFile, programFileMode, renderProgram } from "./program-file.js";
 import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import { assertReachable, type Ctl, ctl, faultReason } from "./supervisorctl.js";
 import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } from "./supervisord.js";
+import type { SupervisorConfig } from "./supervisor-config.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
 
@@ -36,9 +37,9 @@ function classify(file: string, name: string, existing: string | null, content: 
  * in vexo-sv's own file for it (another include, the main config, a [group:] that lists it) is
  * someone else's program, and is never written over, merged with or removed.
  */
-function assertNameFree(sv: Ctl, name: string): void {
+function assertNameFree(sv: Ctl, name: string, cfg = supervisorConfig(sv.layout)): void {
   const own = sv.layout.confDir === null ? "" : path.join(sv.layout.confDir, `${name}${sv.layout.ext}`);
-  const elsewhere = nameDefinedIn(supervisorConfig(sv.layout), name, own);
+  const elsewhere = nameDefinedIn(cfg, name, own);
   if (elsewhere.length > 0) {
     throw new VexoError("name_taken", `${name} is already a program, group or listener in ${elsewhere.join(", ")}`, {
       details: { files: elsewhere, names: [name] },
@@ -47,7 +48,7 @@ function assertNameFree(sv: Ctl, name: string): void {
 }
 
 /** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
-async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
+export async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
   await sv.probe();
   const dir = requireConfDir(sv.layout);
   const lock = await acquireLock(dir, lockWaitSeconds);
@@ -187,11 +188,11 @@ export interface AddPlan {
   result: AddResult;
 }
 
-/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. */
-export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
+/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `cfg`: supervisord's config, when already read. */
+export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
   const layout = sv.layout;
   let spec = input.spec;
-  assertNameFree(sv, spec.name);
+  assertNameFree(sv, spec.name, cfg);
   const file = programFile(layout, spec.name);
   const warnings: string[] = [];
   // supervisord can only switch users when it runs as root.
@@ -233,41 +234,48 @@ export async function planAdd(sv: Ctl, input: AddInput): Promise<AddPlan> {
 
 /** Does a planned add: under the lock, writes the file, runs `update NAME`, then waits for health. */
 export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
-  const { file, content, result } = p;
-  const name = result.worker.name;
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
-  const since = logSizes(result.logs);
+  const since = logSizes(p.result.logs);
   try {
-    // Re-read under the lock: a parallel run may have written it meanwhile.
-    const current = readIfExists(file);
-    if (current !== p.existing) {
-      result.action = classify(file, name, current, content, p.input.replace);
-      result.changed = result.action !== "unchanged";
-    }
-    ensureDir(sv.layout.logDir);
-    // Again now that every directory of the path exists: one another user created meanwhile
-    // (between the plan and this mkdir) would otherwise hold root's log files.
-    checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
-    if (result.action !== "unchanged") {
-      writeAtomic(file, content, programFileMode(content));
-      // A changed worker is started afresh by update: it is no longer paused.
-      removeFile(pauseFile(sv.layout, name));
-    }
-    await applyUpdate(sv, name, () => {
-      if (result.action === "unchanged") return;
-      if (current === null) removeFile(file);
-      else writeAtomic(file, current, programFileMode(current));
-    });
+    await addLocked(sv, p);
   } finally {
     lock.release();
   }
   // An unchanged worker started nothing; one stopped on purpose stays stopped.
-  if (p.input.wait && result.action !== "unchanged") await waitAfterAdd(sv, p, since);
-  return result;
+  if (p.input.wait && p.result.action !== "unchanged") await waitAfterAdd(sv, p, since);
+  return p.result;
 }
 
-async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number>): Promise<void> {
+/** The add itself, with the lock held: write the file (unless unchanged), then `update NAME`; rolled back if rejected. */
+export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
+  const { file, content, result } = p;
+  const name = result.worker.name;
+  // Re-read under the lock: a parallel run may have written it meanwhile.
+  const current = readIfExists(file);
+  if (current !== p.existing) {
+    result.action = classify(file, name, current, content, p.input.replace);
+    result.changed = result.action !== "unchanged";
+  }
+  ensureDir(sv.layout.logDir);
+  // Again now that every directory of the path exists: one another user created meanwhile
+  // (between the plan and this mkdir) would otherwise hold root's log files.
+  checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
+  if (result.action !== "unchanged") {
+    writeAtomic(file, content, programFileMode(content));
+    // A changed worker is started afresh by update: it is no longer paused.
+    removeFile(pauseFile(sv.layout, name));
+  }
+  // A removal of this name that was cut short is overtaken by this add.
+  removeFile(removalFile(sv.layout, name));
+  await applyUpdate(sv, name, () => {
+    if (result.action === "unchanged") return;
+    if (current === null) removeFile(file);
+    else writeAtomic(file, current, programFileMode(current));
+  });
+}
+
+export async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number>): Promise<void> {
   const name = p.result.worker.name;
   try {
     await waitHealthy(sv, readPrograms(sv.layout), [name], { since });
@@ -307,9 +315,9 @@ async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
 }
 
 /** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
-export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePlan> {
+export async function planRemove(sv: Ctl, input: RemoveInput, cfg?: SupervisorConfig): Promise<RemovePlan> {
   const { name } = input;
-  assertNameFree(sv, name);
+  assertNameFree(sv, name, cfg);
   const file = programFile(sv.layout, name);
   const existing = readIfExists(file);
   const plan: Plan = {
@@ -332,29 +340,57 @@ export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePla
 
 /** Does a planned removal under the lock; a parallel rm that won the race ends in the same state. */
 export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
-  const { file, input } = p;
   if (!p.result.changed) return p.result;
-  const lock = await lockForMutation(sv, input.lockWaitSeconds);
+  const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   try {
-    const current = readIfExists(file);
-    if (current === null) {
-      if (p.result.plan.removes.length === 0) {
-        // Only the unload was left to do (see planRemove).
-        await applyUpdate(sv, input.name, () => undefined, /^ERROR: no such group/mu);
-        return p.result;
-      }
-      if (input.missingOk) return notThere(p.result);
-      throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
-    }
-    await stopForRemoval(sv, input.name);
-    removeFile(file);
-    removeFile(pauseFile(sv.layout, input.name));
-    // "no such group": the file was never loaded, so there is nothing to unload.
-    await applyUpdate(sv, input.name, () => writeAtomic(file, current, programFileMode(current)), /^ERROR: no such group/mu);
+    return await removeLocked(sv, p);
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The removal itself, with the lock held: stop the group, record the removal, delete the file,
+ * `update NAME`, drop the record. The record (stateDir/NAME.removing) lets a later run that
+ * does not name the worker (`apply --prune`) finish a removal killed between the delete and the update.
+ */
+export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
+  const { file, input } = p;
+  const current = readIfExists(file);
+  if (current === null) {
+    if (p.result.plan.removes.length === 0) {
+      // Only the unload was left to do (see planRemove).
+      await applyUpdate(sv, input.name, () => undefined, /^ERROR: no such group/mu);
+      removeFile(removalFile(sv.layout, input.name));
+      return p.result;
+    }
+    if (input.missingOk) return notThere(p.result);
+    throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
+  }
+  await stopForRemoval(sv, input.name);
+  const record = removalFile(sv.layout, input.name);
+  ensureDir(path.dirname(record), 0o700);
+  writeAtomic(record, `${JSON.stringify({ name: input.name, file, spec: specOfText(file, current, input.name) })}\n`, 0o600);
+  removeFile(file);
+  removeFile(pauseFile(sv.layout, input.name));
+  // "no such group": the file was never loaded, so there is nothing to unload.
+  await applyUpdate(
+    sv,
+    input.name,
+    () => {
+      writeAtomic(file, current, programFileMode(current));
+      removeFile(record);
+    },
+    /^ERROR: no such group/mu,
+  );
+  removeFile(record);
   return p.result;
+}
+
+/** The path of the worker a program file runs, if vexo-sv can read it back (for the removal record). */
+function specOfText(file: string, text: string, name: string): { path: string } | null {
+  const own = parseProgramFile(file, text).find((e) => e.name === name);
+  return own?.spec ? { path: own.spec.path } : null;
 }
 
 async function stopForRemoval(sv: Ctl, name: string): Promise<void> {

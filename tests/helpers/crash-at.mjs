@@ -9,15 +9,20 @@
 //   during-stop     `supervisorctl stop NAME:*` started (rm)
 //   after-unlink    the program file removed (rm), supervisord not yet told
 //   during-status   the first `supervisorctl status` after the change (the health wait)
+//   during-reread   `supervisorctl reread` started (apply, before it skips identical workers)
+// VEXO_CRASH_NTH=N kills at the Nth time the phase is passed (default 1): apply passes most
+// phases once per worker.
 import childProcess from "node:child_process";
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 
 const at = process.env.VEXO_CRASH_AT ?? "";
 const log = process.env.VEXO_CRASH_LOG;
+const nth = Number(process.env.VEXO_CRASH_NTH ?? 1);
+let passed = 0;
 const pass = (phase) => {
   if (log) fs.appendFileSync(log, `${phase}\n`);
-  if (phase === at) process.kill(process.pid, "SIGKILL");
+  if (phase === at && ++passed === nth) process.kill(process.pid, "SIGKILL");
 };
 
 const rename = fs.renameSync;
@@ -41,6 +46,7 @@ childProcess.spawn = (cmd, args, opts) => {
     if (verb === "update") pass("during-update");
     if (verb === "stop") pass("during-stop");
     if (verb === "status") pass("during-status");
+    if (verb === "reread") pass("during-reread");
   }
   return child;
 };

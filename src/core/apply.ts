@@ -1,0 +1,251 @@
+import fs from "node:fs";
+import { invalid, VexoError } from "../errors.js";
+import { waitHealthy } from "./health.js";
+import { logSizes } from "./logs.js";
+import { ioError, readIfExists, removeFile } from "./fsutil.js";
+import { removalFile, stateDir } from "./pause.js";
+import { HIDDEN, parseProgramFile } from "./program-file.js";
+import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
+import type { ApplyResult, ApplyWorker, FieldChange, Plan } from "./results.js";
+import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
+import { type Ctl, ctl } from "./supervisorctl.js";
+import { readRegularFile, untrustedReason } from "./trust.js";
+import { type AddPlan, addLocked, lockForMutation, planAdd, planRemove, type RemovePlan, removeLocked } from "./workers.js";
+
+// `apply`: converge this host to a list of workers. Every worker is planned with the same code as
+// `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
+// is written); then, under one lock, each change is made with its own `update NAME`, identical
+// workers are left alone, and the health of every changed worker is awaited together.
+
+export interface ApplyInput {
+  specs: WorkerSpec[];
+  /** Remove managed workers the list does not name. */
+  prune: boolean;
+  /** With prune: only workers of this application path. */
+  prunePath: string | null;
+  wait: boolean;
+  allowRoot: boolean;
+  lockWaitSeconds?: number;
+}
+
+export interface ApplyPlan {
+  input: ApplyInput;
+  adds: AddPlan[];
+  removes: RemovePlan[];
+  result: ApplyResult;
+  /** What planning each worker warned of, each prefixed with the worker's name. */
+  warnings: string[];
+}
+
+/** The most a workers file may hold (some thousand workers). */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The text of a workers file (`-`: standard input). It says what runs on this host, so when
+ * vexo-sv runs as root it must be a regular file that only root can have written (its owner and
+ * every directory above it): one another user can change would let them choose what root starts.
+ */
+export function readWorkersFile(file: string): string {
+  if (file === "-") return fs.readFileSync(0, "utf8");
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw invalid("file", `${file} does not exist`);
+    throw ioError("read", file, e);
+  }
+  const euid = process.geteuid?.() ?? 0;
+  const why = untrustedReason(real, { trustedUids: euid === 0 ? [0] : [0, euid] });
+  if (why)
+    throw new VexoError("unsafe_file", `${why}: a workers file decides what runs; only root may be able to change it`, {
+      details: { file },
+    });
+  try {
+    return readRegularFile(real, MAX_FILE_BYTES);
+  } catch (e) {
+    throw ioError("read", file, e);
+  }
+}
+
+/** A field of the old spec against the new; env values are never shown, only which keys changed. */
+export function fieldChanges(from: WorkerSpec, to: WorkerSpec): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of WORKER_FIELDS) {
+    if (field === "env") continue;
+    const a = from[field] ?? null;
+    const b = to[field] ?? null;
+    if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ field, from: a, to: b });
+  }
+  for (const key of [...new Set([...Object.keys(from.env), ...Object.keys(to.env)])].sort()) {
+    const a = from.env[key];
+    const b = to.env[key];
+    if (a !== b) changes.push({ field: `env.${key}`, from: a === undefined ? null : HIDDEN, to: b === undefined ? null : HIDDEN });
+  }
+  return changes;
+}
+
+/** What a planned add changes in the worker's spec (empty for a new or identical one). */
+function changesOf(p: AddPlan, spec: WorkerSpec): FieldChange[] {
+  if (p.result.action !== "replaced" || p.existing === null) return [];
+  const old = parseProgramFile(p.file, p.existing).find((e) => e.name === spec.name)?.spec;
+  return old ? fieldChanges(old, spec) : [];
+}
+
+/** An error of worker i's plan, its field named by its place in the file: `workers[2].path`. */
+function atIndex(e: unknown, i: number): unknown {
+  if (!(e instanceof VexoError) || e.code !== "invalid_input") return e;
+  const field = String(e.details?.field ?? "");
+  return new VexoError(e.code, e.message, { hint: e.hint, details: { ...e.details, field: `workers[${i}].${field}` } });
+}
+
+/** Removals a killed run left half done (file deleted, supervisord not yet told), by name. */
+function unfinishedRemovals(sv: Ctl): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(stateDir(sv.layout));
+  } catch {
+    return out;
+  }
+  for (const f of names.filter((n) => n.endsWith(".removing"))) {
+    const name = f.slice(0, -".removing".length);
+    try {
+      const doc = JSON.parse(readIfExists(removalFile(sv.layout, name)) ?? "null") as { spec?: { path?: unknown } | null } | null;
+      out.set(name, typeof doc?.spec?.path === "string" ? doc.spec.path : null);
+    } catch {
+      out.set(name, null);
+    }
+  }
+  return out;
+}
+
+/** The managed workers (and unfinished removals) that --prune removes: not in the list, and of prunePath when given. */
+function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput): string[] {
+  if (!input.prune) return [];
+  const wanted = new Set(input.specs.map((s) => s.name));
+  const inScope = (p: string | null | undefined) => input.prunePath === null || p === input.prunePath;
+  const names = programs.filter((e) => e.managed && !wanted.has(e.name) && inScope(e.spec?.path)).map((e) => e.name);
+  for (const [name, p] of unfinishedRemovals(sv)) if (!wanted.has(name) && inScope(p) && !names.includes(name)) names.push(name);
+  return names.sort();
+}
+
+const NO_PLAN: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
+
+const concatPlans = (plans: Plan[]): Plan => ({
+  mkdirs: [...new Set(plans.flatMap((p) => p.mkdirs))],
+  writes: plans.flatMap((p) => p.writes),
+  removes: plans.flatMap((p) => p.removes),
+  supervisorctl: plans.flatMap((p) => p.supervisorctl),
+});
+
+/** Works out the whole convergence; validates every worker against the machine; changes nothing. */
+export async function planApply(sv: Ctl, input: ApplyInput): Promise<ApplyPlan> {
+  const cfg = supervisorConfig(sv.layout);
+  const programs = readPrograms(sv.layout, cfg);
+  const adds: AddPlan[] = [];
+  for (const [i, spec] of input.specs.entries()) {
+    try {
+      adds.push(await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot }, cfg));
+    } catch (e) {
+      throw atIndex(e, i);
+    }
+  }
+  const removes: RemovePlan[] = [];
+  for (const name of pruneTargets(sv, programs, input)) {
+    removes.push(await planRemove(sv, { name, force: false, missingOk: true }, cfg));
+  }
+  const workers: ApplyWorker[] = [
+    ...adds.map((p, i) => ({
+      name: p.result.worker.name,
+      action: p.result.action,
+      file: p.file,
+      changes: changesOf(p, input.specs[i] as WorkerSpec),
+    })),
+    ...removes.map((p) => ({
+      name: p.input.name,
+      action: p.result.changed ? ("removed" as const) : ("unchanged" as const),
+      file: p.file,
+      changes: [],
+    })),
+  ];
+  const result: ApplyResult = {
+    changed: workers.some((w) => w.action !== "unchanged"),
+    dryRun: false,
+    config: sv.layout.config,
+    workers,
+    plan: concatPlans([
+      // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
+      ...(adds.some((p) => p.result.action === "unchanged") ? [{ ...NO_PLAN, supervisorctl: [sv.argv(ctl.reread())] }] : []),
+      ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
+      ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
+    ]),
+  };
+  const warnings = adds.flatMap((p) => p.result.warnings.map((w) => `${p.result.worker.name}: ${w}`));
+  return { input, adds, removes, result, warnings };
+}
+
+/** A failure part-way: what was done and what was not, so the caller knows; running again converges. */
+function partial(e: unknown, result: ApplyResult, finished: Set<string>): unknown {
+  if (!(e instanceof VexoError)) return e;
+  const done = result.workers.filter((w) => finished.has(w.name)).map((w) => ({ name: w.name, action: w.action }));
+  const notDone = result.workers.filter((w) => !finished.has(w.name)).map((w) => w.name);
+  const what = done.length > 0 ? `; done: ${done.map((d) => `${d.name} ${d.action}`).join(", ")}` : "; nothing was changed";
+  return new VexoError(e.code, `${e.message}${what}${notDone.length > 0 ? `; not done: ${notDone.join(", ")}` : ""}`, {
+    hint: e.hint ?? "fix the cause and apply the same file again: it converges from where this run stopped",
+    details: { ...e.details, done, notDone },
+  });
+}
+
+/**
+ * The groups whose config supervisord has not applied (`reread`: NAME available | changed), as
+ * the action an update of each would be; null when reread fails (then every worker is updated,
+ * and a broken file is reported as `worker add` reports it).
+ */
+async function notYetLoaded(sv: Ctl): Promise<Map<string, "created" | "replaced"> | null> {
+  const r = await sv.run(ctl.reread());
+  if (r.exitCode !== 0 || /^(ERROR|error)\b|Fault/mu.test(r.output)) return null;
+  const out = new Map<string, "created" | "replaced">();
+  for (const m of r.output.matchAll(/^(\S+): (available|changed)$/gmu))
+    out.set(m[1] as string, m[2] === "available" ? "created" : "replaced");
+  return out;
+}
+
+/** Does a planned convergence under one lock: each change with its own `update NAME`, then the health of all changed workers. */
+export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
+  const { result } = p;
+  const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
+  const since = logSizes(p.adds.flatMap((a) => a.result.logs));
+  const byName = new Map(result.workers.map((w) => [w.name, w]));
+  const finished = new Set<string>();
+  try {
+    const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
+    for (const a of p.adds) {
+      const w = byName.get(a.result.worker.name) as ApplyWorker;
+      const was = a.result.action;
+      if (was !== "unchanged" || pending === null || pending.has(w.name)) await addLocked(sv, a);
+      // Re-checked under the lock; an identical file that supervisord had not loaded was created or replaced by this run.
+      w.action = a.result.action !== "unchanged" ? a.result.action : (pending?.get(w.name) ?? "unchanged");
+      if (w.action !== was) a.result.action = w.action;
+      finished.add(w.name);
+    }
+    for (const r of p.removes) {
+      const w = byName.get(r.input.name) as ApplyWorker;
+      if (r.result.changed) {
+        const done = await removeLocked(sv, r);
+        if (!done.changed) w.action = "unchanged";
+      } else {
+        removeFile(removalFile(sv.layout, r.input.name)); // a record with nothing left to do
+        w.action = "unchanged";
+      }
+      finished.add(w.name);
+    }
+    result.changed = result.workers.some((w) => w.action !== "unchanged");
+    const started = p.adds.filter((a) => a.result.action !== "unchanged").map((a) => a.result.worker.name);
+    if (p.input.wait && started.length > 0) await waitHealthy(sv, readPrograms(sv.layout), started, { since });
+  } catch (e) {
+    throw partial(e, result, finished);
+  } finally {
+    lock.release();
+  }
+  return result;
+}
