@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
+import { packTarball } from "../helpers/pack.js";
 
 // The package as it would be published: `npm pack` from a clean copy of the checkout (the files
 // git tracks: no dist/, so prepack must build it), installed globally into a temporary prefix,
@@ -14,23 +15,14 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("the packed tarball", () => {
   it("ships dist/ (built by prepack), installs with npm, and the installed vexo-sv runs", async () => {
-    const clean = path.join(tmp, "checkout");
-    const tracked = String((await execa("git", ["ls-files", "-z"], { cwd: ROOT })).stdout)
-      .split("\0")
-      .filter(Boolean);
-    for (const f of tracked) fs.cpSync(path.join(ROOT, f), path.join(clean, f), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(clean, "node_modules"));
-    expect(fs.existsSync(path.join(clean, "dist"))).toBe(false);
-    const pack = await execa("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: clean, env: { npm_config_loglevel: "error" } });
-    const [info] = JSON.parse(String(pack.stdout)) as { filename: string; files: { path: string }[] }[];
-    const shipped = (info?.files ?? []).map((f) => f.path);
+    const { tarball, shipped } = await packTarball(tmp);
     expect(shipped).toContain("dist/vexo-sv.js");
     expect(shipped).toContain("bin/vexo-sv.js");
     expect(shipped.some((f) => f.startsWith("dist/chunks/"))).toBe(true);
     expect(shipped.filter((f) => f.startsWith("src/") || f.startsWith("tests/"))).toEqual([]);
 
     const prefix = path.join(tmp, "prefix");
-    await execa("npm", ["install", "--global", "--prefix", prefix, "--no-audit", "--no-fund", path.join(tmp, info?.filename as string)], {
+    await execa("npm", ["install", "--global", "--prefix", prefix, "--no-audit", "--no-fund", tarball], {
       env: { npm_config_loglevel: "error" },
     });
     const bin = path.join(prefix, "bin/vexo-sv");
