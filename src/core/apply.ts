@@ -7,8 +7,9 @@ import { removalFile, stateDir } from "./pause.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
 import type { ApplyResult, ApplyWorker, FieldChange, Plan } from "./results.js";
+import { nameProblem } from "./rules.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
-import { type Ctl, ctl } from "./supervisorctl.js";
+import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
 import { type AddPlan, addLocked, lockForMutation, planAdd, planRemove, type RemovePlan, removeLocked } from "./workers.js";
 
@@ -37,6 +38,9 @@ export interface ApplyPlan {
   warnings: string[];
 }
 
+/** A removal of NAME that a killed run left half done (see removeLocked in workers.ts). */
+const removalUnderWay = (sv: Ctl, name: string) => fs.existsSync(removalFile(sv.layout, name));
+
 /** The most a workers file may hold (some thousand workers). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -46,7 +50,7 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * every directory above it): one another user can change would let them choose what root starts.
  */
 export function readWorkersFile(file: string): string {
-  if (file === "-") return fs.readFileSync(0, "utf8");
+  if (file === "-") return readStdin();
   let real: string;
   try {
     real = fs.realpathSync(file);
@@ -65,6 +69,28 @@ export function readWorkersFile(file: string): string {
   } catch (e) {
     throw ioError("read", file, e);
   }
+}
+
+/** Standard input, at most MAX_FILE_BYTES. */
+function readStdin(): string {
+  const parts: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      if ((e as NodeJS.ErrnoException).code === "EOF") break;
+      throw ioError("read", "standard input", e);
+    }
+    if (n === 0) break;
+    parts.push(Buffer.from(buf.subarray(0, n)));
+    total += n;
+    if (total > MAX_FILE_BYTES) throw invalid("file", `standard input holds more than ${MAX_FILE_BYTES} bytes`);
+  }
+  return Buffer.concat(parts).toString("utf8");
 }
 
 /** A field of the old spec against the new; env values are never shown, only which keys changed. */
@@ -109,6 +135,7 @@ function unfinishedRemovals(sv: Ctl): Map<string, string | null> {
   }
   for (const f of names.filter((n) => n.endsWith(".removing"))) {
     const name = f.slice(0, -".removing".length);
+    if (nameProblem(name)) continue; // not a record vexo-sv wrote
     try {
       const doc = JSON.parse(readIfExists(removalFile(sv.layout, name)) ?? "null") as { spec?: { path?: unknown } | null } | null;
       out.set(name, typeof doc?.spec?.path === "string" ? doc.spec.path : null);
@@ -120,12 +147,17 @@ function unfinishedRemovals(sv: Ctl): Map<string, string | null> {
 }
 
 /** The managed workers (and unfinished removals) that --prune removes: not in the list, and of prunePath when given. */
-function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput): string[] {
+function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warnings: string[]): string[] {
   if (!input.prune) return [];
   const wanted = new Set(input.specs.map((s) => s.name));
-  const inScope = (p: string | null | undefined) => input.prunePath === null || p === input.prunePath;
-  const names = programs.filter((e) => e.managed && !wanted.has(e.name) && inScope(e.spec?.path)).map((e) => e.name);
-  for (const [name, p] of unfinishedRemovals(sv)) if (!wanted.has(name) && inScope(p) && !names.includes(name)) names.push(name);
+  const inScope = (name: string, p: string | null | undefined) => {
+    if (input.prunePath === null || p === input.prunePath) return true;
+    if (p === null || p === undefined)
+      warnings.push(`${name}: kept, its application path cannot be read back to compare with the prune path`);
+    return false;
+  };
+  const names = programs.filter((e) => e.managed && !wanted.has(e.name) && inScope(e.name, e.spec?.path)).map((e) => e.name);
+  for (const [name, p] of unfinishedRemovals(sv)) if (!wanted.has(name) && !names.includes(name) && inScope(name, p)) names.push(name);
   return names.sort();
 }
 
@@ -138,8 +170,22 @@ const concatPlans = (plans: Plan[]): Plan => ({
   supervisorctl: plans.flatMap((p) => p.supervisorctl),
 });
 
+/**
+ * For --dry-run: what apply would find under its lock for identical workers (one `reread`, which
+ * changes no process): those supervisord runs another config of, or whose removal a killed run left half done.
+ */
+async function previewPending(sv: Ctl, adds: AddPlan[], result: ApplyResult): Promise<void> {
+  if (!adds.some((a) => a.result.action === "unchanged")) return;
+  const pending = await notYetLoaded(sv);
+  for (const w of result.workers) {
+    if (w.action !== "unchanged" || !adds.some((a) => a.result.worker.name === w.name)) continue;
+    w.action = pending?.get(w.name) ?? (removalUnderWay(sv, w.name) ? "created" : "unchanged");
+  }
+  result.changed = result.workers.some((w) => w.action !== "unchanged");
+}
+
 /** Works out the whole convergence; validates every worker against the machine; changes nothing. */
-export async function planApply(sv: Ctl, input: ApplyInput): Promise<ApplyPlan> {
+export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
   const cfg = supervisorConfig(sv.layout);
   const programs = readPrograms(sv.layout, cfg);
   const adds: AddPlan[] = [];
@@ -150,8 +196,9 @@ export async function planApply(sv: Ctl, input: ApplyInput): Promise<ApplyPlan> 
       throw atIndex(e, i);
     }
   }
+  const warnings = adds.flatMap((p) => p.result.warnings.map((w) => `${p.result.worker.name}: ${w}`));
   const removes: RemovePlan[] = [];
-  for (const name of pruneTargets(sv, programs, input)) {
+  for (const name of pruneTargets(sv, programs, input, warnings)) {
     removes.push(await planRemove(sv, { name, force: false, missingOk: true }, cfg));
   }
   const workers: ApplyWorker[] = [
@@ -180,7 +227,7 @@ export async function planApply(sv: Ctl, input: ApplyInput): Promise<ApplyPlan> 
       ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
     ]),
   };
-  const warnings = adds.flatMap((p) => p.result.warnings.map((w) => `${p.result.worker.name}: ${w}`));
+  if (opts.reread) await previewPending(sv, adds, result);
   return { input, adds, removes, result, warnings };
 }
 
@@ -203,7 +250,8 @@ function partial(e: unknown, result: ApplyResult, finished: Set<string>): unknow
  */
 async function notYetLoaded(sv: Ctl): Promise<Map<string, "created" | "replaced"> | null> {
   const r = await sv.run(ctl.reread());
-  if (r.exitCode !== 0 || /^(ERROR|error)\b|Fault/mu.test(r.output)) return null;
+  // A false alarm (another program called ERROR) only makes every worker get its update.
+  if (r.exitCode !== 0 || reportsError(r.output, "")) return null;
   const out = new Map<string, "created" | "replaced">();
   for (const m of r.output.matchAll(/^(\S+): (available|changed)$/gmu))
     out.set(m[1] as string, m[2] === "available" ? "created" : "replaced");
@@ -221,11 +269,11 @@ export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
     const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
     for (const a of p.adds) {
       const w = byName.get(a.result.worker.name) as ApplyWorker;
-      const was = a.result.action;
-      if (was !== "unchanged" || pending === null || pending.has(w.name)) await addLocked(sv, a);
-      // Re-checked under the lock; an identical file that supervisord had not loaded was created or replaced by this run.
-      w.action = a.result.action !== "unchanged" ? a.result.action : (pending?.get(w.name) ?? "unchanged");
-      if (w.action !== was) a.result.action = w.action;
+      // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
+      const loadedAs = a.result.action === "unchanged" ? pending?.get(w.name) : undefined;
+      if (loadedAs) Object.assign(a.result, { action: loadedAs, changed: true });
+      if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name)) await addLocked(sv, a);
+      w.action = a.result.action; // re-checked under the lock
       finished.add(w.name);
     }
     for (const r of p.removes) {

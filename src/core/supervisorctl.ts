@@ -152,6 +152,23 @@ export function unreachableReason(output: string): string | undefined {
 }
 
 /** supervisord's reason from an XML-RPC fault or an ERROR line, without the Python noise. */
+/**
+ * True when supervisorctl's output holds one of its own error lines (`ERROR: ...`,
+ * `ERROR (...)`, `error: <class ...>`, `<Fault N: ...>`). Lines about NAME itself are skipped
+ * first: a worker may well be called `error-mailer`, `ERROR` or `Faulty`.
+ */
+export function reportsError(output: string, name: string): boolean {
+  const fine = new Set(
+    ["added process group", "updated process group", "removed process group", "stopped", "disappeared", "available", "changed"].map(
+      (what) => `${name}: ${what}`,
+    ),
+  );
+  return output
+    .split("\n")
+    .map((l) => l.trim())
+    .some((l) => !fine.has(l) && /^ERROR[:( ]|^error: |<Fault \d+: /u.test(l));
+}
+
 export function faultReason(output: string): string {
   const fault = /<Fault \d+: ['"](.*?)['"]>/su.exec(output);
   if (fault) return (fault[1] as string).replace(/\\n/gu, "\n").replace(/\\'/gu, "'");

@@ -10,7 +10,7 @@ import { hideEnv, hideEnvLine, isManaged, logPath, parseProgramFile, programFile
 import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
-import { assertReachable, type Ctl, ctl, faultReason } from "./supervisorctl.js";
+import { assertReachable, type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } from "./supervisord.js";
 import type { SupervisorConfig } from "./supervisor-config.js";
 import { untrustedReason } from "./trust.js";
@@ -155,11 +155,11 @@ function checkLogDir(logDir: string, supervisordUidNow: number | null): void {
 }
 
 /** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
-async function applyUpdate(sv: Ctl, name: string, rollback: () => void, tolerate?: RegExp): Promise<string> {
+async function applyUpdate(sv: Ctl, name: string, rollback: () => void | Promise<void>, tolerate?: RegExp): Promise<string> {
   const r = await sv.run(ctl.update(name));
-  const bad = r.exitCode !== 0 || /^(ERROR|error)\b/mu.test(r.output) || /Fault/u.test(r.output);
+  const bad = r.exitCode !== 0 || reportsError(r.output, name);
   if (!bad || tolerate?.test(r.output)) return r.output;
-  rollback();
+  await rollback();
   assertReachable(sv.layout, r.output);
   throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
     hint: "the previous state was restored; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
@@ -247,7 +247,11 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
   return p.result;
 }
 
-/** The add itself, with the lock held: write the file (unless unchanged), then `update NAME`; rolled back if rejected. */
+/**
+ * The add itself, with the lock held: write the file (unless unchanged), then `update NAME`;
+ * rolled back if rejected. A removal of this name that a killed run left half done (its
+ * processes stopped, its file perhaps gone) is undone: the worker is started again, and counts as created.
+ */
 export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
   const { file, content, result } = p;
   const name = result.worker.name;
@@ -257,22 +261,28 @@ export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
     result.action = classify(file, name, current, content, p.input.replace);
     result.changed = result.action !== "unchanged";
   }
+  const interrupted = fs.existsSync(removalFile(sv.layout, name));
+  if (interrupted && result.action === "unchanged") Object.assign(result, { action: "created", changed: true });
   ensureDir(sv.layout.logDir);
   // Again now that every directory of the path exists: one another user created meanwhile
   // (between the plan and this mkdir) would otherwise hold root's log files.
   checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
   if (result.action !== "unchanged") {
-    writeAtomic(file, content, programFileMode(content));
-    // A changed worker is started afresh by update: it is no longer paused.
+    // A changed worker is started afresh by update: it is no longer paused (the record goes
+    // first, so that a run killed in between leaves no pause behind on a new worker).
     removeFile(pauseFile(sv.layout, name));
+    writeAtomic(file, content, programFileMode(content));
   }
-  // A removal of this name that was cut short is overtaken by this add.
-  removeFile(removalFile(sv.layout, name));
   await applyUpdate(sv, name, () => {
     if (result.action === "unchanged") return;
     if (current === null) removeFile(file);
     else writeAtomic(file, current, programFileMode(current));
   });
+  if (interrupted) {
+    // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
+    await sv.run(ctl.groups("start", [name]));
+    removeFile(removalFile(sv.layout, name));
+  }
 }
 
 export async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number>): Promise<void> {
@@ -350,9 +360,9 @@ export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult>
 }
 
 /**
- * The removal itself, with the lock held: stop the group, record the removal, delete the file,
- * `update NAME`, drop the record. The record (stateDir/NAME.removing) lets a later run that
- * does not name the worker (`apply --prune`) finish a removal killed between the delete and the update.
+ * The removal itself, with the lock held: record the removal, stop the group, delete the file,
+ * `update NAME`, drop the record. The record (stateDir/NAME.removing) tells a later run what a
+ * killed one left half done: `apply --prune` finishes it, an add of the name undoes it.
  */
 export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
   const { file, input } = p;
@@ -367,18 +377,28 @@ export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<RemoveResult
     if (input.missingOk) return notThere(p.result);
     throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
   }
-  await stopForRemoval(sv, input.name);
+  // Again under the lock: someone may have put their own program there while this run waited.
+  if (!isManaged(current) && !input.force) throw new VexoError("not_managed", `${file} was not written by vexo-sv`, { details: { file } });
   const record = removalFile(sv.layout, input.name);
+  const pause = pauseFile(sv.layout, input.name);
+  const paused = readIfExists(pause);
   ensureDir(path.dirname(record), 0o700);
   writeAtomic(record, `${JSON.stringify({ name: input.name, file, spec: specOfText(file, current, input.name) })}\n`, 0o600);
+  await stopForRemoval(sv, input.name).catch((e: unknown) => {
+    removeFile(record);
+    throw e;
+  });
+  removeFile(pause);
   removeFile(file);
-  removeFile(pauseFile(sv.layout, input.name));
   // "no such group": the file was never loaded, so there is nothing to unload.
   await applyUpdate(
     sv,
     input.name,
-    () => {
+    async () => {
+      // Back as it was: the file, and the worker running (or paused, if it was).
       writeAtomic(file, current, programFileMode(current));
+      if (paused !== null) writeAtomic(pause, paused, 0o600);
+      else await sv.run(ctl.groups("start", [input.name]));
       removeFile(record);
     },
     /^ERROR: no such group/mu,

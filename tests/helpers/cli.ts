@@ -120,12 +120,14 @@ export async function waitRunning(sv: Sv, name: string, procs: number): Promise<
   return (w.processes as { pid: number }[]).map((p) => p.pid);
 }
 
-/** Every file name and its bytes in a directory (dotfiles too), to prove nothing changed. */
-export function snapshot(dir: string): Record<string, string> {
+/** Every file under a directory (dotfiles and the state directory too) and its bytes, to prove nothing changed. */
+export function snapshot(dir: string, prefix = ""): Record<string, string> {
   const out: Record<string, string> = {};
   for (const n of fs.readdirSync(dir).sort()) {
     if (n === ".vexo-sv.lock") continue;
-    out[n] = fs.readFileSync(path.join(dir, n), "utf8");
+    const f = path.join(dir, n);
+    if (fs.lstatSync(f).isDirectory()) Object.assign(out, snapshot(f, `${prefix}${n}/`));
+    else out[`${prefix}${n}`] = fs.readFileSync(f, "utf8");
   }
   return out;
 }
@@ -222,4 +224,17 @@ function validateWith(key: string, schema: object, doc: unknown, args: string[])
     validators.set(key, validate);
   }
   if (!validate(doc)) throw new Error(`vexo-sv ${args.join(" ")} --json does not fit its schema: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** pids of the processes that have FILE open (from /proc/PID/fd). */
+export function openersOf(file: string): number[] {
+  const pids: number[] = [];
+  for (const p of fs.readdirSync("/proc").filter((n) => /^\d+$/u.test(n))) {
+    try {
+      if (fs.readdirSync(`/proc/${p}/fd`).some((fd) => fs.readlinkSync(`/proc/${p}/fd/${fd}`) === file)) pids.push(Number(p));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { apply, entry, loadedGroups, runningPids, workersFile } from "../helpers/apply.js";
-import { ALLOW_ROOT, BIN, BROKEN_APP, cli, SAMPLE_APP, snapshot, useSupervisor } from "../helpers/cli.js";
+import { ALLOW_ROOT, BIN, BROKEN_APP, cli, openersOf, SAMPLE_APP, snapshot, useSupervisor, waitFor } from "../helpers/cli.js";
 
 // `vexo-sv apply FILE` on real supervisords: it converges the host to the file, touching only
 // what differs. Each describe has its own supervisord, and each test its own worker names.
@@ -124,6 +124,53 @@ describe("apply converges and leaves the rest alone", () => {
     expect(r.json.error.code).toBe("not_managed");
     expect(fs.readFileSync(foreign, "utf8")).toBe("[program:hand]\ncommand=sleep 1000\n");
     fs.rmSync(foreign);
+  });
+
+  it("names that look like supervisorctl's errors are workers like any other (error-mailer, ERROR, Faulty)", async () => {
+    const names = ["error-mailer", "ERROR", "Faulty"];
+    const file = workersFile(
+      sv,
+      names.map((n) => entry(n)),
+      "errorish.json",
+    );
+    const r = await apply(sv, file);
+    expect(r.code, r.stdout).toBe(0);
+    expect(byName(r)).toEqual({ "error-mailer": "created", ERROR: "created", Faulty: "created" });
+    const pids = await runningPids(sv);
+    for (const n of names) expect(pidsOf(pids, n)).toHaveLength(1);
+    const again = await apply(sv, file);
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.json.changed).toBe(false);
+    expect(await runningPids(sv)).toMatchObject(pids);
+  });
+
+  it("a hand-written program put in place while apply --prune waits for the lock is not removed", async () => {
+    const file = workersFile(sv, [entry("race-a"), entry("race-b")], "race.json");
+    expect((await apply(sv, file)).code).toBe(0);
+    const lock = path.join(sv.confDir, ".vexo-sv.lock");
+    const holder = execa("flock", ["--exclusive", "--close", lock, "sleep", "1000"], { reject: false, detached: true });
+    await waitFor(async () => (await execa("flock", ["--nonblock", lock, "true"], { reject: false })).exitCode === 1, 30, "lock held");
+    const pruning = apply(sv, workersFile(sv, [entry("race-a")], "race-a.json"), ["--prune", "--prune-path", SAMPLE_APP]);
+    await waitFor(async () => openersOf(lock).some((pid) => pid !== holder.pid), 60, "apply waiting for the lock");
+    const hand = "[program:race-b]\ncommand=/bin/sleep 1000\n";
+    fs.writeFileSync(path.join(sv.confDir, "race-b.conf"), hand);
+    process.kill(-(holder.pid as number), "SIGKILL");
+    const r = await pruning;
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.json.error.code).toBe("not_managed");
+    expect(fs.readFileSync(path.join(sv.confDir, "race-b.conf"), "utf8")).toBe(hand);
+    fs.rmSync(path.join(sv.confDir, "race-b.conf"));
+    await execa("supervisorctl", ["-c", sv.config, "update", "race-b"]);
+  });
+
+  it("a record in the state directory that is not a worker name is ignored", async () => {
+    const state = path.join(sv.confDir, ".vexo-sv-state");
+    fs.mkdirSync(state, { recursive: true, mode: 0o700 });
+    for (const n of ["..", "-h", "all", "a b"]) fs.writeFileSync(path.join(state, `${n}.removing`), "{}\n", { mode: 0o600 });
+    const r = await apply(sv, workersFile(sv, [], "empty.json"), ["--prune", "--prune-path", "/nowhere", "--dry-run"]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.json.workers).toEqual([]);
+    for (const n of ["..", "-h", "all", "a b"]) fs.rmSync(path.join(state, `${n}.removing`));
   });
 
   it("reads the file from standard input with -", async () => {

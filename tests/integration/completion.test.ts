@@ -65,13 +65,16 @@ async function complete(shell: Shell, words: string[]): Promise<string[]> {
 
 describe.each(SHELLS)("%s completion", (shell) => {
   it("offers every subcommand of every command", async () => {
-    for (const c of model.filter((m) => m.subcommands.length)) {
+    const groups = model.filter((m) => m.subcommands.length);
+    expect(groups.length).toBeGreaterThan(1);
+    for (const c of groups) {
       const words = ["vexo-sv", ...(c.path ? c.path.split(" ") : []), ""];
       expect(await complete(shell, words), c.path || "(root)").toEqual(expect.arrayContaining(c.subcommands));
     }
   });
 
   it("offers every flag of every command, and the global ones there too", async () => {
+    expect(model.length).toBeGreaterThan(10);
     for (const c of model) {
       const words = ["vexo-sv", ...(c.path ? c.path.split(" ") : []), "--"];
       const want = [...c.flags, ...(root?.flags ?? [])].map((f) => f.long);
@@ -80,7 +83,9 @@ describe.each(SHELLS)("%s completion", (shell) => {
   });
 
   it("offers worker names where a command takes them, fetched from the tool", async () => {
-    for (const c of model.filter((m) => m.args[0]?.kind === "workers")) {
+    const takingWorkers = model.filter((m) => m.args[0]?.kind === "workers");
+    expect(takingWorkers.map((c) => c.path)).toEqual(expect.arrayContaining(["worker rm", "worker start", "logs"]));
+    for (const c of takingWorkers) {
       const words = ["vexo-sv", ...c.path.split(" "), ""];
       expect(await complete(shell, words), c.path).toEqual(expect.arrayContaining(["alpha", "beta.queue"]));
     }

@@ -1,24 +1,33 @@
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { addArgs, cli, cmdline, lsWorker, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { addArgs, alive, cli, cmdline, lsWorker, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
 describe("worker add / ls / rm on a real supervisord", () => {
+  // Two workers every test may look at and none changes: first (2 processes) and second (1).
+  // A test that changes a worker adds its own, so that any test runs alone (`-t`).
+  let firstAdd: Record<string, any> = {};
   let firstPids: number[] = [];
   let secondPids: number[] = [];
+  beforeAll(async () => {
+    const r = await cli([...addArgs("first", ["--procs", "2"]), "--json"], sv.env);
+    expect(r.code, r.stdout).toBe(0);
+    firstAdd = r.json;
+    firstPids = await waitRunning(sv, "first", 2);
+    expect((await cli([...addArgs("second", ["--queue", "high,low"]), "--json"], sv.env)).code).toBe(0);
+    secondPids = await waitRunning(sv, "second", 1);
+  }, 120_000);
 
   it("adds a worker whose processes run, with one log per process", async () => {
-    const r = await cli([...addArgs("first", ["--procs", "2"]), "--json"], sv.env);
-    expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, changed: true, action: "created", config: sv.config });
-    expect(r.json.worker).toMatchObject({ name: "first", procs: 2, path: SAMPLE_APP });
-    expect(r.json.logs).toEqual([path.join(sv.logDir, "first_00.log"), path.join(sv.logDir, "first_01.log")]);
-    firstPids = await waitRunning(sv, "first", 2);
+    expect(firstAdd).toMatchObject({ ok: true, changed: true, action: "created", config: sv.config });
+    expect(firstAdd.worker).toMatchObject({ name: "first", procs: 2, path: SAMPLE_APP });
+    expect(firstAdd.logs).toEqual([path.join(sv.logDir, "first_00.log"), path.join(sv.logDir, "first_01.log")]);
+    expect(firstPids).toHaveLength(2);
     const text = fs.readFileSync(path.join(sv.confDir, "first.conf"), "utf8");
     expect(text.startsWith("; managed-by: vexo-sv\n")).toBe(true);
-    await waitFor(async () => fs.existsSync(r.json.logs[1]) && fs.readFileSync(r.json.logs[1], "utf8").includes("started"), 20, "log");
+    await waitFor(async () => fs.existsSync(firstAdd.logs[1]) && fs.readFileSync(firstAdd.logs[1], "utf8").includes("started"), 20, "log");
   });
 
   it("ls reads the spec back from the file", async () => {
@@ -27,11 +36,12 @@ describe("worker add / ls / rm on a real supervisord", () => {
     expect(w?.spec).toMatchObject({ path: SAMPLE_APP, connection: "database", queue: ["default"], procs: 2, php: "php" });
   });
 
-  it("adds a second worker without touching the first", async () => {
-    const r = await cli([...addArgs("second", ["--queue", "high,low"]), "--json"], sv.env);
-    expect(r.code).toBe(0);
-    secondPids = await waitRunning(sv, "second", 1);
+  it("adding and removing another worker touches neither the first nor the second", async () => {
+    expect((await cli([...addArgs("another"), "--json"], sv.env)).code).toBe(0);
+    await waitRunning(sv, "another", 1);
+    expect((await cli(["worker", "rm", "another", "--json"], sv.env)).code).toBe(0);
     expect(await waitRunning(sv, "first", 2)).toEqual(firstPids);
+    expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
   });
 
   it("the same spec again is unchanged and restarts nothing", async () => {
@@ -52,13 +62,17 @@ describe("worker add / ls / rm on a real supervisord", () => {
     expect(snapshot(sv.confDir)).toEqual(before);
   });
 
-  it("--replace rewrites the first and leaves the second's pids alone", async () => {
-    const r = await cli([...addArgs("first", ["--procs", "3", "--replace"]), "--json"], sv.env);
+  it("--replace rewrites a worker, every old process gone, and leaves the others' pids alone", async () => {
+    expect((await cli([...addArgs("repl", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
+    const old = await waitRunning(sv, "repl", 2);
+    const r = await cli([...addArgs("repl", ["--procs", "3", "--replace"]), "--json"], sv.env);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ changed: true, action: "replaced" });
-    const pids = await waitRunning(sv, "first", 3);
-    expect(pids).not.toEqual(expect.arrayContaining(firstPids));
+    const pids = await waitRunning(sv, "repl", 3);
+    for (const pid of old) expect(pids).not.toContain(pid);
+    expect(await waitRunning(sv, "first", 2)).toEqual(firstPids);
     expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
+    expect((await cli(["worker", "rm", "repl", "--json"], sv.env)).code).toBe(0);
   });
 
   it("--dry-run prints the file and the calls, and changes nothing", async () => {
@@ -174,18 +188,21 @@ describe("worker add / ls / rm on a real supervisord", () => {
   });
 
   it("rm stops and unloads a worker; a missing one is not_found, or a no-op with --missing-ok", async () => {
-    const r = await cli(["worker", "rm", "first", "--json"], sv.env);
+    expect((await cli([...addArgs("gone"), "--json"], sv.env)).code).toBe(0);
+    const [pid] = await waitRunning(sv, "gone", 1);
+    const r = await cli(["worker", "rm", "gone", "--json"], sv.env);
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, changed: true, name: "first" });
-    expect(fs.existsSync(path.join(sv.confDir, "first.conf"))).toBe(false);
-    expect(await lsWorker(sv, "first")).toBeUndefined();
+    expect(r.json).toMatchObject({ ok: true, changed: true, name: "gone" });
+    expect(fs.existsSync(path.join(sv.confDir, "gone.conf"))).toBe(false);
+    expect(await lsWorker(sv, "gone")).toBeUndefined();
+    await waitFor(async () => !alive(pid as number), 30, "the removed worker's process gone");
     const st = await cli(["worker", "ls", "--json"], sv.env);
-    expect(st.json.workers.map((w: { name: string }) => w.name)).toEqual(["second"]);
+    expect(st.json.workers.map((w: { name: string }) => w.name)).toEqual(["first", "second"]);
     expect(await waitRunning(sv, "second", 1)).toEqual(secondPids);
-    const again = await cli(["worker", "rm", "first", "--json"], sv.env);
+    const again = await cli(["worker", "rm", "gone", "--json"], sv.env);
     expect(again.code).toBe(1);
     expect(again.json.error.code).toBe("not_found");
-    const ok = await cli(["worker", "rm", "first", "--missing-ok", "--json"], sv.env);
+    const ok = await cli(["worker", "rm", "gone", "--missing-ok", "--json"], sv.env);
     expect(ok.code).toBe(0);
     expect(ok.json.changed).toBe(false);
   });
@@ -201,7 +218,12 @@ describe("worker add / ls / rm on a real supervisord", () => {
     await waitRunning(sv, "same", 1);
     const rms = await Promise.all([...names, "same"].map((n) => cli(["worker", "rm", n, "--json"], sv.env)));
     expect(rms.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(fs.readdirSync(sv.confDir).filter((n) => !n.startsWith("."))).toEqual(["second.conf"]);
+    expect(
+      fs
+        .readdirSync(sv.confDir)
+        .filter((n) => !n.startsWith("."))
+        .sort(),
+    ).toEqual(["first.conf", "second.conf"]);
   });
 
   it("with supervisord down: ls still lists files (state unknown, a warning); add writes nothing", async () => {
@@ -210,7 +232,10 @@ describe("worker add / ls / rm on a real supervisord", () => {
     const ls = await cli(["worker", "ls", "--json"], sv.env);
     expect(ls.code).toBe(0);
     expect(ls.json.reachable).toBe(false);
-    expect(ls.json.workers).toEqual([expect.objectContaining({ name: "second", state: "unknown" })]);
+    expect(ls.json.workers).toEqual([
+      expect.objectContaining({ name: "first", state: "unknown" }),
+      expect.objectContaining({ name: "second", state: "unknown" }),
+    ]);
     expect(ls.json.warnings[0]).toMatch(/not reachable/u);
     const before = snapshot(sv.confDir);
     const add = await cli([...addArgs("late"), "--json"], sv.env);

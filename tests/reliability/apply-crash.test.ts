@@ -22,8 +22,8 @@ const TRIALS: [string, number][] = [
   ["before-rename", 2],
   ["after-rename", 2],
   ["during-update", 2],
-  ["during-stop", 1],
   ["after-rename", 3], // the removal record of cr-b is in place
+  ["during-stop", 1],
   ["after-unlink", 1],
   ["during-update", 3],
   ["during-status", 1],
@@ -61,6 +61,11 @@ describe("SIGKILL at every phase of apply --prune", () => {
       const reread = await execa("supervisorctl", ["-c", sv.config, "reread"], { reject: false });
       expect(String(reread.stdout)).not.toMatch(/ERROR|CANT_REREAD/u);
 
+      if (phase === "after-rename" && nth === 1) {
+        // cr-a's new file is written, supervisord not told: a dry run says what the real run will do.
+        const dry = await apply(sv, target, ["--prune", "--dry-run"]);
+        expect(dry.json.workers.find((w: { name: string }) => w.name === "cr-a")?.action).toBe("replaced");
+      }
       const again = await apply(sv, target, ["--prune"]);
       expect(again.code, again.stdout).toBe(0);
       expect(globbed().sort()).toEqual(["cr-a.conf", "cr-c.conf", "cr-d.conf"]);
@@ -73,6 +78,47 @@ describe("SIGKILL at every phase of apply --prune", () => {
       const third = await apply(sv, target, ["--prune"]);
       expect(third.code).toBe(0);
       expect(third.json.changed).toBe(false);
+    },
+    300_000,
+  );
+});
+
+// A removal killed half way, then the worker named again: it runs again (not stopped for good).
+describe("SIGKILL during a prune, then the pruned worker named again", () => {
+  it.each([
+    ["after-rename", 1], // the removal record written, nothing stopped
+    ["during-stop", 1],
+    ["after-unlink", 1],
+    ["during-update", 1],
+  ] as [string, number][])(
+    "killed %s (#%i): the next apply naming it has it running, and the one after changes nothing",
+    async (phase, nth) => {
+      const both = workersFile(sv, [entry("rb-a"), entry("rb-b")], "rb-both.json");
+      expect((await apply(sv, both, ["--prune"])).code).toBe(0);
+      const killed = await execa(
+        "node",
+        [
+          "--import",
+          path.join(ROOT, "tests/helpers/crash-at.mjs"),
+          BIN,
+          "apply",
+          workersFile(sv, [entry("rb-a")], "rb-a.json"),
+          "--prune",
+          ...ALLOW_ROOT,
+          "--json",
+        ],
+        { env: { ...process.env, ...sv.env, VEXO_CRASH_AT: phase, VEXO_CRASH_NTH: String(nth) }, reject: false },
+      );
+      expect(killed.signal).toBe("SIGKILL");
+      const back = await apply(sv, both, ["--prune"]);
+      expect(back.code, back.stdout).toBe(0);
+      expect(back.json.workers.find((w: { name: string }) => w.name === "rb-b")?.action).toBe("created");
+      const pid = (await runningPids(sv))["rb-b:rb-b_00"];
+      expect(pid).toBeGreaterThan(0);
+      const third = await apply(sv, both, ["--prune"]);
+      expect(third.json.changed).toBe(false);
+      expect((await runningPids(sv))["rb-b:rb-b_00"]).toBe(pid);
+      expect(fs.readdirSync(path.join(sv.confDir, ".vexo-sv-state")).filter((n) => n.endsWith(".removing"))).toEqual([]);
     },
     300_000,
   );

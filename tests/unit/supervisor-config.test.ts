@@ -278,6 +278,13 @@ const diffCases: DiffCase[] = [
       "s.conf": `[supervisord]\nenvironment=A="1,2"\n[program:a]\ncommand=x\nenvironment=B=b%(process_num)s\nnumprocs=2\nprocess_name=%(ENV_A)s_%(ENV_B)s_%(ENV_VEXO_T)s_%(process_num)d\n`,
     },
   ],
+  [
+    // Each process starts from the environment again: ENV_VEXO_T set by the last process's environment= does not carry over.
+    "environment= overriding an environment variable, per process",
+    {
+      "s.conf": `${SV}[program:a]\ncommand=x\nenvironment=VEXO_T=p%(process_num)s,C=%(ENV_VEXO_T)s\nnumprocs=3\nprocess_name=%(ENV_VEXO_T)s_%(ENV_C)s_%(process_num)d\nstdout_logfile=/tmp/%(ENV_C)s-%(ENV_VEXO_T)s-%(process_num)d.log\n`,
+    },
+  ],
   ["CRLF and comments", { "s.conf": `${SV}\r\n[program:x]   ; comment\r\ncommand = a;b\r\nstdout_logfile = %(here)s/x.log #c\r\n` }],
   [
     "DEFAULT with here",
