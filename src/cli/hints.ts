@@ -18,7 +18,10 @@ const list = (v: unknown) => (Array.isArray(v) && v.length ? v.map(String).join(
 
 const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   usage: (_e, h) => `see \`vexo-sv ${h.command ? `${h.command} ` : ""}--help\``,
-  invalid_input: (_e, h) => `see \`vexo-sv ${h.command} --help\` for what ${h.flag ?? "each flag"} takes`,
+  invalid_input: (_e, h) =>
+    h.flag?.startsWith("workers")
+      ? "a worker takes the fields of `vexo-sv worker add` (see its --help); the JSON Schema is docs/schemas/workers-file.json"
+      : `see \`vexo-sv ${h.command} --help\` for what ${h.flag ?? "each flag"} takes`,
   not_found: () => "see `vexo-sv worker ls` for the workers there are",
   exists: (e) => `add --replace to rewrite it (restarts ${list(e.details?.names)} only); --replace --dry-run shows the new file first`,
   name_taken: (_e, h) =>

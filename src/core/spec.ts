@@ -2,7 +2,12 @@ import path from "node:path";
 // zod/mini: the same validation core as `zod`, without the method-per-schema objects that make
 // the classic API cost ~15 ms to load and build on every mutating command.
 import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { DEFAULTS, NAME_RE, nameProblem, unsafeReason } from "./rules.js";
+
+// zod/mini carries no messages of its own: English ones for the issues the rules below do not
+// word themselves ("expected array, received undefined").
+z.config(en());
 
 /** A string refined by unsafeReason plus an optional extra rule. */
 function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) => string | undefined } = {}) {

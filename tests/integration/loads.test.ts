@@ -50,4 +50,12 @@ describe("what a command loads", () => {
     }
     expect(has(await sourcesLoaded(["worker", "add", "--name", "x", "--path", "/nonexistent", "--dry-run"], sv.env), "zod")).toBe(true);
   });
+
+  it("--version loads nothing but the entry; a command that validates loads zod without its locales or JSON Schema code", async () => {
+    // The entry and what it imports statically (the early path's argv reader): no commander, no command.
+    expect((await sourcesLoaded(["--version"])).sort()).toEqual(["src/cli/early.ts", "src/cli/entry.ts", "src/cli/globals.ts"]);
+    const s = await sourcesLoaded(["worker", "add", "--name", "x", "--path", "/nonexistent", "--dry-run"], sv.env);
+    expect(s.filter((f) => f.includes("zod/v4/locales/"))).toEqual(["node_modules/zod/v4/locales/en.js"]);
+    expect(s.filter((f) => f.includes("json-schema"))).toEqual([]);
+  });
 });
