@@ -231,8 +231,12 @@ export async function followLogs(
         st = null;
       }
       if (st && (c.fd === null || st.ino !== c.ino)) {
-        // Rotated: finish the old file, then follow the new one from its start.
-        if (c.fd !== null) fs.closeSync(c.fd);
+        // Rotated: finish the old file (again: lines may have reached it between the drain above
+        // and the rename), then follow the new one from its start.
+        if (c.fd !== null) {
+          drain(c, emit);
+          fs.closeSync(c.fd);
+        }
         openAt(c, false);
         drain(c, emit);
       }
