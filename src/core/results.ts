@@ -21,7 +21,10 @@ export const processStatusSchema = z.object({
   description: z.string().meta({ description: "supervisorctl's description column: uptime, stop date, or the spawn error" }),
 });
 
-export const workerStateSchema = z.enum(["running", "paused", "partial", "stopped", "fatal", "unknown"]);
+export const workerStateSchema = z.enum(["running", "paused", "partial", "backoff", "stopped", "fatal", "unknown"]).meta({
+  description:
+    "running: every process runs; paused: paused by vexo-sv; partial: some processes run, not all; backoff: none runs and supervisord is retrying one that exited too quickly (FATAL follows after startretries); stopped: every process stopped or exited; fatal: a process gave up (FATAL); unknown: supervisord has not loaded it or did not answer",
+});
 
 export const planSchema = z.object({
   mkdirs: z.array(z.string()),

@@ -5,7 +5,7 @@ import { healthVerdict, waitHealthy } from "../../src/core/health.js";
 import { isPaused, pauseFile } from "../../src/core/pause.js";
 import type { ProgramEntry } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
-import { joinStatus, problemsOf } from "../../src/core/report.js";
+import { joinStatus, listWorkers, problemsOf, statusReport } from "../../src/core/report.js";
 import type { ProcessStatus } from "../../src/core/results.js";
 import { failedInOutput, parseStatus } from "../../src/core/supervisorctl.js";
 import { VexoError } from "../../src/errors.js";
@@ -128,6 +128,27 @@ describe("joinStatus and problemsOf", () => {
       parseStatus([statusLine("a:a_00", "STARTING"), statusLine("a:a_01", "BACKOFF", "Exited too quickly")].join("\n")),
     );
     expect(problemsOf(w[0] as never)).toEqual(["a:a_01: BACKOFF (Exited too quickly)"]);
+  });
+
+  it("every process in BACKOFF (0 of 2 running) is backoff in ls and status, not partial, and unhealthy", async () => {
+    const io = new ScriptedIO((args) =>
+      args[0] === "version"
+        ? "4.2.5"
+        : [
+            statusLine("a:a_00", "BACKOFF", "Exited too quickly (process log may have details)"),
+            statusLine("a:a_01", "BACKOFF", "Exited too quickly (process log may have details)"),
+          ].join("\n"),
+    );
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app", procs: 2 }]);
+    const ls = await listWorkers(sv);
+    expect(ls.workers.map((w) => [w.name, w.state, w.running, w.total])).toEqual([["a", "backoff", 0, 2]]);
+    const st = await statusReport(sv);
+    expect(st.workers[0]?.state).toBe("backoff");
+    expect(st.healthy).toBe(false);
+    expect(st.problems).toEqual([
+      "a:a_00: BACKOFF (Exited too quickly (process log may have details))",
+      "a:a_01: BACKOFF (Exited too quickly (process log may have details))",
+    ]);
   });
 
   it("a file supervisord has not loaded is a problem; a hand-written program never is", () => {
