@@ -105,7 +105,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l dry-run -d 'print what would 
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l no-wait -d 'return once supervisord took the changes, without checking the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'install\'' -l prefix -r -a '(__fish_complete_directories)' -d 'set up and start a private supervisord under DIR (no root needed)'
 complete -c vexo-sv -n '__vexo_sv_at \'shutdown\'' -l force -d 'also shut down the system supervisord (/etc/...)'
-complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per process'
+complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per process (with --follow, 0: only lines written from now on)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l process -r -d 'only process K (0-based)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l follow -s f -d 'keep printing new lines until interrupted (survives log rotation); NDJSON with --json'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
