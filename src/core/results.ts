@@ -112,10 +112,16 @@ export const workerOutcomeSchema = z.object({
 export const controlResultSchema = z.object({
   action: z.enum(["start", "stop", "restart", "pause", "resume"]),
   mode: z.enum(["plain", "graceful", "rolling"]),
+  dryRun: z.boolean().meta({ description: "true: nothing was changed; supervisorctl and plan say what would be done" }),
   workers: z.array(z.string()),
-  supervisorctl: z.array(z.array(z.string())),
-  processes: z.array(processStatusSchema),
+  supervisorctl: z
+    .array(z.array(z.string()))
+    .meta({ description: "Every supervisorctl call that changed something, as its argv (with dryRun: that would be made)" }),
+  processes: z.array(processStatusSchema).meta({ description: "The targets' processes afterwards (with dryRun: as they are)" }),
   outcomes: z.array(workerOutcomeSchema).optional().meta({ description: "pause and resume: what happened to each worker" }),
+  plan: planSchema
+    .optional()
+    .meta({ description: "dryRun only: the calls, and the pause records (state files) that would be written or removed" }),
 });
 
 export const processFailureSchema = z.object({

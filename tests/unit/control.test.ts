@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
 import { healthVerdict, waitHealthy } from "../../src/core/health.js";
@@ -234,6 +235,58 @@ describe("controlWorkers", () => {
     expect(r.supervisorctl).toEqual([["supervisorctl", "-c", sv.layout.config, "start", "a:*"]]);
     expect(r.processes.map((p) => p.state)).toEqual(["RUNNING"]);
   });
+
+  it.each([
+    ["start", "plain", false, [["start", "a:*", "b:*"]], [], ["a"]],
+    ["stop", "plain", false, [["stop", "a:*", "b:*"]], [], ["a"]],
+    ["restart", "plain", false, [["restart", "a:*", "b:*"]], [], ["a"]],
+    ["restart", "graceful", false, [["signal", "TERM", "a:*", "b:*"]], [], ["a"]],
+    [
+      "restart",
+      "rolling",
+      false,
+      [
+        ["restart", "a:a_00"],
+        ["restart", "b:b_00"],
+      ],
+      [],
+      ["a"],
+    ],
+    ["pause", "plain", false, [["stop", "a:*"]], ["a"], []],
+    ["resume", "plain", true, [["start", "b:*"]], [], ["b"]],
+  ] as const)(
+    "--dry-run %s (%s): only status is asked; the calls and pause records are planned, none made",
+    async (action, mode, bPaused, calls, writes, removes) => {
+      // a runs, b is stopped (and paused, for resume); a also has a pause record left over for the others to end.
+      const io = new ScriptedIO(() => [running("a:a_00", 10), statusLine("b:b_00", "STOPPED", "Nov 24 08:33 AM")].join("\n"));
+      const sv = fakeSupervisor(io, specs);
+      const recorded = (n: string) => pauseFile(sv.layout, n);
+      if (action !== "pause" && action !== "resume") {
+        fs.mkdirSync(path.dirname(recorded("a")), { recursive: true });
+        fs.writeFileSync(recorded("a"), '{"at":"2026-01-01T00:00:00.000Z","supervisordPid":null}\n');
+      }
+      if (bPaused) {
+        fs.mkdirSync(path.dirname(recorded("b")), { recursive: true });
+        fs.writeFileSync(recorded("b"), '{"at":"2026-01-01T00:00:00.000Z","supervisordPid":null}\n');
+      }
+      const before = fs.existsSync(path.dirname(recorded("a"))) ? fs.readdirSync(path.dirname(recorded("a"))).sort() : null;
+      const r = await controlWorkers(sv, input({ action, mode, names: ["a", "b"], dryRun: true }));
+      expect(io.verbs().every((v) => v === "status")).toBe(true);
+      expect(r.dryRun).toBe(true);
+      const argv = calls.map((c) => ["supervisorctl", "-c", sv.layout.config, ...c]);
+      expect(r.supervisorctl).toEqual(argv);
+      expect(r.plan?.supervisorctl).toEqual(argv);
+      expect(r.plan?.writes.map((w) => w.path)).toEqual(writes.map(recorded));
+      expect(r.plan?.removes).toEqual(removes.map(recorded));
+      expect(r.processes.map((p) => [p.fullName, p.state])).toEqual([
+        ["a:a_00", "RUNNING"],
+        ["b:b_00", "STOPPED"],
+      ]);
+      expect(r.outcomes).toBeUndefined();
+      // No pause record written or removed.
+      expect(fs.existsSync(path.dirname(recorded("a"))) ? fs.readdirSync(path.dirname(recorded("a"))).sort() : null).toEqual(before);
+    },
+  );
 
   it("start: a spawn error is start_failed; with wait off it is reported, not thrown", async () => {
     const answer = (args: string[]) =>
