@@ -66,13 +66,18 @@ export const applyResultSchema = z.object({
   plan: planSchema,
 });
 
-export const removeResultSchema = z.object({
-  changed: z.boolean(),
-  dryRun: z.boolean(),
+export const removedWorkerSchema = z.object({
   name: z.string(),
   file: z.string(),
+  changed: z.boolean().meta({ description: "false: there was no such worker, and that was allowed (nothing to do)" }),
+});
+
+export const removeResultSchema = z.object({
+  changed: z.boolean().meta({ description: "true when any worker was (with dryRun: would be) removed" }),
+  dryRun: z.boolean(),
   config: z.string(),
-  plan: planSchema,
+  workers: z.array(removedWorkerSchema).meta({ description: "Each worker named, in the order given, once" }),
+  plan: planSchema.meta({ description: "Every worker's removal in turn: its file, then stop and update of its group" }),
 });
 
 export const workerInfoSchema = z.object({
