@@ -14,11 +14,11 @@ __vexo_sv_flags() {
     "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
     "worker rm") echo "--force --missing-ok --dry-run --help -h" ;;
     "worker ls") echo "--help -h" ;;
-    "worker start") echo "--all --no-wait --help -h" ;;
-    "worker stop") echo "--all --help -h" ;;
-    "worker restart") echo "--all --graceful --rolling --wait --no-wait --help -h" ;;
-    "worker pause") echo "--all --help -h" ;;
-    "worker resume") echo "--all --no-wait --help -h" ;;
+    "worker start") echo "--all --no-wait --dry-run --help -h" ;;
+    "worker stop") echo "--all --dry-run --help -h" ;;
+    "worker restart") echo "--all --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
+    "worker pause") echo "--all --dry-run --help -h" ;;
+    "worker resume") echo "--all --no-wait --dry-run --help -h" ;;
     "apply") echo "--prune --prune-path --allow-root --dry-run --no-wait --help -h" ;;
     "install") echo "--prefix --help -h" ;;
     "shutdown") echo "--force --help -h" ;;

@@ -98,6 +98,7 @@ export function stateColor(state: string, c: typeof kleur): (s: string) => strin
     case "partial":
       return c.yellow;
     case "fatal":
+    case "backoff":
       return c.red;
     default:
       return c.dim;

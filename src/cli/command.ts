@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, type ParseOptionsResult } from "commander";
 import type { Output } from "../output.js";
 import type { Ctl, SupervisorIO } from "../core/supervisorctl.js";
 import type { GlobalOptions } from "./globals.js";
@@ -19,6 +19,21 @@ export class VexoCommand extends Command {
 
   override createCommand(name?: string): VexoCommand {
     return new VexoCommand(name);
+  }
+
+  /**
+   * commander checks required options before unknown ones, so `worker add --nmae x` said
+   * "--name not specified" and never "did you mean --name?". A command without subcommands
+   * reports its first unknown option here, first (help still wins, as in commander).
+   */
+  override parseOptions(argv: string[]): ParseOptionsResult {
+    const parsed = super.parseOptions(argv);
+    const first = parsed.unknown[0];
+    const help = (this as unknown as { _getHelpOption(): { is(a: string): boolean } | null })._getHelpOption();
+    if (this.commands.length === 0 && first?.startsWith("-") && !parsed.unknown.some((a) => help?.is(a))) {
+      (this as unknown as { unknownOption(flag: string): void }).unknownOption(first);
+    }
+    return parsed;
   }
 }
 

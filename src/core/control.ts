@@ -8,7 +8,7 @@ import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
 import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
-import type { ControlResult, ProcessStatus, WorkerOutcome } from "./results.js";
+import type { ControlResult, Plan, ProcessStatus, WorkerOutcome } from "./results.js";
 
 // start | stop | restart (plain, graceful, rolling) | pause | resume of whole worker groups:
 // one small function per mode, chosen from a table.
@@ -26,6 +26,8 @@ export interface ControlInput {
   mode: ControlMode;
   /** start/restart/resume: check every process comes up. */
   wait: boolean;
+  /** Work out the calls and the pause records each would change, and make none of them. */
+  dryRun?: boolean;
   onProgress?: (msg: string) => void;
 }
 
@@ -114,6 +116,10 @@ async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
   return m.sv.status(m.names);
 }
 
+/** The text of a pause record written now. */
+const pauseRecord = (sv: Ctl) =>
+  `${JSON.stringify({ at: new Date(sv.io.now()).toISOString(), supervisordPid: supervisordPid(sv.layout) })}\n`;
+
 /**
  * A graceful stop that is remembered (see pause.ts): each process finishes the job in hand and
  * exits, whatever its --max-time. A worker with no active process is left as it is (a no-op).
@@ -126,7 +132,7 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
   if (active.length > 0) {
     await m.call(ctl.groups("stop", active));
     const after = await m.sv.status(active);
-    const record = `${JSON.stringify({ at: new Date(m.sv.io.now()).toISOString(), supervisordPid: supervisordPid(m.sv.layout) })}\n`;
+    const record = pauseRecord(m.sv);
     ensureDir(stateDir(m.sv.layout), 0o700);
     for (const n of active) {
       const still = after.filter((p) => p.group === n && p.state !== "STOPPED" && p.state !== "EXITED" && p.state !== "FATAL");
@@ -173,16 +179,68 @@ const MODES: Record<string, (m: ModeContext) => Promise<ProcessStatus[]>> = {
   "resume:plain": resume,
 };
 
+/** What a dry run knows: the targets, their processes now, and the plan being filled in. */
+interface DryContext {
+  sv: Ctl;
+  names: string[];
+  procs: ProcessStatus[];
+  plan: Plan;
+}
+
+const groupCall = (verb: "start" | "stop" | "restart") => async (d: DryContext) => [ctl.groups(verb, d.names)];
+
+/** Each mode as a dry run: the calls it would make (and, for pause and resume, the pause records it would change). */
+const PLANS: Record<string, (d: DryContext) => Promise<CtlCall[]>> = {
+  "start:plain": groupCall("start"),
+  "stop:plain": groupCall("stop"),
+  "restart:plain": groupCall("restart"),
+  "restart:graceful": async (d) => [ctl.signal("TERM", d.names)],
+  "restart:rolling": async (d) => d.procs.map((p) => ctl.restartProcess(p.fullName)),
+  "pause:plain": async (d) => {
+    const active = d.names.filter((n) => d.procs.some((p) => p.group === n && ACTIVE.has(p.state)));
+    if (active.length === 0) return [];
+    if (!fs.existsSync(stateDir(d.sv.layout))) d.plan.mkdirs.push(stateDir(d.sv.layout));
+    d.plan.writes = active.map((n) => ({ path: pauseFile(d.sv.layout, n), content: pauseRecord(d.sv) }));
+    return [ctl.groups("stop", active)];
+  },
+  "resume:plain": async (d) => {
+    const paused = d.names.filter((n) => fs.existsSync(pauseFile(d.sv.layout, n)));
+    d.plan.removes = paused.map((n) => pauseFile(d.sv.layout, n));
+    return paused.length > 0 ? [ctl.groups("start", paused)] : [];
+  },
+};
+
+/** A dry run: the plan of what the mode would do and the processes as they are; nothing is changed. */
+async function dryRun(sv: Ctl, input: ControlInput, result: ControlResult): Promise<ControlResult> {
+  const names = result.workers;
+  const procs = await sv.status(names);
+  const plan: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
+  // Any start, stop or restart ends a pause (see controlWorkers).
+  if (input.action !== "pause" && input.action !== "resume")
+    plan.removes = names.map((n) => pauseFile(sv.layout, n)).filter((f) => fs.existsSync(f));
+  const calls = await (PLANS[`${input.action}:${input.mode}`] as (d: DryContext) => Promise<CtlCall[]>)({ sv, names, procs, plan });
+  plan.supervisorctl = calls.map((c) => sv.argv(c));
+  return { ...result, supervisorctl: plan.supervisorctl, processes: procs, plan };
+}
+
 /** Runs one control action on whole groups and reports every call made and every process after. */
 export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<ControlResult> {
   const handler = MODES[`${input.action}:${input.mode}`];
   if (!handler) throw new VexoError("usage", `${input.action} has no ${input.mode} mode`);
   const entries = readPrograms(sv.layout);
   const names = resolveTargets(entries, input.names, input.all);
-  const result: ControlResult = { action: input.action, mode: input.mode, workers: names, supervisorctl: [], processes: [] };
+  const result: ControlResult = {
+    action: input.action,
+    mode: input.mode,
+    dryRun: Boolean(input.dryRun),
+    workers: names,
+    supervisorctl: [],
+    processes: [],
+  };
   const outcomes: WorkerOutcome[] = [];
   if (names.length === 0) return result;
   await sv.probe();
+  if (input.dryRun) return dryRun(sv, input, result);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseFile(sv.layout, n));
   const call = async (c: CtlCall) => {

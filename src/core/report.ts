@@ -9,13 +9,18 @@ import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState }
 // The two read-only reports: `worker ls` (every program with its state) and `status`
 // (supervisord, every process, and a health verdict). One supervisorctl status call each.
 
-/** One word for a group from its processes' states. */
+/**
+ * One word for a group from its processes' states. `partial` means some run and some do not;
+ * none running with one in BACKOFF is `backoff` (supervisord retrying a process that exited
+ * before startsecs: a crash loop, FATAL once startretries are spent), never `partial`.
+ */
 export function groupState(states: ProcessState[], expected: number): WorkerState {
   if (states.length === 0) return "unknown";
   if (states.some((s) => s === "FATAL")) return "fatal";
   const running = states.filter((s) => s === "RUNNING").length;
   if (running === states.length && running >= expected) return "running";
   if (states.every((s) => s === "STOPPED" || s === "EXITED")) return "stopped";
+  if (running === 0 && states.some((s) => s === "BACKOFF")) return "backoff";
   return "partial";
 }
 

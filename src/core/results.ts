@@ -21,7 +21,10 @@ export const processStatusSchema = z.object({
   description: z.string().meta({ description: "supervisorctl's description column: uptime, stop date, or the spawn error" }),
 });
 
-export const workerStateSchema = z.enum(["running", "paused", "partial", "stopped", "fatal", "unknown"]);
+export const workerStateSchema = z.enum(["running", "paused", "partial", "backoff", "stopped", "fatal", "unknown"]).meta({
+  description:
+    "running: every process runs; paused: paused by vexo-sv; partial: some processes run, not all; backoff: none runs and supervisord is retrying one that exited too quickly (FATAL follows after startretries); stopped: every process stopped or exited; fatal: a process gave up (FATAL); unknown: supervisord has not loaded it or did not answer",
+});
 
 export const planSchema = z.object({
   mkdirs: z.array(z.string()),
@@ -63,13 +66,18 @@ export const applyResultSchema = z.object({
   plan: planSchema,
 });
 
-export const removeResultSchema = z.object({
-  changed: z.boolean(),
-  dryRun: z.boolean(),
+export const removedWorkerSchema = z.object({
   name: z.string(),
   file: z.string(),
+  changed: z.boolean().meta({ description: "false: there was no such worker, and that was allowed (nothing to do)" }),
+});
+
+export const removeResultSchema = z.object({
+  changed: z.boolean().meta({ description: "true when any worker was (with dryRun: would be) removed" }),
+  dryRun: z.boolean(),
   config: z.string(),
-  plan: planSchema,
+  workers: z.array(removedWorkerSchema).meta({ description: "Each worker named, in the order given, once" }),
+  plan: planSchema.meta({ description: "Every worker's removal in turn: its file, then stop and update of its group" }),
 });
 
 export const workerInfoSchema = z.object({
@@ -109,10 +117,16 @@ export const workerOutcomeSchema = z.object({
 export const controlResultSchema = z.object({
   action: z.enum(["start", "stop", "restart", "pause", "resume"]),
   mode: z.enum(["plain", "graceful", "rolling"]),
+  dryRun: z.boolean().meta({ description: "true: nothing was changed; supervisorctl and plan say what would be done" }),
   workers: z.array(z.string()),
-  supervisorctl: z.array(z.array(z.string())),
-  processes: z.array(processStatusSchema),
+  supervisorctl: z
+    .array(z.array(z.string()))
+    .meta({ description: "Every supervisorctl call that changed something, as its argv (with dryRun: that would be made)" }),
+  processes: z.array(processStatusSchema).meta({ description: "The targets' processes afterwards (with dryRun: as they are)" }),
   outcomes: z.array(workerOutcomeSchema).optional().meta({ description: "pause and resume: what happened to each worker" }),
+  plan: planSchema
+    .optional()
+    .meta({ description: "dryRun only: the calls, and the pause records (state files) that would be written or removed" }),
 });
 
 export const processFailureSchema = z.object({

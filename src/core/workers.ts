@@ -307,13 +307,21 @@ export interface RemoveInput {
   lockWaitSeconds?: number;
 }
 
+/** One worker's removal: done (changed), or nothing to do (absent, with missingOk), and its calls and files. */
+export interface WorkerRemoval {
+  changed: boolean;
+  name: string;
+  file: string;
+  plan: Plan;
+}
+
 export interface RemovePlan {
   input: RemoveInput;
   file: string;
-  result: RemoveResult;
+  result: WorkerRemoval;
 }
 
-const notThere = (r: RemoveResult): RemoveResult => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
+const notThere = (r: WorkerRemoval): WorkerRemoval => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
 
 /** True when supervisord still has group NAME loaded (a run killed between the delete and `update NAME` leaves it so). */
 async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
@@ -336,7 +344,7 @@ export async function planRemove(sv: Ctl, input: RemoveInput, cfg?: SupervisorCo
     removes: [file],
     supervisorctl: [sv.argv(ctl.groups("stop", [name])), sv.argv(ctl.update(name))],
   };
-  const result: RemoveResult = { changed: true, dryRun: false, name, file, config: sv.layout.config, plan };
+  const result: WorkerRemoval = { changed: true, name, file, plan };
   if (existing === null) {
     // The file is gone but supervisord still runs the group: finish that removal (update NAME unloads it).
     if (await stillLoaded(sv, name))
@@ -348,15 +356,74 @@ export async function planRemove(sv: Ctl, input: RemoveInput, cfg?: SupervisorCo
   return { input, file, result };
 }
 
-/** Does a planned removal under the lock; a parallel rm that won the race ends in the same state. */
-export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
+export interface RemoveAllInput extends Omit<RemoveInput, "name"> {
+  names: string[];
+}
+
+/** Removals of several workers, each planned: nothing is removed unless every one could be. */
+export interface RemoveAllPlan {
+  input: RemoveAllInput;
+  removals: RemovePlan[];
+  result: RemoveResult;
+}
+
+/**
+ * Works out removing every named worker, in the order given (each once); changes nothing. Any
+ * refusal fails the whole: not_found names every missing worker at once.
+ */
+export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<RemoveAllPlan> {
+  const cfg = supervisorConfig(sv.layout);
+  const removals: RemovePlan[] = [];
+  const missing: string[] = [];
+  const names = [...new Set(input.names)];
+  for (const name of names) {
+    try {
+      removals.push(await planRemove(sv, { ...input, name }, cfg));
+    } catch (e) {
+      if (!(e instanceof VexoError && e.code === "not_found") || names.length === 1) throw e;
+      missing.push(name);
+    }
+  }
+  if (missing.length > 0)
+    throw new VexoError("not_found", `no worker named ${missing.join(", ")}; nothing was removed`, { details: { names: missing } });
+  const plans = removals.filter((r) => r.result.changed).map((r) => r.result.plan);
+  const result: RemoveResult = {
+    changed: plans.length > 0,
+    dryRun: false,
+    config: sv.layout.config,
+    workers: removals.map((r) => ({ name: r.result.name, file: r.file, changed: r.result.changed })),
+    plan: { mkdirs: [], writes: [], removes: plans.flatMap((p) => p.removes), supervisorctl: plans.flatMap((p) => p.supervisorctl) },
+  };
+  return { input, removals, result };
+}
+
+/** Does planned removals, one after another under one lock; a parallel rm that won the race ends in the same state. */
+export async function applyRemoveAll(sv: Ctl, p: RemoveAllPlan): Promise<RemoveResult> {
   if (!p.result.changed) return p.result;
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
+  const done: string[] = [];
   try {
-    return await removeLocked(sv, p);
+    for (const [i, r] of p.removals.entries()) {
+      const w = p.result.workers[i] as RemoveResult["workers"][number];
+      if (r.result.changed) w.changed = (await removeLocked(sv, r)).changed;
+      done.push(w.name);
+    }
+  } catch (e) {
+    throw partlyRemoved(e, p, done);
   } finally {
     lock.release();
   }
+  p.result.changed = p.result.workers.some((w) => w.changed);
+  return p.result;
+}
+
+/** A failure after some removals: the message says which workers were removed and which were not. */
+function partlyRemoved(e: unknown, p: RemoveAllPlan, done: string[]): unknown {
+  if (!(e instanceof VexoError) || p.removals.length === 1) return e;
+  const removed = p.result.workers.filter((w) => done.includes(w.name) && w.changed).map((w) => w.name);
+  const notRemoved = p.result.workers.filter((w) => !done.includes(w.name)).map((w) => w.name);
+  const what = `${removed.length > 0 ? `removed: ${removed.join(", ")}` : "none was removed"}; not removed: ${notRemoved.join(", ")}`;
+  return new VexoError(e.code, `${e.message}; ${what}`, { hint: e.hint, details: { ...e.details, removed, notRemoved } });
 }
 
 /**
@@ -364,7 +431,7 @@ export async function applyRemove(sv: Ctl, p: RemovePlan): Promise<RemoveResult>
  * `update NAME`, drop the record. The record (stateDir/NAME.removing) tells a later run what a
  * killed one left half done: `apply --prune` finishes it, an add of the name undoes it.
  */
-export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<RemoveResult> {
+export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
   const { file, input } = p;
   const current = readIfExists(file);
   if (current === null) {

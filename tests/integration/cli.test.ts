@@ -176,6 +176,23 @@ describe("output conventions", () => {
     expect(u.json.error.message).toMatch(/--path/u);
   });
 
+  it("a mistyped option is named with a suggestion, even beside a missing required one (exit 2, nothing changed)", async () => {
+    const before = snapshot(sv.confDir);
+    // --nmae takes the place of the required --name: commander used to say only that --name was missing.
+    const typo = ["worker", "add", "--nmae", "typo", "--path", "/tmp"];
+    const json = await cli([...typo, "--json"], sv.env);
+    expect(json.code).toBe(2);
+    expect(json.json.error.code).toBe("usage");
+    expect(json.json.error.message).toMatch(/--nmae[\s\S]*did you mean --name\?/iu);
+    const human = await cli(typo, sv.env);
+    expect(human.code).toBe(2);
+    expect(human.stderr).toMatch(/unknown option '--nmae'[\s\S]*did you mean --name\?/iu);
+    expect(human.stdout).toBe("");
+    // --help still wins over a typo, as before.
+    expect((await cli([...typo, "--help"], sv.env)).code).toBe(0);
+    expect(snapshot(sv.confDir)).toEqual(before);
+  });
+
   it("--log-dir (flag or env) cannot break out of the stdout_logfile= line", async () => {
     const before = snapshot(sv.confDir);
     const flag = await cli([...addArgs("logdir"), "--log-dir", "/tmp/x\n[program:evil]", "--json"], sv.env);

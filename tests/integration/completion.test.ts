@@ -201,12 +201,12 @@ describe("JSON Schemas of --json output", () => {
       ok: true,
       changed: false,
       dryRun: false,
-      name: "w",
-      file: "/x/w.conf",
       config: "/x/s.conf",
+      workers: [{ name: "w", file: "/x/w.conf", changed: false }],
       plan: { mkdirs: [], writes: [], removes: [], supervisorctl: [] },
     };
     expect(validate(good), ajv.errorsText(validate.errors)).toBe(true);
     expect(validate({ ...good, changed: "yes" })).toBe(false);
+    expect(validate({ ...good, workers: [{ name: "w" }] })).toBe(false);
   });
 });

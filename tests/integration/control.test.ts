@@ -227,6 +227,96 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(seen).toEqual(["old", "appended-1", "appended-2", "late-in-old", "after-rotate", "after-truncate"]);
   });
 
+  it("--dry-run of start, stop, restart (each mode), pause and resume prints the calls and pause records, and changes nothing", async () => {
+    expect((await cli([...addArgs("dry", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
+    const pids = await waitRunning(sv, "dry", 2);
+    const record = path.join(sv.confDir, ".vexo-sv-state", "dry.paused");
+    const ctl = (...a: string[]) => ["supervisorctl", "-c", sv.config, ...a];
+    const cases: [string[], string[][]][] = [
+      [["start"], [ctl("start", "dry:*")]],
+      [["stop"], [ctl("stop", "dry:*")]],
+      [["restart"], [ctl("restart", "dry:*")]],
+      [["restart", "--graceful"], [ctl("signal", "TERM", "dry:*")]],
+      [
+        ["restart", "--rolling"],
+        [ctl("restart", "dry:dry_00"), ctl("restart", "dry:dry_01")],
+      ],
+      [["pause"], [ctl("stop", "dry:*")]],
+    ];
+    for (const [verb, calls] of cases) {
+      const r = await cli(["worker", ...verb, "dry", "--dry-run", "--json"], sv.env);
+      expect(r.code, verb.join(" ")).toBe(0);
+      expect(r.json).toMatchObject({ dryRun: true, workers: ["dry"], supervisorctl: calls, plan: { supervisorctl: calls } });
+      expect(r.json.processes.map((p: { pid: number }) => p.pid)).toEqual(pids);
+      const w = await lsWorker(sv, "dry");
+      expect([w?.state, w?.processes.map((p: { pid: number }) => p.pid)], verb.join(" ")).toEqual(["running", pids]);
+      expect(fs.existsSync(record), verb.join(" ")).toBe(false);
+    }
+    const human = await cli(["worker", "pause", "dry", "--dry-run"], sv.env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`# would write ${record}:`);
+    expect(human.stdout).toContain(`# would run: supervisorctl -c ${sv.config} stop dry:*`);
+    expect(fs.existsSync(record)).toBe(false);
+    // Paused for real, resume --dry-run leaves it paused and its record in place.
+    expect((await cli(["worker", "pause", "dry", "--json"], sv.env)).code).toBe(0);
+    const resume = await cli(["worker", "resume", "dry", "--dry-run", "--json"], sv.env);
+    expect(resume.json).toMatchObject({ dryRun: true, supervisorctl: [ctl("start", "dry:*")], plan: { removes: [record] } });
+    expect(fs.existsSync(record)).toBe(true);
+    expect((await lsWorker(sv, "dry"))?.state).toBe("paused");
+    expect((await cli(["worker", "rm", "dry", "--json"], sv.env)).code).toBe(0);
+  });
+
+  it("logs -f -n 0 prints only what a running worker writes after the follow starts, like tail -n0 -f", async () => {
+    expect((await cli([...addArgs("tailed"), "--json"], sv.env)).code).toBe(0);
+    const [pid] = await waitRunning(sv, "tailed", 1);
+    const file = path.join(sv.logDir, "tailed_00.log");
+    // The sample worker logs "worker PID working (N)" with N counting up: what was there is told by N.
+    const counter = (line: string) => Number(new RegExp(`^worker ${pid} working \\((\\d+)\\)$`, "u").exec(line)?.[1] ?? Number.NaN);
+    await waitFor(async () => fs.readFileSync(file, "utf8").includes(`worker ${pid} working (1)`), 20, "lines in the log");
+    const there = Math.max(
+      ...fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .map(counter)
+        .filter((n) => !Number.isNaN(n)),
+    );
+    const child = execa("node", [BIN, "logs", "tailed", "-f", "-n", "0", "--json"], { env: { ...sv.env }, reject: false });
+    const seen: string[] = [];
+    let buf = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (d: string) => {
+      const parts = (buf + d).split("\n");
+      buf = parts.pop() ?? "";
+      for (const p of parts) {
+        const doc = JSON.parse(p);
+        assertMatchesSchema(["logs", "--follow", "--json"], doc);
+        seen.push(doc.line);
+      }
+    });
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`logs -f -n 0 ended (${child.exitCode}): ${String((await child).stderr)}`);
+        return seen.length >= 3;
+      },
+      20,
+      "three new lines",
+    );
+    child.kill("SIGINT");
+    expect((await child).exitCode).toBe(0);
+    const got = seen.map(counter);
+    expect(
+      got.every((n) => n > there),
+      `${there} was there; printed ${JSON.stringify(seen)}`,
+    ).toBe(true);
+    // Every line from where the follow began, none skipped.
+    expect(got).toEqual(got.map((_, i) => (got[0] as number) + i));
+    // Without --follow, 0 lines is a mistake: exit 2 naming the flag.
+    const bad = await cli(["logs", "tailed", "-n", "0", "--json"], sv.env);
+    expect(bad.code).toBe(2);
+    expect(bad.json.error.message).toMatch(/^--lines:/u);
+    expect((await cli(["worker", "rm", "tailed", "--json"], sv.env)).code).toBe(0);
+  });
+
   it("a relative --path keeps a current -> releases/N link as given; after a switch, restart --graceful runs the new release (issue 16)", async () => {
     const base = fs.mkdtempSync(path.join(sv.dir, "deploy-"));
     for (const r of ["1", "2"]) {

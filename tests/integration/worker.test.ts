@@ -192,7 +192,11 @@ describe("worker add / ls / rm on a real supervisord", () => {
     const [pid] = await waitRunning(sv, "gone", 1);
     const r = await cli(["worker", "rm", "gone", "--json"], sv.env);
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, changed: true, name: "gone" });
+    expect(r.json).toMatchObject({
+      ok: true,
+      changed: true,
+      workers: [{ name: "gone", file: path.join(sv.confDir, "gone.conf"), changed: true }],
+    });
     expect(fs.existsSync(path.join(sv.confDir, "gone.conf"))).toBe(false);
     expect(await lsWorker(sv, "gone")).toBeUndefined();
     await waitFor(async () => !alive(pid as number), 30, "the removed worker's process gone");
@@ -205,6 +209,60 @@ describe("worker add / ls / rm on a real supervisord", () => {
     const ok = await cli(["worker", "rm", "gone", "--missing-ok", "--json"], sv.env);
     expect(ok.code).toBe(0);
     expect(ok.json.changed).toBe(false);
+  });
+
+  it("rm of several workers: every name checked and every worker planned before any is removed", async () => {
+    for (const n of ["m1", "m2", "m3"]) expect((await cli([...addArgs(n), "--json"], sv.env)).code).toBe(0);
+    const pids = { m1: await waitRunning(sv, "m1", 1), m2: await waitRunning(sv, "m2", 1), m3: await waitRunning(sv, "m3", 1) };
+    const foreign = path.join(sv.confDir, "foreign2.conf");
+    fs.writeFileSync(foreign, "[program:foreign2]\ncommand=/bin/sleep 1000\n");
+    const before = snapshot(sv.confDir);
+    const unchanged = async () => {
+      expect(snapshot(sv.confDir)).toEqual(before);
+      for (const n of ["m1", "m2", "m3"] as const) expect(await waitRunning(sv, n, 1)).toEqual(pids[n]);
+    };
+    // A bad name anywhere: exit 2 naming it, nothing done.
+    const bad = await cli(["worker", "rm", "m1", "bad name", "m2", "--json"], sv.env);
+    expect(bad.code).toBe(2);
+    expect(bad.json.error.message).toMatch(/^NAMES: "bad name" is not a worker name/u);
+    await unchanged();
+    // Missing ones (all named at once), or a file vexo-sv did not write: refused before m1 is touched.
+    const missing = await cli(["worker", "rm", "m1", "nope1", "m2", "nope2", "--json"], sv.env);
+    expect(missing.code).toBe(1);
+    expect(missing.json.error).toMatchObject({ code: "not_found", details: { names: ["nope1", "nope2"] } });
+    expect(missing.json.error.message).toMatch(/nothing was removed/u);
+    const notOurs = await cli(["worker", "rm", "m1", "foreign2", "--json"], sv.env);
+    expect(notOurs.json.error.code).toBe("not_managed");
+    await unchanged();
+    // --dry-run: each worker's stop and update in turn, nothing changed.
+    const dry = await cli(["worker", "rm", "m1", "m2", "--dry-run", "--json"], sv.env);
+    expect(dry.code).toBe(0);
+    expect(dry.json).toMatchObject({ changed: true, dryRun: true });
+    expect(dry.json.plan.removes).toEqual([path.join(sv.confDir, "m1.conf"), path.join(sv.confDir, "m2.conf")]);
+    expect(dry.json.plan.supervisorctl).toEqual([
+      ["supervisorctl", "-c", sv.config, "stop", "m1:*"],
+      ["supervisorctl", "-c", sv.config, "update", "m1"],
+      ["supervisorctl", "-c", sv.config, "stop", "m2:*"],
+      ["supervisorctl", "-c", sv.config, "update", "m2"],
+    ]);
+    await unchanged();
+    // --missing-ok: the missing one is changed=false; the others go; a name given twice counts once.
+    const r = await cli(["worker", "rm", "m1", "nope", "m2", "m1", "--missing-ok", "--json"], sv.env);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ changed: true, dryRun: false });
+    expect(r.json.workers).toEqual([
+      { name: "m1", file: path.join(sv.confDir, "m1.conf"), changed: true },
+      { name: "nope", file: path.join(sv.confDir, "nope.conf"), changed: false },
+      { name: "m2", file: path.join(sv.confDir, "m2.conf"), changed: true },
+    ]);
+    for (const n of ["m1", "m2"]) expect(await lsWorker(sv, n)).toBeUndefined();
+    expect(await waitRunning(sv, "m3", 1)).toEqual(pids.m3);
+    // --force for several; the human output has a line per worker.
+    const forced = await cli(["worker", "rm", "m3", "foreign2", "--force"], sv.env);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/removed worker m3 .*\n.*removed worker foreign2 /u);
+    expect(fs.existsSync(foreign)).toBe(false);
+    expect(await lsWorker(sv, "m3")).toBeUndefined();
   });
 
   it("parallel adds of different names all land; of one name, exactly one worker", async () => {

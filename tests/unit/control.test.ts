@@ -1,11 +1,12 @@
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
 import { healthVerdict, waitHealthy } from "../../src/core/health.js";
 import { isPaused, pauseFile } from "../../src/core/pause.js";
 import type { ProgramEntry } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
-import { joinStatus, problemsOf } from "../../src/core/report.js";
+import { joinStatus, listWorkers, problemsOf, statusReport } from "../../src/core/report.js";
 import type { ProcessStatus } from "../../src/core/results.js";
 import { failedInOutput, parseStatus } from "../../src/core/supervisorctl.js";
 import { VexoError } from "../../src/errors.js";
@@ -130,6 +131,27 @@ describe("joinStatus and problemsOf", () => {
     expect(problemsOf(w[0] as never)).toEqual(["a:a_01: BACKOFF (Exited too quickly)"]);
   });
 
+  it("every process in BACKOFF (0 of 2 running) is backoff in ls and status, not partial, and unhealthy", async () => {
+    const io = new ScriptedIO((args) =>
+      args[0] === "version"
+        ? "4.2.5"
+        : [
+            statusLine("a:a_00", "BACKOFF", "Exited too quickly (process log may have details)"),
+            statusLine("a:a_01", "BACKOFF", "Exited too quickly (process log may have details)"),
+          ].join("\n"),
+    );
+    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app", procs: 2 }]);
+    const ls = await listWorkers(sv);
+    expect(ls.workers.map((w) => [w.name, w.state, w.running, w.total])).toEqual([["a", "backoff", 0, 2]]);
+    const st = await statusReport(sv);
+    expect(st.workers[0]?.state).toBe("backoff");
+    expect(st.healthy).toBe(false);
+    expect(st.problems).toEqual([
+      "a:a_00: BACKOFF (Exited too quickly (process log may have details))",
+      "a:a_01: BACKOFF (Exited too quickly (process log may have details))",
+    ]);
+  });
+
   it("a file supervisord has not loaded is a problem; a hand-written program never is", () => {
     const w = joinStatus([entry("c"), entry("hand", false)], parseStatus(statusLine("hand", "FATAL", "x")));
     expect(w.map(problemsOf)).toEqual([["c: not loaded by supervisord"], []]);
@@ -213,6 +235,58 @@ describe("controlWorkers", () => {
     expect(r.supervisorctl).toEqual([["supervisorctl", "-c", sv.layout.config, "start", "a:*"]]);
     expect(r.processes.map((p) => p.state)).toEqual(["RUNNING"]);
   });
+
+  it.each([
+    ["start", "plain", false, [["start", "a:*", "b:*"]], [], ["a"]],
+    ["stop", "plain", false, [["stop", "a:*", "b:*"]], [], ["a"]],
+    ["restart", "plain", false, [["restart", "a:*", "b:*"]], [], ["a"]],
+    ["restart", "graceful", false, [["signal", "TERM", "a:*", "b:*"]], [], ["a"]],
+    [
+      "restart",
+      "rolling",
+      false,
+      [
+        ["restart", "a:a_00"],
+        ["restart", "b:b_00"],
+      ],
+      [],
+      ["a"],
+    ],
+    ["pause", "plain", false, [["stop", "a:*"]], ["a"], []],
+    ["resume", "plain", true, [["start", "b:*"]], [], ["b"]],
+  ] as const)(
+    "--dry-run %s (%s): only status is asked; the calls and pause records are planned, none made",
+    async (action, mode, bPaused, calls, writes, removes) => {
+      // a runs, b is stopped (and paused, for resume); a also has a pause record left over for the others to end.
+      const io = new ScriptedIO(() => [running("a:a_00", 10), statusLine("b:b_00", "STOPPED", "Nov 24 08:33 AM")].join("\n"));
+      const sv = fakeSupervisor(io, specs);
+      const recorded = (n: string) => pauseFile(sv.layout, n);
+      if (action !== "pause" && action !== "resume") {
+        fs.mkdirSync(path.dirname(recorded("a")), { recursive: true });
+        fs.writeFileSync(recorded("a"), '{"at":"2026-01-01T00:00:00.000Z","supervisordPid":null}\n');
+      }
+      if (bPaused) {
+        fs.mkdirSync(path.dirname(recorded("b")), { recursive: true });
+        fs.writeFileSync(recorded("b"), '{"at":"2026-01-01T00:00:00.000Z","supervisordPid":null}\n');
+      }
+      const before = fs.existsSync(path.dirname(recorded("a"))) ? fs.readdirSync(path.dirname(recorded("a"))).sort() : null;
+      const r = await controlWorkers(sv, input({ action, mode, names: ["a", "b"], dryRun: true }));
+      expect(io.verbs().every((v) => v === "status")).toBe(true);
+      expect(r.dryRun).toBe(true);
+      const argv = calls.map((c) => ["supervisorctl", "-c", sv.layout.config, ...c]);
+      expect(r.supervisorctl).toEqual(argv);
+      expect(r.plan?.supervisorctl).toEqual(argv);
+      expect(r.plan?.writes.map((w) => w.path)).toEqual(writes.map(recorded));
+      expect(r.plan?.removes).toEqual(removes.map(recorded));
+      expect(r.processes.map((p) => [p.fullName, p.state])).toEqual([
+        ["a:a_00", "RUNNING"],
+        ["b:b_00", "STOPPED"],
+      ]);
+      expect(r.outcomes).toBeUndefined();
+      // No pause record written or removed.
+      expect(fs.existsSync(path.dirname(recorded("a"))) ? fs.readdirSync(path.dirname(recorded("a"))).sort() : null).toEqual(before);
+    },
+  );
 
   it("start: a spawn error is start_failed; with wait off it is reported, not thrown", async () => {
     const answer = (args: string[]) =>

@@ -75,7 +75,13 @@ describe("groupState", () => {
     [["STOPPED", "EXITED"], 2, "stopped"],
     [["RUNNING"], 2, "partial"],
     [[], 1, "unknown"],
-    [["BACKOFF"], 1, "partial"],
+    [["BACKOFF"], 1, "backoff"],
+    // None running: a crash loop, never "partial" (that is some running, some not).
+    [["BACKOFF", "BACKOFF"], 2, "backoff"],
+    [["BACKOFF", "STARTING"], 2, "backoff"],
+    [["BACKOFF", "STOPPED"], 2, "backoff"],
+    [["RUNNING", "BACKOFF"], 2, "partial"],
+    [["BACKOFF", "FATAL"], 2, "fatal"],
   ] as const)("%j of %i -> %s", (states, n, want) => {
     expect(groupState([...states], n)).toBe(want);
   });

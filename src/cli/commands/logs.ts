@@ -9,13 +9,19 @@ export default defineCommand({
   define: (c) =>
     c
       .argument("[name]", "worker name (omit for supervisord's log)")
-      .option("-n, --lines <n>", "lines per process", "50")
+      .option("-n, --lines <n>", "lines per process (with --follow, 0: only lines written from now on)", "50")
       .option("--process <k>", "only process K (0-based)")
       .option("-f, --follow", "keep printing new lines until interrupted (survives log rotation); NDJSON with --json"),
   async input({ args, opts }, validate) {
     const { parse, nameSchema, intInRange, z } = await validate();
-    const schema = z.object({ name: z.optional(nameSchema), lines: intInRange(1, 100000), process: z.optional(intInRange(0, 99)) });
-    return { ...parse(schema, { name: args[0], lines: opts.lines, process: opts.process }), follow: Boolean(opts.follow) };
+    const follow = Boolean(opts.follow);
+    // `-f -n 0` is `tail -n0 -f`: nothing of what is there, every line from now on.
+    const schema = z.object({
+      name: z.optional(nameSchema),
+      lines: intInRange(follow ? 0 : 1, 100000),
+      process: z.optional(intInRange(0, 99)),
+    });
+    return { ...parse(schema, { name: args[0], lines: opts.lines, process: opts.process }), follow };
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();

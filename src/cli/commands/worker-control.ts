@@ -1,5 +1,6 @@
 import type { ControlAction } from "../../core/control.js";
 import { type CommandDef, defineCommand, type VexoCommand } from "../command.js";
+import { renderPlan } from "./plan.js";
 
 // start, stop, restart, pause and resume take the same arguments and give the same result; they
 // differ in a description, an example and a few flags, so one definition makes all five.
@@ -33,6 +34,10 @@ function defineFlags(action: ControlAction, c: VexoCommand): void {
       .option("--wait", "with --graceful: return once every process is back");
   }
   if (action === "start" || action === "restart" || action === "resume") c.option("--no-wait", "do not check that the processes come up");
+  c.option(
+    "--dry-run",
+    `print the supervisorctl calls${action === "pause" || action === "resume" ? " and pause records" : ""} it would make, change nothing`,
+  );
 }
 
 function controlCommand(action: ControlAction) {
@@ -51,7 +56,7 @@ function controlCommand(action: ControlAction) {
       const mode = opts.graceful ? "graceful" : opts.rolling ? "rolling" : "plain";
       // --graceful returns once signalled unless --wait; the others wait unless --no-wait.
       const wait = mode === "graceful" ? opts.wait === true : opts.wait !== false;
-      return { action, names, all: Boolean(opts.all), mode, wait } as const;
+      return { action, names, all: Boolean(opts.all), mode, wait, dryRun: Boolean(opts.dryRun) } as const;
     },
     async run(input, ctx) {
       const sv = await ctx.supervisor();
@@ -60,6 +65,11 @@ function controlCommand(action: ControlAction) {
     },
     render(r, out) {
       if (r.workers.length === 0) return out.info("no managed workers; nothing to do");
+      if (r.plan) {
+        renderPlan(out, r.plan);
+        if (r.plan.supervisorctl.length === 0) out.info("nothing would be done");
+        return;
+      }
       if (r.outcomes) for (const o of r.outcomes) out.info(`${o.worker}: ${o.outcome}${o.detail ? ` (${o.detail})` : ""}`);
       else out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
       for (const p of r.processes) out.data(`${p.fullName}  ${p.state}  ${p.description}`.trimEnd());

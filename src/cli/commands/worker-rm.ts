@@ -3,27 +3,28 @@ import { renderPlan } from "./plan.js";
 
 export default defineCommand({
   path: "worker rm",
-  description: "stop a worker and remove its program file",
-  examples: ["vexo-sv worker rm app-queue"],
+  description: "stop workers and remove their program files",
+  examples: ["vexo-sv worker rm app-queue", "vexo-sv worker rm app-queue app-mail --missing-ok"],
   define: (c) =>
     c
-      .argument("<name>", "worker name")
+      .argument("<names...>", "worker names (every one is checked before any is removed)")
       .option("--force", "also remove a program file that vexo-sv did not write")
-      .option("--missing-ok", "succeed with changed=false when there is no such worker")
+      .option("--missing-ok", "succeed with changed=false for a name that is no worker")
       .option("--dry-run", "print what would be done, change nothing"),
   async input({ args, opts }, validate) {
     const { parse, nameSchema, z } = await validate();
-    const { name } = parse(z.object({ name: nameSchema }), { name: args[0] });
-    return { name, force: Boolean(opts.force), missingOk: Boolean(opts.missingOk), dryRun: Boolean(opts.dryRun) };
+    const { names } = parse(z.object({ names: z.array(nameSchema) }), { names: args[0] });
+    return { names, force: Boolean(opts.force), missingOk: Boolean(opts.missingOk), dryRun: Boolean(opts.dryRun) };
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyRemove, planRemove } = await import("../../core/workers.js");
-    const plan = await planRemove(sv, input);
-    return input.dryRun ? { ...plan.result, dryRun: true } : applyRemove(sv, plan);
+    const { applyRemoveAll, planRemoveAll } = await import("../../core/workers.js");
+    const plan = await planRemoveAll(sv, input);
+    return input.dryRun ? { ...plan.result, dryRun: true } : applyRemoveAll(sv, plan);
   },
   render(r, out) {
     if (r.dryRun) return renderPlan(out, r.plan);
-    out.info(r.changed ? `removed worker ${out.colors.bold(r.name)} (${r.file})` : `no worker ${r.name}; nothing to do`);
+    for (const w of r.workers)
+      out.info(w.changed ? `removed worker ${out.colors.bold(w.name)} (${w.file})` : `no worker ${w.name}; nothing to do`);
   },
 });
