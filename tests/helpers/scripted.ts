@@ -1,3 +1,4 @@
+import { afterAll } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -47,9 +48,16 @@ export class ScriptedIO implements SupervisorIO {
   }
 }
 
+/** The temp directories fakeSupervisor made, removed after the test file (nothing left behind). */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
 /** A layout in a fresh temp directory with the given managed workers written as program files. */
 export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = []): Ctl {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
+  made.push(dir);
   const confDir = path.join(dir, "conf.d");
   const logDir = path.join(dir, "logs");
   fs.mkdirSync(confDir);
