@@ -33,6 +33,18 @@ function __vexo_sv_at
     test (__vexo_sv_path) = "$argv[1]"
 end
 
+# Worker names, from the --config and --conf-dir typed on the line (else VEXO_SV_CONFIG).
+function __vexo_sv_workers
+    set -l where
+    set -l words (commandline -opc)
+    for i in (seq 2 (count $words))
+        if contains -- $words[$i] --config --conf-dir; and test $i -lt (count $words)
+            set -a where $words[$i] $words[(math $i + 1)]
+        end
+    end
+    NO_COLOR=1 vexo-sv $where __complete-workers 2>/dev/null
+end
+
 complete -c vexo-sv -f
 complete -c vexo-sv -l version -s V -d 'output the version number'
 complete -c vexo-sv -l config -r -F -d 'supervisord\'s main config'
@@ -81,28 +93,28 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l no-wait -d 'return once 
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l force -d 'also remove a program file that vexo-sv did not write'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l missing-ok -d 'succeed with changed=false for a name that is no worker'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l dry-run -d 'print what would be done, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l graceful -d 'signal workers to finish their job and exit; autorestart brings them back (no wait for stopwaitsecs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l rolling -d 'restart one process at a time, each RUNNING again before the next'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l wait -d 'with --graceful: return once every process is back'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker pause\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker pause\'' -l dry-run -d 'print the supervisorctl calls and pause records it would make, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker pause\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker pause\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l dry-run -d 'print the supervisorctl calls and pause records it would make, change nothing'
-complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune -d 'also remove workers vexo-sv wrote that the file does not name'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune-path -r -d 'with --prune: remove only workers of this application path (several apps, a file each)'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l allow-root -d 'let workers without user= run as root (refused without it)'
@@ -113,6 +125,6 @@ complete -c vexo-sv -n '__vexo_sv_at \'shutdown\'' -l force -d 'also shut down t
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per process (with --follow, 0: only lines written from now on)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l process -r -d 'only process K (0-based)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l follow -s f -d 'keep printing new lines until interrupted (survives log rotation); NDJSON with --json'
-complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'
+complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l check -d 'exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)'
 complete -c vexo-sv -n '__vexo_sv_at \'completion\'' -a 'bash zsh fish'

@@ -213,6 +213,18 @@ export function fishScript(model: CommandModel[]): string {
     '    test (__vexo_sv_path) = "$argv[1]"',
     "end",
     "",
+    "# Worker names, from the --config and --conf-dir typed on the line (else VEXO_SV_CONFIG).",
+    "function __vexo_sv_workers",
+    "    set -l where",
+    "    set -l words (commandline -opc)",
+    "    for i in (seq 2 (count $words))",
+    "        if contains -- $words[$i] --config --conf-dir; and test $i -lt (count $words)",
+    "            set -a where $words[$i] $words[(math $i + 1)]",
+    "        end",
+    "    end",
+    "    NO_COLOR=1 vexo-sv $where __complete-workers 2>/dev/null",
+    "end",
+    "",
     "complete -c vexo-sv -f",
   ];
   const flagLine = (f: CommandModel["flags"][number], cond: string | null) => {
@@ -243,9 +255,7 @@ export function fishScript(model: CommandModel[]): string {
     }
     const a = c.subcommands.length === 0 ? c.args[0] : undefined;
     if (a?.kind === "workers") {
-      lines.push(
-        `complete -c vexo-sv -n ${fishQuote(`__vexo_sv_at ${fishQuote(c.path)}`)} -a '(NO_COLOR=1 vexo-sv __complete-workers 2>/dev/null)'`,
-      );
+      lines.push(`complete -c vexo-sv -n ${fishQuote(`__vexo_sv_at ${fishQuote(c.path)}`)} -a '(__vexo_sv_workers)'`);
     } else if (a?.kind === "choices") {
       lines.push(`complete -c vexo-sv -n ${fishQuote(`__vexo_sv_at ${fishQuote(c.path)}`)} -a ${fishQuote(a.choices.join(" "))}`);
     }

@@ -50,8 +50,14 @@ export function exitCodesMarkdown(): string {
   ].join("\n");
 }
 
+/** An argument as usage writes it: NAME, [NAME] when optional, NAMES... when it repeats. */
+const argUsage = (a: CommandModel["args"][number]) => {
+  const word = `${a.name.toUpperCase()}${a.variadic ? "..." : ""}`;
+  return a.required ? word : `[${word}]`;
+};
+
 const usage = (c: CommandModel) =>
-  `vexo-sv ${c.path ? `${c.path} ` : ""}${c.subcommands.length ? "COMMAND " : ""}[options]${c.args.map((a) => ` ${a.name.toUpperCase()}`).join("")}`.replace(
+  `vexo-sv ${c.path ? `${c.path} ` : ""}${c.subcommands.length ? "COMMAND " : ""}[options]${c.args.map((a) => ` ${argUsage(a)}`).join("")}`.replace(
     "  ",
     " ",
   );

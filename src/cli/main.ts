@@ -1,3 +1,4 @@
+import { GLOBAL_VALUE_FLAGS } from "./globals.js";
 import { CommanderError } from "commander";
 import { VexoError } from "../errors.js";
 import { createOutput, errorDocument, type Output, successDocument } from "../output.js";
@@ -24,7 +25,7 @@ export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
   let helpText = "";
   routeOutput(program, flags.json, usageErrors, (s) => (helpText += s));
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(helpAsFlag(argv), { from: "user" });
   } catch (e) {
     if (flags.json && e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) {
       const doc = e.code === "commander.version" ? { version: helpText.trim() } : { help: helpText };
@@ -40,6 +41,16 @@ export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
   if (flags.json) out.raw(`${JSON.stringify(successDocument(inv.result, out.warnings))}\n`);
   else inv.def.render(inv.result, out, inv.input);
   return inv.def.exitCode?.(inv.result, inv.input) ?? 0;
+}
+
+/**
+ * `vexo-sv help worker add` as `vexo-sv worker add --help`, as git and npm read it (commander's
+ * own help command takes one word, and showed the `worker` group's help).
+ */
+export function helpAsFlag(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && (argv[i] as string).startsWith("-")) i += GLOBAL_VALUE_FLAGS.includes(argv[i] as string) ? 2 : 1;
+  return argv[i] === "help" ? [...argv.slice(0, i), ...argv.slice(i + 1), "--help"] : argv;
 }
 
 /** Help and version text to stdout (into the one document under --json); usage errors collected. */

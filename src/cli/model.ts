@@ -20,7 +20,7 @@ export interface CommandModel {
   subcommands: string[];
   flags: FlagModel[];
   /** Positional arguments: names as commander shows them, and what completes them. */
-  args: { name: string; kind: "workers" | "choices" | "none"; choices: string[] }[];
+  args: { name: string; kind: "workers" | "choices" | "none"; choices: string[]; required: boolean; variadic: boolean }[];
   examples: string[];
 }
 
@@ -65,6 +65,8 @@ export function commandModel(program: Command): CommandModel[] {
         name: a.name(),
         kind: a.argChoices ? "choices" : /^names?$/u.test(a.name()) ? "workers" : "none",
         choices: a.argChoices ?? [],
+        required: a.required,
+        variadic: a.variadic,
       })),
       examples: EXAMPLES.get(cmd) ?? [],
     });

@@ -110,7 +110,6 @@ describe.each(SHELLS)("%s completion", (shell) => {
   });
 
   it("takes --config typed on the line for worker names (issue 16)", async () => {
-    if (shell === "fish") return; // fish reads VEXO_SV_CONFIG only (see the README)
     const other = { ...env, VEXO_SV_CONFIG: "/nonexistent/supervisord.conf" };
     const saved = env;
     env = other;
@@ -208,5 +207,45 @@ describe("JSON Schemas of --json output", () => {
     expect(validate(good), ajv.errorsText(validate.errors)).toBe(true);
     expect(validate({ ...good, changed: "yes" })).toBe(false);
     expect(validate({ ...good, workers: [{ name: "w" }] })).toBe(false);
+  });
+});
+
+describe("help and the manual (issue 16)", () => {
+  it("`help worker add` is `worker add --help`, global options before it too", async () => {
+    const want = (await cli(["worker", "add", "--help"])).stdout;
+    expect(want).toMatch(/^Usage: vexo-sv worker add \[options\]/u);
+    expect((await cli(["help", "worker", "add"])).stdout).toBe(want);
+    expect((await cli(["--config", "/x.conf", "help", "worker", "add"])).stdout).toBe(want);
+    expect((await cli(["help"])).stdout).toMatch(/^Usage: vexo-sv \[options\] \[command\]/u);
+  });
+
+  it("the manual and the reference write an optional argument in brackets and a repeated one with ...", () => {
+    const man = generatedFiles()["docs/vexo-sv.1"] as string;
+    expect(man).toContain("vexo\\-sv worker rm [options] NAMES...");
+    expect(man).toContain("vexo\\-sv worker start [options] [NAMES...]");
+    expect(man).toContain("vexo\\-sv logs [options] [NAME]");
+    expect(man).toContain("vexo\\-sv completion [options] SHELL\n");
+  });
+
+  it("`source <(vexo-sv completion bash)` works in a bash without the bash-completion package", async () => {
+    // --norc: nothing of bash-completion loaded (a minimal Debian 12 has no such package).
+    const script = [
+      "source <(vexo-sv completion bash) || exit 9",
+      "type _init_completion >/dev/null 2>&1 && exit 8",
+      "complete -p vexo-sv",
+      "fn=$(complete -p vexo-sv | sed -E 's/.*-F ([^ ]+).*/\\1/')",
+      "COMP_WORDS=(vexo-sv worker r); COMP_CWORD=2; COMP_LINE='vexo-sv worker r'; COMP_POINT=${#COMP_LINE}",
+      '"$fn" vexo-sv r worker',
+      'printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join("\n");
+    const r = await execa("bash", ["--norc", "--noprofile", "-c", script], { env, reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^complete .*-F \S+ vexo-sv$/mu);
+    expect(
+      r.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("complete"))
+        .sort(),
+    ).toEqual(["restart", "resume", "rm"]);
   });
 });

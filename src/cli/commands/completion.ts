@@ -5,7 +5,10 @@ import { defineCommand } from "../command.js";
 export default defineCommand({
   path: "completion",
   description: "print the shell completion script for bash, zsh or fish",
-  examples: ["vexo-sv completion bash > /usr/share/bash-completion/completions/vexo-sv"],
+  examples: [
+    "vexo-sv completion bash >> ~/.bashrc   # works without the bash-completion package",
+    "vexo-sv completion fish > ~/.config/fish/completions/vexo-sv.fish",
+  ],
   define: (c) => c.addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS)),
   input: ({ args }) => ({ shell: args[0] as Shell }),
   async run(input, ctx) {
