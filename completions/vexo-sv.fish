@@ -117,7 +117,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -l dry-run -d 'print the
 complete -c vexo-sv -n '__vexo_sv_at \'worker resume\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune -d 'also remove workers vexo-sv wrote that the file does not name'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l prune-path -r -d 'with --prune: remove only workers of this application path (several apps, a file each)'
-complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l allow-root -d 'let workers without user= run as root (refused without it)'
+complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l allow-root -d 'let workers run as root (user root, or no user under a root supervisord); refused without it'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l dry-run -d 'print what would change, worker by worker and field by field; change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'apply\'' -l no-wait -d 'return once supervisord took the changes, without checking the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'install\'' -l prefix -r -a '(__fish_complete_directories)' -d 'set up and start a private supervisord under DIR (no root needed)'

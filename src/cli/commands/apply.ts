@@ -39,7 +39,7 @@ export default defineCommand({
       )
       .option("--prune", "also remove workers vexo-sv wrote that the file does not name")
       .option("--prune-path <dir>", "with --prune: remove only workers of this application path (several apps, a file each)")
-      .option("--allow-root", "let workers without user= run as root (refused without it)")
+      .option("--allow-root", "let workers run as root (user root, or no user under a root supervisord); refused without it")
       .option("--dry-run", "print what would change, worker by worker and field by field; change nothing")
       .option("--no-wait", "return once supervisord took the changes, without checking the processes come up"),
   async input({ args, opts }, validate) {
