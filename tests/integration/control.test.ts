@@ -33,23 +33,27 @@ async function sample(group: string): Promise<{ name: string; state: string; pid
 
 describe("worker start/stop/restart/pause/resume, status, logs", () => {
   it("a worker that cannot boot: add and start exit 1 with the spawn error and its log lines", async () => {
-    const add = await cli([...addArgs("broken", [], BROKEN_APP), "--json"], sv.env);
-    expect(add.code).toBe(1);
-    expect(add.json.error.code).toBe("start_failed");
-    expect(add.json.error.message).toMatch(/Illuminate/u);
-    // Wait until supervisord gives up on it, then ask start explicitly.
-    await waitFor(async () => (await sample("broken"))[0]?.state === "FATAL", 30, "FATAL");
-    const start = await cli(["worker", "start", "broken", "--json"], sv.env);
-    expect(start.code).toBe(1);
-    expect(start.json.error.code).toBe("start_failed");
-    const f = start.json.error.details.failures[0];
-    expect(f.process).toBe("broken:broken_00");
-    expect(f.log.join("\n")).toMatch(/Illuminate\\Foundation\\Application/u);
-    const human = await cli(["worker", "start", "broken"], sv.env);
-    expect(human.code).toBe(1);
-    expect(human.stderr).toMatch(/FATAL|BACKOFF/u);
-    expect((await cli(["worker", "rm", "broken", "--json"], sv.env)).code).toBe(0);
-  });
+    try {
+      const add = await cli([...addArgs("broken", [], BROKEN_APP), "--json"], sv.env);
+      expect(add.code).toBe(1);
+      expect(add.json.error.code).toBe("start_failed");
+      expect(add.json.error.message).toMatch(/Illuminate/u);
+      // Wait until supervisord gives up on it (three quick failures; generous for a loaded machine), then ask start explicitly.
+      await waitFor(async () => (await sample("broken"))[0]?.state === "FATAL", 120, "FATAL");
+      const start = await cli(["worker", "start", "broken", "--json"], sv.env);
+      expect(start.code).toBe(1);
+      expect(start.json.error.code).toBe("start_failed");
+      const f = start.json.error.details.failures[0];
+      expect(f.process).toBe("broken:broken_00");
+      expect(f.log.join("\n")).toMatch(/Illuminate\\Foundation\\Application/u);
+      const human = await cli(["worker", "start", "broken"], sv.env);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toMatch(/FATAL|BACKOFF/u);
+    } finally {
+      // Whatever happened above, the crash-looping worker must not be left to the tests after this one.
+      expect((await cli(["worker", "rm", "broken", "--missing-ok", "--json"], sv.env)).code).toBe(0);
+    }
+  }, 240_000);
 
   it("status --check is 0 when healthy and 3 with a line per unhealthy process", async () => {
     expect((await cli([...addArgs("a", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
