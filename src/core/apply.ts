@@ -6,12 +6,12 @@ import { ioError, readIfExists, removeFile } from "./fsutil.js";
 import { removalFile, stateDir } from "./pause.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
-import type { ApplyResult, ApplyWorker, FieldChange, Plan } from "./results.js";
+import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
 import { nameProblem } from "./rules.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
 import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
-import { type AddPlan, addLocked, lockForMutation, planAdd, planRemove, type RemovePlan, removeLocked } from "./workers.js";
+import { type AddPlan, addLocked, concatPlans, lockForMutation, planAdd, planRemove, type RemovePlan, removeLocked } from "./workers.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
@@ -161,15 +161,6 @@ function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warn
   return names.sort();
 }
 
-const NO_PLAN: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
-
-const concatPlans = (plans: Plan[]): Plan => ({
-  mkdirs: [...new Set(plans.flatMap((p) => p.mkdirs))],
-  writes: plans.flatMap((p) => p.writes),
-  removes: plans.flatMap((p) => p.removes),
-  supervisorctl: plans.flatMap((p) => p.supervisorctl),
-});
-
 /**
  * For --dry-run: what apply would find under its lock for identical workers (one `reread`, which
  * changes no process): those supervisord runs another config of, or whose removal a killed run left half done.
@@ -222,7 +213,7 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
     workers,
     plan: concatPlans([
       // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
-      ...(adds.some((p) => p.result.action === "unchanged") ? [{ ...NO_PLAN, supervisorctl: [sv.argv(ctl.reread())] }] : []),
+      ...(adds.some((p) => p.result.action === "unchanged") ? [{ ...concatPlans([]), supervisorctl: [sv.argv(ctl.reread())] }] : []),
       ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
       ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
     ]),

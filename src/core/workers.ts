@@ -154,6 +154,16 @@ function checkLogDir(logDir: string, supervisordUidNow: number | null): void {
     );
 }
 
+/** Several plans as one, in order (what `rm a b` and `apply` print and return). */
+export function concatPlans(plans: Plan[]): Plan {
+  return {
+    mkdirs: [...new Set(plans.flatMap((p) => p.mkdirs))],
+    writes: plans.flatMap((p) => p.writes),
+    removes: plans.flatMap((p) => p.removes),
+    supervisorctl: plans.flatMap((p) => p.supervisorctl),
+  };
+}
+
 /** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
 async function applyUpdate(sv: Ctl, name: string, rollback: () => void | Promise<void>, tolerate?: RegExp): Promise<string> {
   const r = await sv.run(ctl.update(name));
@@ -392,7 +402,7 @@ export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<Rem
     dryRun: false,
     config: sv.layout.config,
     workers: removals.map((r) => ({ name: r.result.name, file: r.file, changed: r.result.changed })),
-    plan: { mkdirs: [], writes: [], removes: plans.flatMap((p) => p.removes), supervisorctl: plans.flatMap((p) => p.supervisorctl) },
+    plan: concatPlans(plans),
   };
   return { input, removals, result };
 }
