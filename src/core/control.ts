@@ -129,9 +129,10 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
   const active = m.names.filter((n) => before.some((p) => p.group === n && ACTIVE.has(p.state)));
   for (const n of m.names)
     if (!active.includes(n)) m.outcomes.push({ worker: n, outcome: "not-running", detail: "no process runs: nothing to pause" });
+  let after: ProcessStatus[] = [];
   if (active.length > 0) {
     await m.call(ctl.groups("stop", active));
-    const after = await m.sv.status(active);
+    after = await m.sv.status(active);
     const record = pauseRecord(m.sv);
     ensureDir(stateDir(m.sv.layout), 0o700);
     for (const n of active) {
@@ -151,7 +152,8 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
       details: { outcomes: m.outcomes, workers: failed.map((o) => o.worker) },
     });
   }
-  return m.sv.status(m.names);
+  // What supervisord said, in the order of the names: after the stop for those stopped, before it for the rest.
+  return m.names.flatMap((n) => (active.includes(n) ? after : before).filter((p) => p.group === n));
 }
 
 /** Starts paused workers again (with the same health check as start); others are left as they are. */
@@ -162,11 +164,12 @@ async function resume(m: ModeContext): Promise<ProcessStatus[]> {
   if (paused.length === 0) return m.sv.status(m.names);
   const r = await m.call(ctl.groups("start", paused));
   for (const n of paused) removeFile(pauseFile(m.sv.layout, n));
-  const procs = await m.sv.status(paused);
+  const procs = await m.sv.status(m.names);
   const failed = failedInOutput(r.output);
-  if (m.input.wait && (failed.length > 0 || procs.some((p) => p.state !== "RUNNING"))) await waitHealthy(m.sv, m.entries, paused);
+  const settled = failed.length === 0 && procs.every((p) => !paused.includes(p.group) || p.state === "RUNNING");
+  if (m.input.wait && !settled) await waitHealthy(m.sv, m.entries, paused);
   for (const n of paused) m.outcomes.push({ worker: n, outcome: "resumed" });
-  return m.sv.status(m.names);
+  return m.input.wait && !settled ? m.sv.status(m.names) : procs;
 }
 
 const MODES: Record<string, (m: ModeContext) => Promise<ProcessStatus[]>> = {

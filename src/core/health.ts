@@ -57,12 +57,20 @@ export function healthVerdict(procs: ProcessStatus[], opts: HealthOptions): { ve
 }
 
 /**
+ * supervisord's startsecs, which vexo-sv leaves at its default: no process it has just started
+ * can be RUNNING sooner, so a status call before then would only cost a Python start.
+ */
+export const STARTSECS_MS = 1000;
+
+/**
  * Waits until every process of the groups is RUNNING (supervisord only says RUNNING once a
- * process has lived past startsecs) or one has failed; polls `status` at a modest pace.
+ * process has lived past startsecs) or one has failed; polls `status` at a modest pace, the
+ * first time once startsecs have passed.
  */
 export async function waitHealthy(sv: Ctl, entries: ProgramEntry[], names: string[], opts: HealthOptions = {}): Promise<ProcessStatus[]> {
   const seconds = opts.timeoutSeconds ?? 60;
-  return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 250 }, async (timedOut) => {
+  await sv.io.sleep(STARTSECS_MS);
+  return poll(sv.io, { timeoutMs: seconds * 1000 - STARTSECS_MS, intervalMs: 250 }, async (timedOut) => {
     const procs = await sv.status(names);
     if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`, opts.since);
     const { verdict, failed } = healthVerdict(procs, opts);

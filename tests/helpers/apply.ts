@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { ALLOW_ROOT, cli, type CliResult, ME, SAMPLE_APP, type Sv } from "./cli.js";
+import { processInfo } from "./rpc.js";
 
 /** A worker entry of a workers file: the sample app, run as the test's user. */
 export const entry = (name: string, extra: Record<string, unknown> = {}) => ({ name, path: SAMPLE_APP, user: ME, ...extra });
@@ -18,16 +18,12 @@ export function workersFile(sv: Sv, workers: unknown[], name = "workers.json"): 
 export const apply = (sv: Sv, file: string, extra: string[] = []): Promise<CliResult> =>
   cli(["apply", file, ...ALLOW_ROOT, ...extra, "--json"], sv.env);
 
-/** pids by process name ("a:a_00" -> pid) of every RUNNING process supervisord has, straight from supervisorctl. */
+/** pids by process name ("a:a_00" -> pid) of every RUNNING process supervisord has, straight from supervisord. */
 export async function runningPids(sv: Sv): Promise<Record<string, number>> {
-  const r = await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false });
-  const out: Record<string, number> = {};
-  for (const m of String(r.stdout).matchAll(/^(\S+)\s+RUNNING\s+pid (\d+)/gmu)) out[m[1] as string] = Number(m[2]);
-  return out;
+  return Object.fromEntries((await processInfo(sv.dir)).filter((p) => p.statename === "RUNNING").map((p) => [p.namespec, p.pid]));
 }
 
 /** Every group supervisord has loaded (whatever its state). */
 export async function loadedGroups(sv: Sv): Promise<string[]> {
-  const r = await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false });
-  return [...new Set([...String(r.stdout).matchAll(/^([^\s:]+)(?::\S+)?\s/gmu)].map((m) => m[1] as string))].sort();
+  return [...new Set((await processInfo(sv.dir)).map((p) => p.group))].sort();
 }

@@ -7,6 +7,7 @@ import * as z from "zod";
 import { GLOBAL_VALUE_FLAGS } from "../../src/cli/globals.js";
 import { documentSchema, errorDocumentSchema, SUCCESS_SCHEMAS } from "../../src/core/results.js";
 import { afterAll, beforeAll } from "vitest";
+import { groupInfo } from "./rpc.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 /** The CLI under test: the checkout's build, or VEXO_SV_TEST_BIN (to run a suite against another build). */
@@ -31,7 +32,9 @@ export async function cli(args: string[], env: Record<string, string | undefined
   // A clean environment of the test's own: nothing of the caller's VEXO_SV_* (a user of the tool
   // has them exported), NO_COLOR by default; a key set to undefined is removed.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VEXO_SV_") || k === "VEXO_SV_TEST_BIN"));
-  const full: Record<string, string | undefined> = { ...inherited, NO_COLOR: "1", ...env };
+  // No NODE_EXTRA_CA_CERTS either, as on a server: vexo-sv never opens a TLS connection (cli.test.ts
+  // holds that it never loads tls), and this kind of machine would make each run parse ~140 certificates.
+  const full: Record<string, string | undefined> = { ...inherited, NO_COLOR: "1", NODE_EXTRA_CA_CERTS: undefined, ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const r = await execa("node", [BIN, ...args], {
     reject: false,
@@ -107,17 +110,17 @@ export async function lsWorker(sv: Sv, name: string): Promise<Record<string, any
   return (r.json.workers as Record<string, any>[]).find((w) => w.name === name);
 }
 
-/** Waits until every process of the worker is RUNNING; returns its pids. */
+/** Waits until supervisord has exactly `procs` processes of the worker, all RUNNING; returns their pids. */
 export async function waitRunning(sv: Sv, name: string, procs: number): Promise<number[]> {
-  const w = await waitFor(
+  const ps = await waitFor(
     async () => {
-      const w = await lsWorker(sv, name);
-      return w && w.state === "running" && w.running === procs ? w : undefined;
+      const ps = await groupInfo(sv.dir, name);
+      return ps.length === procs && ps.every((p) => p.statename === "RUNNING") ? ps : undefined;
     },
     30,
     `${name} running with ${procs} processes`,
   );
-  return (w.processes as { pid: number }[]).map((p) => p.pid);
+  return ps.map((p) => p.pid);
 }
 
 /** Every file under a directory (dotfiles and the state directory too) and its bytes, to prove nothing changed. */

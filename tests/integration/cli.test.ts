@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { addArgs, BIN, BROKEN_APP, cli, openersOf, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 
@@ -42,6 +43,23 @@ describe("supervisorctl calls per command", () => {
     expect(calls[0]).toEqual(["-c", sv.config, "update", "waited"]);
     for (const call of calls.slice(1)) expect(call).toEqual(["-c", sv.config, "status", "waited:*"]);
     await cli(["worker", "rm", "waited", "--json"], sv.env);
+  });
+
+  it("the tests' direct view of supervisord (XML-RPC, tests/helpers/rpc.ts) says what supervisorctl status says", async () => {
+    expect((await cli([...addArgs("viewed", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...addArgs("viewed-stopped"), "--json"], sv.env)).code).toBe(0);
+    expect((await cli(["worker", "stop", "viewed-stopped", "--json"], sv.env)).code).toBe(0);
+    const text = String((await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false })).stdout);
+    const fromCtl = text
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const [namespec, state] = l.split(/\s+/u);
+        return `${namespec} ${state} pid ${/pid (\d+)/u.exec(l)?.[1] ?? 0}`;
+      });
+    expect(fromCtl.filter((l) => l.startsWith("viewed"))).toHaveLength(3);
+    expect((await stateLines(sv.dir)).split("\n")).toEqual(fromCtl);
+    await cli(["worker", "rm", "viewed", "viewed-stopped", "--json"], sv.env);
   });
 });
 

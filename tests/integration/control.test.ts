@@ -15,20 +15,13 @@ import {
   waitFor,
   waitRunning,
 } from "../helpers/cli.js";
+import { groupInfo } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 
-/** One `supervisorctl status` sample, straight from supervisord (not through vexo-sv). */
+/** One sample of the group's processes, straight from supervisord (not through vexo-sv). */
 async function sample(group: string): Promise<{ name: string; state: string; pid: number | null }[]> {
-  const r = await execa("supervisorctl", ["-c", sv.config, "status", `${group}:*`], { reject: false });
-  return String(r.stdout)
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [name, state] = l.split(/\s+/u);
-      const pid = /pid (\d+)/u.exec(l);
-      return { name: name as string, state: state as string, pid: pid ? Number(pid[1]) : null };
-    });
+  return (await groupInfo(sv.dir, group)).map((p) => ({ name: p.namespec, state: p.statename, pid: p.pid || null }));
 }
 
 describe("worker start/stop/restart/pause/resume, status, logs", () => {

@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { addArgs, cli, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { processInfo } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 
+/** The pids of each named worker's processes, straight from supervisord. */
 async function pidsOf(names: string[]): Promise<Record<string, number[]>> {
-  const r = await cli(["worker", "ls", "--json"], sv.env);
+  const procs = await processInfo(sv.dir);
   const out: Record<string, number[]> = {};
-  for (const w of r.json.workers) if (names.includes(w.name)) out[w.name] = w.processes.map((p: { pid: number }) => p.pid);
+  for (const n of names) if (procs.some((p) => p.group === n)) out[n] = procs.filter((p) => p.group === n).map((p) => p.pid);
   return out;
 }
 
@@ -84,8 +86,8 @@ describe("isolation: with 10 workers running, a mutation of one leaves the other
     const others = names.filter((n) => n !== target);
     await waitFor(
       async () => {
-        const ls = await cli(["worker", "ls", "--json"], sv.env);
-        return others.every((n) => ls.json.workers.find((w: { name: string }) => w.name === n)?.state === "running");
+        const procs = await processInfo(sv.dir);
+        return others.every((n) => procs.some((p) => p.group === n) && procs.every((p) => p.group !== n || p.statename === "RUNNING"));
       },
       30,
       "the others running",

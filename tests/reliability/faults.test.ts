@@ -3,14 +3,12 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { addArgs, cli, copyBuiltCli, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
+import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 const isRoot = process.getuid?.() === 0;
 
-async function statusText(): Promise<string> {
-  const r = await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false });
-  return String(r.stdout).replace(/, uptime \S+/gu, "");
-}
+const statusText = () => stateLines(sv.dir);
 
 /** A tmpfs over the include directory, or the reason there cannot be one here. */
 async function mountTmpfs(options: string): Promise<string | null> {

@@ -1,19 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addArgs, ALLOW_ROOT, cli, cmdline, ME, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
+import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 
 /** supervisord's state as names, states and pids (uptimes move; those do not unless something changed). */
-async function supervisordState(): Promise<string> {
-  const r = await execa("supervisorctl", ["-c", sv.config, "status"], { reject: false });
-  return String(r.stdout)
-    .split("\n")
-    .map((l) => l.replace(/, uptime .*$/u, ""))
-    .join("\n");
-}
+const supervisordState = () => stateLines(sv.dir);
 
 const long = "x".repeat(10_000);
 const add = (...extra: string[]) => [...addArgs("hostile"), ...extra];

@@ -205,7 +205,7 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf"), CI_TOKEN: "ci-token-value", HOME: "/root" };
     expect((await cli(["install", "--prefix", prefix, "--json"], env)).code).toBe(0);
     expect((await cli([...addArgs("envw"), "--json"], env)).code).toBe(0);
-    const sv2 = { ...sv, env: { VEXO_SV_CONFIG: env.VEXO_SV_CONFIG } };
+    const sv2 = { ...sv, dir: prefix, env: { VEXO_SV_CONFIG: env.VEXO_SV_CONFIG } };
     const [pid] = await waitRunning(sv2, "envw", 1);
     const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
     expect(environ.filter((v) => v.startsWith("CI_TOKEN="))).toEqual([]);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
-import { healthVerdict, waitHealthy } from "../../src/core/health.js";
+import { healthVerdict, STARTSECS_MS, waitHealthy } from "../../src/core/health.js";
 import { isPaused, pauseFile } from "../../src/core/pause.js";
 import type { ProgramEntry } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
@@ -178,9 +178,13 @@ describe("healthVerdict", () => {
 });
 
 describe("waitHealthy", () => {
-  it("polls until every process is RUNNING", async () => {
+  it("polls until every process is RUNNING, the first time once startsecs have passed", async () => {
     let n = 0;
-    const io = new ScriptedIO(() => (++n < 3 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10)));
+    const at: number[] = [];
+    const io = new ScriptedIO((_args, self) => {
+      at.push(self.clock);
+      return ++n < 3 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10);
+    });
     const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
     const procs = await waitHealthy(sv, readPrograms(sv.layout), ["a"]);
     expect(procs.map((p) => p.pid)).toEqual([10]);
@@ -189,6 +193,8 @@ describe("waitHealthy", () => {
       ["status", "a:*"],
       ["status", "a:*"],
     ]);
+    // Nothing just started can be RUNNING before startsecs (1 s): no status call is spent on it.
+    expect(at).toEqual([STARTSECS_MS, STARTSECS_MS + 250, STARTSECS_MS + 500]);
   });
 
   it("reports FATAL with the spawn error, the log tail, and the worker to start again", async () => {
@@ -386,14 +392,26 @@ describe("controlWorkers", () => {
     const sv = fakeSupervisor(io, specs);
     const r = await controlWorkers(sv, input({ action: "pause", names: ["a", "b"] }));
     expect(io.calls.filter((c) => c[0] !== "status")).toEqual([["stop", "a:*"]]);
+    // One status before the stop, one of what was stopped after it: no third to report the same.
+    expect(io.verbs()).toEqual(["status", "stop", "status"]);
+    expect(r.processes.map((p) => [p.fullName, p.state])).toEqual([
+      ["a:a_00", "STOPPED"],
+      ["b:b_00", "STOPPED"],
+    ]);
     expect(r.outcomes).toEqual([
       { worker: "a", outcome: "paused" },
       { worker: "b", outcome: "not-running", detail: "no process runs: nothing to pause" },
     ]);
     expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(true);
     expect(fs.existsSync(pauseFile(sv.layout, "b"))).toBe(false);
+    io.calls = [];
     const back = await controlWorkers(sv, input({ action: "resume", names: ["a", "b"] }));
-    expect(io.calls.filter((c) => c[0] === "start")).toEqual([["start", "a:*"]]);
+    expect(io.verbs()).toEqual(["start", "status"]);
+    expect(io.calls[0]).toEqual(["start", "a:*"]);
+    expect(back.processes.map((p) => [p.fullName, p.state])).toEqual([
+      ["a:a_00", "RUNNING"],
+      ["b:b_00", "STOPPED"],
+    ]);
     expect(back.outcomes?.map((o) => o.outcome)).toEqual(["resumed", "not-paused"]);
     expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(false);
   });

@@ -1,0 +1,13 @@
+// The resolve hook of hold-chunks.mjs (module hooks run on their own thread).
+import fs from "node:fs";
+
+export async function resolve(specifier, context, next) {
+  const until = process.env.VEXO_HOLD_UNTIL;
+  if (until && specifier.includes("chunks/") && !fs.existsSync(until)) {
+    fs.writeFileSync(`${until}.waiting`, "");
+    // Bounded: a test that never releases the run does not leave it behind.
+    const deadline = Date.now() + 120_000;
+    while (!fs.existsSync(until) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+  return next(specifier, context);
+}
