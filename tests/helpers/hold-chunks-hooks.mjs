@@ -9,5 +9,7 @@ export async function resolve(specifier, context, next) {
     const deadline = Date.now() + 120_000;
     while (!fs.existsSync(until) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
+  // Which chunks the run went on to load, for the test to check they are the ones of its own build.
+  if (until && specifier.includes("chunks/")) fs.appendFileSync(`${until}.resolved`, `${specifier.split("/").pop()}\n`);
   return next(specifier, context);
 }

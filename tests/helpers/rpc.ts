@@ -8,7 +8,7 @@ import path from "node:path";
 
 /** One process as supervisord's getAllProcessInfo reports it. */
 export interface ProcInfo {
-  /** group:name, as supervisorctl writes it. */
+  /** As supervisorctl writes it: `group:name`, or `name` alone when the two are the same (make_namespec). */
   namespec: string;
   group: string;
   name: string;
@@ -19,15 +19,19 @@ export interface ProcInfo {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-f]+);/giu, (_m, e: string) => {
+  s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/gu, (_m, e: string) => {
     const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
     if (e in named) return named[e] as string;
-    return String.fromCodePoint(e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    return String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
   });
 
 /** Parses getAllProcessInfo's answer: an array of flat structs of strings and ints. */
 export function parseProcessInfo(xml: string): ProcInfo[] {
   if (xml.includes("<fault>")) throw new Error(`supervisord answered with a fault: ${xml.slice(0, 500)}`);
+  // Anything but an array answer is an error, never an empty list (which would make "nothing changed" hold vacuously).
+  if (!/^\s*(<\?xml[^>]*>\s*)?<methodResponse>\s*<params>\s*<param>\s*<value>\s*<array>/u.test(xml)) {
+    throw new Error(`not an XML-RPC array answer: ${xml.slice(0, 500)}`);
+  }
   const structs = xml.split("<struct>").slice(1);
   return structs.map((s) => {
     const m: Record<string, string> = {};
@@ -39,7 +43,7 @@ export function parseProcessInfo(xml: string): ProcInfo[] {
     const group = m.group ?? "";
     const name = m.name ?? "";
     return {
-      namespec: `${group}:${name}`,
+      namespec: group === name ? name : `${group}:${name}`,
       group,
       name,
       statename: m.statename ?? "",
@@ -61,8 +65,14 @@ export function processInfo(dir: string): Promise<ProcInfo[]> {
         method: "POST",
         headers: { "Content-Type": "text/xml", "Content-Length": Buffer.byteLength(body) },
         timeout: 30_000,
+        agent: false, // a connection per call: nothing kept open to a supervisord that a test shuts down
       },
       (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`supervisord answered HTTP ${res.statusCode} to getAllProcessInfo`));
+          return;
+        }
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (d: string) => (text += d));

@@ -53,6 +53,10 @@ describe("a rebuild of dist/", () => {
     expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find module/u);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(JSON.parse(r.stdout).error.code).toBe("config_not_found");
+    // It ran on the chunks of the build it started from, which the rebuild left in place.
+    const loaded = fs.readFileSync(`${go}.resolved`, "utf8").trim().split("\n");
+    expect(loaded.length).toBeGreaterThan(0);
+    for (const c of loaded) expect(before.has(c), `${c} is a chunk of the first build`).toBe(true);
 
     // A run started after the rebuild runs the new build.
     const fresh = await lsRun(copy);

@@ -66,8 +66,11 @@ describe("SIGKILL at every phase of add, add --replace and rm", () => {
       // The only two files that may ever stand at crash.conf: the two specs, whole.
       const contentOf = async (a: readonly string[]) =>
         (await cli([...a.filter((x) => x !== "--replace"), "--dry-run", "--replace", "--json"], sv.env)).json.plan.writes[0]?.content;
-      const allowed = new Set([await contentOf(ops.add.argv), await contentOf(ops.replace.argv)]);
+      const whole = { add: await contentOf(ops.add.argv), replace: await contentOf(ops.replace.argv) };
+      const allowed = new Set([whole.add, whole.replace]);
       expect(allowed.size).toBe(2);
+      for (const c of allowed) expect(c).toMatch(/^; managed-by: vexo-sv\n/u);
+      const wanted = op === "rm" ? undefined : whole[op];
       for (const phase of phases) {
         for (let t = 0; t < TRIALS_PER_PHASE; t++) {
           const trial = `${op} killed ${phase} (#${t + 1})`;
@@ -89,7 +92,11 @@ describe("SIGKILL at every phase of add, add --replace and rm", () => {
           // 3. The same command again completes (a killed run's lock died with it).
           const again = await cli([...argv, "--json"], sv.env);
           expect(again.code, `${trial}: ${again.stdout}`).toBe(0);
-          // supervisord runs what the command said: no group after rm, else the spec's processes.
+          // What the command said, on disk and in supervisord: after rm no file and no group; else
+          // the spec's file, whole, and its processes.
+          const files = globbed();
+          if (op === "rm") expect(files, trial).toEqual({});
+          else expect(files, trial).toEqual({ "crash.conf": wanted });
           expect((await groupInfo(sv.dir, "crash")).length, trial).toBe(op === "rm" ? 0 : op === "add" ? 1 : 2);
         }
       }

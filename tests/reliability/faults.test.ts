@@ -1,14 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addArgs, cli, copyBuiltCli, SAMPLE_APP, snapshot, useSupervisor, waitRunning } from "../helpers/cli.js";
 import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
 const isRoot = process.getuid?.() === 0;
 
-const statusText = () => stateLines(sv.dir);
+/** supervisord's state (names, states, pids); never empty: the kept worker runs in it. */
+async function statusText(): Promise<string> {
+  const state = await stateLines(sv.dir);
+  expect(state).toMatch(/^keep:keep_00 RUNNING pid [1-9]\d*$/mu);
+  return state;
+}
 
 /** A tmpfs over the include directory, or the reason there cannot be one here. */
 async function mountTmpfs(options: string): Promise<string | null> {
@@ -21,10 +26,11 @@ afterEach(async () => {
 });
 
 describe("environment faults: a clear error, exit 1, nothing half-done", () => {
-  it("setup: one running worker whose state must survive every fault", async () => {
+  // One running worker whose state must survive every fault, set up before any case (each can run alone).
+  beforeAll(async () => {
     expect((await cli([...addArgs("keep"), "--json"], sv.env)).code).toBe(0);
     await waitRunning(sv, "keep", 1);
-  });
+  }, 120_000);
 
   it("read-only include directory", async (ctx) => {
     const why = await mountTmpfs("size=1m");

@@ -416,6 +416,25 @@ describe("controlWorkers", () => {
     expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(false);
   });
 
+  it.each([
+    [true, ["start", "status", "status", "status"], "RUNNING"],
+    [false, ["start", "status"], "STARTING"],
+  ] as const)("resume of a worker still STARTING after the start: wait=%s calls %j and reports %s", async (wait, verbs, state) => {
+    let statusCalls = 0;
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "start") return "a:a_00: started";
+      return ++statusCalls === 1 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10);
+    });
+    const sv = fakeSupervisor(io, specs);
+    fs.mkdirSync(path.dirname(pauseFile(sv.layout, "a")), { recursive: true });
+    fs.writeFileSync(pauseFile(sv.layout, "a"), "{}\n");
+    const r = await controlWorkers(sv, input({ action: "resume", names: ["a"], wait }));
+    // With wait: the health wait's poll (once startsecs have passed), then the status reported.
+    expect(io.verbs()).toEqual(verbs);
+    expect(r.processes.map((p) => p.state)).toEqual([state]);
+    expect(r.outcomes).toEqual([{ worker: "a", outcome: "resumed" }]);
+  });
+
   it("pause holds whatever --max-time is: no signal that Laravel's paused loop would have to survive", async () => {
     const io = new ScriptedIO((args, self) =>
       args[0] === "status" ? (self.calls.length === 1 ? running("b:b_00", 10) : statusLine("b:b_00", "STOPPED", "x")) : "b: stopped",
