@@ -204,13 +204,17 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     const prefix = fs.mkdtempSync(path.join(tmp, "e-"));
     const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf"), CI_TOKEN: "ci-token-value", HOME: "/root" };
     expect((await cli(["install", "--prefix", prefix, "--json"], env)).code).toBe(0);
-    expect((await cli([...addArgs("envw"), "--json"], env)).code).toBe(0);
-    const sv2 = { ...sv, dir: prefix, env: { VEXO_SV_CONFIG: env.VEXO_SV_CONFIG } };
-    const [pid] = await waitRunning(sv2, "envw", 1);
-    const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    expect(environ.filter((v) => v.startsWith("CI_TOKEN="))).toEqual([]);
-    expect(environ.filter((v) => v === "HOME=/root")).toEqual([]);
-    await cli(["shutdown", "--json"], env);
+    try {
+      expect((await cli([...addArgs("envw"), "--json"], env)).code).toBe(0);
+      const sv2 = { ...sv, dir: prefix, env: { VEXO_SV_CONFIG: env.VEXO_SV_CONFIG } };
+      const [pid] = await waitRunning(sv2, "envw", 1);
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      expect(environ.filter((v) => v.startsWith("CI_TOKEN="))).toEqual([]);
+      expect(environ.filter((v) => v === "HOME=/root")).toEqual([]);
+    } finally {
+      // Whatever failed above, this supervisord is not left running after the test.
+      await cli(["shutdown", "--json"], env);
+    }
   });
 
   it("8. a root worker needs --allow-root, and never runs code another user can write", async () => {
