@@ -213,7 +213,9 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
     workers,
     plan: concatPlans([
       // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
-      ...(adds.some((p) => p.result.action === "unchanged") ? [{ ...concatPlans([]), supervisorctl: [sv.argv(ctl.reread())] }] : []),
+      ...(adds.some((p) => p.result.action === "unchanged")
+        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(ctl.reread())] }]
+        : []),
       ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
       ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
     ]),
