@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { build } from "esbuild";
 import { benchSupervisor, bin, root } from "./fixture.mjs";
 
 const reps = Number(process.argv[2] ?? 11);
@@ -98,6 +99,35 @@ pairRow(
   ),
   1.4,
 );
+// The floor under these targets, on this machine at this moment: an ESM program that does
+// nothing but run one supervisorctl call, once through node:child_process, once through execa
+// bundled and minified as scripts/build.mjs bundles vexo-sv. What vexo-sv costs above the execa
+// floor is its own; the rest is Node's start and exit, and loading execa (docs/performance.md,
+// "The floor under the targets").
+const floorOf = async (name, contents) => {
+  const outfile = path.join(fx.dir, `${name}.mjs`);
+  await build({
+    stdin: { contents, resolveDir: root },
+    bundle: true,
+    minify: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile,
+    logLevel: "warning",
+    // As scripts/build.mjs does: bundled CommonJS (cross-spawn) calls require().
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  return (...args) => run("node", [outfile, "-c", config, ...args], { NODE_EXTRA_CA_CERTS: undefined }).ms;
+};
+const floorSpawn = await floorOf(
+  "floor-spawn",
+  `import { spawnSync } from "node:child_process"; spawnSync("supervisorctl", process.argv.slice(2), { stdio: "ignore" });`,
+);
+const floorExeca = await floorOf(
+  "floor-execa",
+  `import { execa } from "execa"; await execa("supervisorctl", process.argv.slice(2), { reject: false });`,
+);
 if (caCerts) {
   pairRow(
     "  the same with this machine's NODE_EXTRA_CA_CERTS (for information)",
@@ -108,15 +138,41 @@ if (caCerts) {
     null,
   );
 }
+pairRow(
+  "  floor: node spawning supervisorctl status, nothing else (for information)",
+  pair(
+    () => ctl("status").ms,
+    () => floorSpawn("status"),
+  ),
+  null,
+);
+pairRow(
+  "  floor: the same through execa (for information)",
+  pair(
+    () => ctl("status").ms,
+    () => floorExeca("status"),
+  ),
+  null,
+);
+pairRow(
+  "  floor through execa | vexo-sv worker ls --json: what vexo-sv adds (for information)",
+  pair(
+    () => floorExeca("status"),
+    () => vexo("worker", "ls", "--json").ms,
+  ),
+  null,
+);
 let k = 0;
-const ctlAdd = () => {
+/** `supervisorctl update NAME` of one more worker, through `update` (a function that runs it and returns its ms). */
+const addThrough = (update) => () => {
   const name = `ctl-${k++}`;
   writeWorker(name);
-  const { ms } = ctl("update", name);
+  const ms = update(name);
   fs.rmSync(fileOf(name));
   ctl("update", name);
   return ms;
 };
+const ctlAdd = addThrough((name) => ctl("update", name).ms);
 const vexoAdd = () => {
   const name = `vx-${k++}`;
   const { ms } = vexo("worker", "add", "--name", name, ...fx.spec, "--no-wait", "--json");
@@ -124,6 +180,14 @@ const vexoAdd = () => {
   return ms;
 };
 pairRow("supervisorctl update NAME | vexo-sv worker add --no-wait (one more)", pair(ctlAdd, vexoAdd), 1.4);
+pairRow(
+  "  floor: node running supervisorctl update NAME through execa (for information)",
+  pair(
+    ctlAdd,
+    addThrough((name) => floorExeca("update", name)),
+  ),
+  null,
+);
 
 growTo(1000);
 const [st1000, ls1000] = pair(

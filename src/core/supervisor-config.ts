@@ -730,8 +730,9 @@ export function programsOf(cfg: SupervisorConfig): ProgramInfo[] {
     if (kind === undefined || kind === "group") continue;
     out.push(programInfo(cfg, kind, sectionName, grouped.get(sectionName) ?? []));
   }
-  const order = [...cfg.ini.sections.keys()];
-  return out.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+  const position = new Map([...cfg.ini.sections.keys()].map((section, i) => [section, i]));
+  const at = (p: ProgramInfo) => position.get(p.section) ?? 0;
+  return out.sort((a, b) => at(a) - at(b));
 }
 
 function programInfo(cfg: SupervisorConfig, kind: ProgramInfo["kind"], section: string, groups: string[]): ProgramInfo {
