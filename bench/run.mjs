@@ -9,6 +9,8 @@ import { benchSupervisor, bin, root } from "./fixture.mjs";
 
 const reps = Number(process.argv[2] ?? 11);
 const fx = benchSupervisor("vxb", 2);
+// Stopped however the bench ends, a failed run included (fx.stop is synchronous).
+process.once("exit", () => fx.stop());
 const { config, fileOf, writeWorker, growTo } = fx;
 
 function run(cmd, args, env = {}) {
@@ -214,4 +216,3 @@ for (const r of rows) {
 console.log(
   `worker ls: 10x the workers costs ${(ls1000 / ls100).toFixed(2)}x the time (supervisorctl status itself ${(st1000 / st100).toFixed(2)}x); vexo-sv's own CPU ${(cpu1000 / cpu100).toFixed(2)}x`,
 );
-fx.stop();
