@@ -60,17 +60,20 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe("");
     const stop = await cli(["worker", "stop", "b", "--json"], sv.env);
-    expect(stop.code).toBe(0);
-    expect(stop.json.processes.map((p: { state: string }) => p.state)).toEqual(["STOPPED"]);
-    const bad = await cli(["status", "--check"], sv.env);
-    expect(bad.code).toBe(3);
-    expect(bad.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^b:b_00: STOPPED/u)]);
-    const json = await cli(["status", "--check", "--json"], sv.env);
-    expect(json.code).toBe(3);
-    expect(json.json).toMatchObject({ healthy: false, supervisord: { running: true } });
-    expect(json.json.supervisord.version).toMatch(/^4\./u);
-    const start = await cli(["worker", "start", "b", "--json"], sv.env);
-    expect(start.code).toBe(0);
+    try {
+      expect(stop.code).toBe(0);
+      expect(stop.json.processes.map((p: { state: string }) => p.state)).toEqual(["STOPPED"]);
+      const bad = await cli(["status", "--check"], sv.env);
+      expect(bad.code).toBe(3);
+      expect(bad.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^b:b_00: STOPPED/u)]);
+      const json = await cli(["status", "--check", "--json"], sv.env);
+      expect(json.code).toBe(3);
+      expect(json.json).toMatchObject({ healthy: false, supervisord: { running: true } });
+      expect(json.json.supervisord.version).toMatch(/^4\./u);
+    } finally {
+      const start = await cli(["worker", "start", "b", "--json"], sv.env);
+      expect(start.code).toBe(0);
+    }
     expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
   });
 
@@ -81,19 +84,24 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(r.json.error.code).toBe("not_found");
     expect(await waitRunning(sv, "a", 2)).toEqual(before);
 
-    fs.writeFileSync(path.join(sv.confDir, "other.conf"), "[program:other]\ncommand=/bin/sleep 1000\n");
-    await execa("supervisorctl", ["-c", sv.config, "update", "other"]);
-    await waitFor(async () => (await sample("other"))[0]?.state === "RUNNING", 20, "other running");
-    const otherPid = (await sample("other"))[0]?.pid;
-    const stop = await cli(["worker", "stop", "--all", "--json"], sv.env);
-    expect(stop.code).toBe(0);
-    expect(stop.json.workers).toEqual(["a", "b"]);
-    expect((await sample("other"))[0]).toMatchObject({ state: "RUNNING", pid: otherPid });
-    const start = await cli(["worker", "start", "--all", "--json"], sv.env);
-    expect(start.code).toBe(0);
-    expect(start.json.processes.every((p: { state: string }) => p.state === "RUNNING")).toBe(true);
-    fs.rmSync(path.join(sv.confDir, "other.conf"));
-    await execa("supervisorctl", ["-c", sv.config, "update", "other"]);
+    // A program vexo-sv did not write, removed again however the test ends.
+    const other = path.join(sv.confDir, "other.conf");
+    fs.writeFileSync(other, "[program:other]\ncommand=/bin/sleep 1000\n");
+    try {
+      await execa("supervisorctl", ["-c", sv.config, "update", "other"]);
+      await waitFor(async () => (await sample("other"))[0]?.state === "RUNNING", 20, "other running");
+      const otherPid = (await sample("other"))[0]?.pid;
+      const stop = await cli(["worker", "stop", "--all", "--json"], sv.env);
+      expect(stop.code).toBe(0);
+      expect(stop.json.workers).toEqual(["a", "b"]);
+      expect((await sample("other"))[0]).toMatchObject({ state: "RUNNING", pid: otherPid });
+      const start = await cli(["worker", "start", "--all", "--json"], sv.env);
+      expect(start.code).toBe(0);
+      expect(start.json.processes.every((p: { state: string }) => p.state === "RUNNING")).toBe(true);
+    } finally {
+      fs.rmSync(other, { force: true });
+      await execa("supervisorctl", ["-c", sv.config, "update", "other"]);
+    }
   });
 
   it("restart --rolling never has every process down at once", async () => {
