@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
+import { convergeRunning, type RunAction, startCall } from "./converge.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { ioError, readIfExists, removeFile } from "./fsutil.js";
@@ -165,14 +166,21 @@ function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warn
  * For --dry-run: what apply would find under its lock for identical workers (one `reread`, which
  * changes no process): those supervisord runs another config of, or whose removal a killed run left half done.
  */
-async function previewPending(sv: Ctl, adds: AddPlan[], result: ApplyResult): Promise<void> {
+async function previewPending(sv: Ctl, adds: AddPlan[], result: ApplyResult, wait: boolean): Promise<void> {
   if (!adds.some((a) => a.result.action === "unchanged")) return;
   const pending = await notYetLoaded(sv);
   for (const w of result.workers) {
     if (w.action !== "unchanged" || !adds.some((a) => a.result.worker.name === w.name)) continue;
     w.action = pending?.get(w.name) ?? (removalUnderWay(sv, w.name) ? "created" : "unchanged");
   }
-  result.changed = result.workers.some((w) => w.action !== "unchanged");
+  // Read-only: what convergeRunning would find (status only, nothing started; unreachable: nothing known).
+  const same = result.workers.filter((w) => w.action === "unchanged" && adds.some((a) => a.result.worker.name === w.name));
+  const names = same.map((w) => w.name);
+  const run = await convergeRunning(sv, names, { wait, start: false }).catch(() => new Map<string, RunAction>());
+  for (const w of same) w.action = run.get(w.name) ?? "unchanged";
+  const toStart = same.filter((w) => w.action === "started").map((w) => w.name);
+  result.plan = { ...result.plan, supervisorctl: [...result.plan.supervisorctl, ...startCall(sv, toStart)] };
+  result.changed = result.workers.some((w) => isChange(w.action));
 }
 
 /** Works out the whole convergence; validates every worker against the machine; changes nothing. */
@@ -220,7 +228,7 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
       ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
     ]),
   };
-  if (opts.reread) await previewPending(sv, adds, result);
+  if (opts.reread) await previewPending(sv, adds, result, input.wait);
   return { input, adds, removes, result, warnings };
 }
 
@@ -251,6 +259,31 @@ async function notYetLoaded(sv: Ctl): Promise<Map<string, "created" | "replaced"
   return out;
 }
 
+/** An action that changed something (a wait on a worker already starting changed nothing). */
+const isChange = (action: ApplyWorker["action"]) => action !== "unchanged" && action !== "waited";
+
+/**
+ * Identical workers converge on running too (convergeRunning, one status call for all of them):
+ * one that is stopped, exited or FATAL is started; one already starting is awaited with the rest.
+ */
+async function convergeUnchanged(sv: Ctl, p: ApplyPlan, byName: Map<string, ApplyWorker>): Promise<void> {
+  const same = p.adds.filter((a) => a.result.action === "unchanged").map((a) => a.result.worker.name);
+  const run = await convergeRunning(sv, same, { wait: p.input.wait, start: true });
+  for (const a of p.adds) setAction(a, byName, run.get(a.result.worker.name));
+}
+
+function setAction(a: AddPlan, byName: Map<string, ApplyWorker>, action: RunAction | undefined): void {
+  if (action === undefined) return;
+  Object.assign(a.result, { action, changed: action === "started" });
+  (byName.get(a.result.worker.name) as ApplyWorker).action = action;
+}
+
+/** Log sizes before the run, except for workers that were already starting: their failure report shows their lines from before. */
+function sinceStart(p: ApplyPlan, since: Map<string, number>): Map<string, number> {
+  const waited = new Set(p.adds.filter((a) => a.result.action === "waited").flatMap((a) => a.result.logs));
+  return new Map([...since].filter(([file]) => !waited.has(file)));
+}
+
 /** Does a planned convergence under one lock: each change with its own `update NAME`, then the health of all changed workers. */
 export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
   const { result } = p;
@@ -265,10 +298,11 @@ export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
       // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
       const loadedAs = a.result.action === "unchanged" ? pending?.get(w.name) : undefined;
       if (loadedAs) Object.assign(a.result, { action: loadedAs, changed: true });
-      if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name)) await addLocked(sv, a);
+      if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name)) await addLocked(sv, a, { converge: false });
       w.action = a.result.action; // re-checked under the lock
       finished.add(w.name);
     }
+    await convergeUnchanged(sv, p, byName);
     for (const r of p.removes) {
       const w = byName.get(r.input.name) as ApplyWorker;
       if (r.result.changed) {
@@ -280,9 +314,9 @@ export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
       }
       finished.add(w.name);
     }
-    result.changed = result.workers.some((w) => w.action !== "unchanged");
+    result.changed = result.workers.some((w) => isChange(w.action));
     const started = p.adds.filter((a) => a.result.action !== "unchanged").map((a) => a.result.worker.name);
-    if (p.input.wait && started.length > 0) await waitHealthy(sv, readPrograms(sv.layout), started, { since });
+    if (p.input.wait && started.length > 0) await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, since) });
   } catch (e) {
     throw partial(e, result, finished);
   } finally {

@@ -26,6 +26,9 @@ export const workerStateSchema = z.enum(["running", "paused", "partial", "backof
     "running: every process runs; paused: paused by vexo-sv; partial: some processes run, not all; backoff: none runs and supervisord is retrying one that exited too quickly (FATAL follows after startretries); stopped: every process stopped or exited; fatal: a process gave up (FATAL); unknown: supervisord has not loaded it or did not answer",
 });
 
+const ACTION_HELP =
+  "created, replaced, removed: the program file was written or removed; unchanged: the file was already so and every process runs (or the worker is paused); started: the file was already so but processes were stopped, exited or FATAL, and were started (changed); waited: the file was already so and processes were starting or backing off: their start was awaited (not a change)";
+
 export const planSchema = z.object({
   mkdirs: z.array(z.string()),
   writes: z.array(z.object({ path: z.string(), content: z.string() })),
@@ -35,7 +38,7 @@ export const planSchema = z.object({
 
 export const addResultSchema = z.object({
   changed: z.boolean(),
-  action: z.enum(["created", "replaced", "unchanged"]),
+  action: z.enum(["created", "replaced", "unchanged", "started", "waited"]).meta({ description: ACTION_HELP }),
   dryRun: z.boolean(),
   worker: spec,
   file: z.string(),
@@ -53,7 +56,7 @@ export const fieldChangeSchema = z.object({
 
 export const applyWorkerSchema = z.object({
   name: z.string(),
-  action: z.enum(["created", "replaced", "unchanged", "removed"]),
+  action: z.enum(["created", "replaced", "unchanged", "started", "waited", "removed"]).meta({ description: ACTION_HELP }),
   file: z.string(),
   changes: z.array(fieldChangeSchema).meta({ description: "for replaced: each field that differs, old and new" }),
 });

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
+import { convergeRunning, startCall } from "./converge.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { programFile, requireConfDir } from "./layout.js";
@@ -242,18 +243,28 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
   return { input, file, content, existing, result };
 }
 
+/** For --dry-run: the plan, with what converging an unchanged worker would do (read-only: one status call). */
+export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+  const name = p.result.worker.name;
+  if (p.result.action !== "unchanged") return p.result;
+  const run = await convergeRunning(sv, [name], { wait: p.input.wait, start: false }).catch(() => new Map());
+  const action = run.get(name) ?? "unchanged";
+  const supervisorctl = [...p.result.plan.supervisorctl, ...startCall(sv, action === "started" ? [name] : [])];
+  return { ...p.result, action, changed: action === "started", plan: { ...p.result.plan, supervisorctl } };
+}
+
 /** Does a planned add: under the lock, writes the file, runs `update NAME`, then waits for health. */
 export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
   const since = logSizes(p.result.logs);
   try {
-    await addLocked(sv, p);
+    await addLocked(sv, p, { converge: true });
   } finally {
     lock.release();
   }
-  // An unchanged worker started nothing; one stopped on purpose stays stopped.
-  if (p.input.wait && p.result.action !== "unchanged") await waitAfterAdd(sv, p, since);
+  // A worker that was already running needs no wait; one that was already starting is awaited from its own start.
+  if (p.input.wait && p.result.action !== "unchanged") await waitAfterAdd(sv, p, p.result.action === "waited" ? undefined : since);
   return p.result;
 }
 
@@ -261,8 +272,10 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
  * The add itself, with the lock held: write the file (unless unchanged), then `update NAME`;
  * rolled back if rejected. A removal of this name that a killed run left half done (its
  * processes stopped, its file perhaps gone) is undone: the worker is started again, and counts as created.
+ * With `converge`, an unchanged worker that is not running (and not paused) is started, or its
+ * start awaited (convergeRunning); `apply` does that for all its unchanged workers at once instead.
  */
-export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
+export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean }): Promise<void> {
   const { file, content, result } = p;
   const name = result.worker.name;
   // Re-read under the lock: a parallel run may have written it meanwhile.
@@ -292,16 +305,29 @@ export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
     // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
     await sv.run(ctl.groups("start", [name]));
     removeFile(removalFile(sv.layout, name));
+  } else if (opts.converge && result.action === "unchanged") {
+    const action = (await convergeRunning(sv, [name], { wait: p.input.wait, start: true })).get(name) ?? "unchanged";
+    Object.assign(result, { action, changed: action === "started" });
   }
 }
 
-export async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number>): Promise<void> {
+/** How a worker's action reads in "worker NAME was ..., but ...". */
+const ACTION_WORDS: Record<AddResult["action"], string> = {
+  created: "created",
+  replaced: "replaced",
+  unchanged: "unchanged",
+  started: "unchanged and not running, so it was started",
+  waited: "unchanged and already starting",
+};
+
+/** The health wait after an add; `since`: log sizes before it (a failure report shows only later lines), or all lines without. */
+export async function waitAfterAdd(sv: Ctl, p: AddPlan, since: Map<string, number> | undefined): Promise<void> {
   const name = p.result.worker.name;
   try {
     await waitHealthy(sv, readPrograms(sv.layout), [name], { since });
   } catch (e) {
     if (!(e instanceof VexoError && e.code === "start_failed")) throw e;
-    throw new VexoError("start_failed", `worker ${name} was ${p.result.action}, but ${e.message}`, {
+    throw new VexoError("start_failed", `worker ${name} was ${ACTION_WORDS[p.result.action]}, but ${e.message}`, {
       hint: e.hint,
       details: { ...e.details, file: p.file },
     });

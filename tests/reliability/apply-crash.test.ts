@@ -26,7 +26,8 @@ const TRIALS: [string, number][] = [
   ["during-stop", 1],
   ["after-unlink", 1],
   ["during-update", 3],
-  ["during-status", 1],
+  ["during-status", 1], // the status call that converges the identical cr-d on running (issue 24)
+  ["during-status", 2], // the health wait's first status call
 ];
 
 const START = [entry("cr-a"), entry("cr-b"), entry("cr-d")];

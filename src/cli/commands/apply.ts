@@ -16,8 +16,22 @@ const changeLine = (c: FieldChange) => `${c.field}: ${show(c.from)} -> ${show(c.
 function renderWorkers(out: Output, r: ApplyResult): void {
   const c = out.colors;
   const verb = r.dryRun
-    ? { created: "would create", replaced: "would replace", removed: "would remove", unchanged: "unchanged" }
-    : { created: c.green("created"), replaced: c.yellow("replaced"), removed: c.red("removed"), unchanged: "unchanged" };
+    ? {
+        created: "would create",
+        replaced: "would replace",
+        removed: "would remove",
+        unchanged: "unchanged",
+        started: "would start (unchanged, not running)",
+        waited: "would wait for (unchanged, starting)",
+      }
+    : {
+        created: c.green("created"),
+        replaced: c.yellow("replaced"),
+        removed: c.red("removed"),
+        unchanged: "unchanged",
+        started: c.green("started (unchanged, was not running)"),
+        waited: "waited (unchanged, was starting)",
+      };
   for (const w of r.workers) {
     out.info(
       `${verb[w.action]} ${c.bold(w.name)}${w.action === "replaced" && w.changes.length === 0 ? " (the program file's text differs)" : ""}`,

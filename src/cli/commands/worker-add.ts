@@ -61,15 +61,21 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyAdd, planAdd } = await import("../../core/workers.js");
+    const { applyAdd, planAdd, previewAdd } = await import("../../core/workers.js");
     const plan = await planAdd(sv, input);
     for (const w of plan.result.warnings) ctx.warn(w);
-    return input.dryRun ? { ...plan.result, dryRun: true } : applyAdd(sv, plan);
+    return input.dryRun ? { ...(await previewAdd(sv, plan)), dryRun: true } : applyAdd(sv, plan);
   },
   render(r, out) {
     if (r.dryRun) return renderPlan(out, r.plan);
     const c = out.colors;
-    const what = { created: c.green("created"), replaced: c.yellow("replaced"), unchanged: "unchanged" }[r.action];
+    const what = {
+      created: c.green("created"),
+      replaced: c.yellow("replaced"),
+      unchanged: "unchanged",
+      started: c.green("started (unchanged, was not running)"),
+      waited: "unchanged (its start awaited)",
+    }[r.action];
     out.info(`${what} worker ${c.bold(r.worker.name)} (${r.worker.procs} process${r.worker.procs > 1 ? "es" : ""}): ${r.file}`);
     out.info(`logs: ${r.logs.join(", ")}`);
   },

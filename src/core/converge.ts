@@ -1,0 +1,52 @@
+import { isPaused, readPause } from "./pause.js";
+import type { ProcessStatus } from "./results.js";
+import { type Ctl, ctl, type ProcessState } from "./supervisorctl.js";
+import { supervisordPid } from "./supervisord.js";
+
+// `worker add` and `apply` converge on running workers, not only on their files: a worker whose
+// file is already what was asked for, but whose processes are not running, is started (or its
+// start awaited), so that running the same command again never reports success on a worker that
+// cannot boot. A paused worker is left paused: a pause is the one way to keep a worker stopped.
+
+/** What converging an unchanged worker did: nothing, a start of its stopped processes, or a wait on processes already starting. */
+export type RunAction = "unchanged" | "started" | "waited";
+
+/** States `start` brings up again (supervisord starts only the group's processes that are not running). */
+const STARTABLE = new Set<ProcessState>(["STOPPED", "EXITED", "FATAL"]);
+
+/**
+ * What one unchanged worker needs, from its processes: `started` when any is stopped, exited or
+ * FATAL; `unchanged` when every one is RUNNING; `waited` otherwise (STARTING, BACKOFF, STOPPING,
+ * UNKNOWN, or not loaded at all: the health wait decides, and reports a worker that cannot boot).
+ */
+export function runAction(procs: ProcessStatus[]): RunAction {
+  if (procs.some((p) => STARTABLE.has(p.state))) return "started";
+  if (procs.length > 0 && procs.every((p) => p.state === "RUNNING")) return "unchanged";
+  return "waited";
+}
+
+/**
+ * Looks at the unchanged workers (one `status` call) and decides, for each not paused, whether it
+ * must be started or its start awaited; with `start`, starts those that must be (one call).
+ * Without `wait`, a worker that is only coming up is left `unchanged` (nobody waits on it).
+ * Returns each worker's action.
+ */
+export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: boolean; start: boolean }): Promise<Map<string, RunAction>> {
+  const actions = new Map<string, RunAction>();
+  if (names.length === 0) return actions;
+  const procs = await sv.status(names);
+  const svPid = supervisordPid(sv.layout);
+  for (const name of names) {
+    const own = procs.filter((p) => p.group === name);
+    const action = isPaused(readPause(sv.layout, name), own, svPid) ? "unchanged" : runAction(own);
+    actions.set(name, action === "waited" && !opts.wait ? "unchanged" : action);
+  }
+  const toStart = names.filter((n) => actions.get(n) === "started");
+  if (opts.start && toStart.length > 0) await sv.run(ctl.groups("start", toStart));
+  return actions;
+}
+
+/** The supervisorctl call that starting these workers makes, for a plan. */
+export function startCall(sv: Ctl, names: string[]): string[][] {
+  return names.length > 0 ? [sv.argv(ctl.groups("start", names))] : [];
+}
