@@ -42,7 +42,7 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   permission_denied: () => "run with sudo, or as the user that owns supervisord's socket",
   supervisord_rejected: () => "fix the file supervisord names, then run again",
   supervisorctl_failed: () => "see supervisord's own log (`vexo-sv logs`) and `vexo-sv status`, then run again",
-  lock_timeout: () => "wait for the other vexo-sv run to finish (a replace can wait for a worker's stopwaitsecs), then run again",
+  lock_timeout: () => "wait for the other vexo-sv run to finish, then run again",
   unsafe_file: () =>
     "look at the file named: remove what another user planted, or fix its owner and mode (chown root, chmod go-w), then run again",
   io_error: () => "check the directory's permissions, its mount (read-only?) and free space (`df -h`), then run again",

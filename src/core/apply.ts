@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
 import { convergeRunning, type RunAction, startCall } from "./converge.js";
+import { assertRereads } from "./prestop.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { ioError, readIfExists, removeFile } from "./fsutil.js";
@@ -12,7 +13,19 @@ import { nameProblem } from "./rules.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
 import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
-import { type AddPlan, addLocked, concatPlans, lockForMutation, planAdd, planRemove, type RemovePlan, removeLocked } from "./workers.js";
+import {
+  type AddPlan,
+  addLocked,
+  concatPlans,
+  lockForMutation,
+  planAdd,
+  planRemove,
+  type RemovePlan,
+  removeLocked,
+  replaces,
+  stopIfRemoving,
+  stopIfReplacing,
+} from "./workers.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
@@ -284,43 +297,83 @@ function sinceStart(p: ApplyPlan, since: Map<string, number>): Map<string, numbe
   return new Map([...since].filter(([file]) => !waited.has(file)));
 }
 
-/** Does a planned convergence under one lock: each change with its own `update NAME`, then the health of all changed workers. */
+/**
+ * Stops, before the lock (prestop.ts), every worker this run replaces or removes: their stops are
+ * the slow part, and no other vexo-sv run waits on them. Returns the names it stopped; a failure
+ * says which were stopped and not yet changed (applying again finishes them).
+ */
+async function stopChanging(sv: Ctl, p: ApplyPlan): Promise<Set<string>> {
+  const stopped = new Set<string>();
+  if (p.adds.some(replaces) || p.removes.some((r) => r.result.changed)) await assertRereads(sv);
+  try {
+    for (const a of p.adds) if (await stopIfReplacing(sv, a, "it was not changed")) stopped.add(a.result.worker.name);
+    for (const r of p.removes) if (r.result.changed && (await stopIfRemoving(sv, r))) stopped.add(r.input.name);
+  } catch (e) {
+    if (!(e instanceof VexoError) || stopped.size === 0) throw e;
+    const names = [...stopped].join(", ");
+    throw new VexoError(e.code, `${e.message}; stopped but not yet changed: ${names}`, {
+      hint: e.hint,
+      details: { ...e.details, stopped: [...stopped] },
+    });
+  }
+  return stopped;
+}
+
+/**
+ * Does a planned convergence: the workers it replaces or removes are stopped first; then, under
+ * one lock, each change gets its own `update NAME` and identical workers are converged on
+ * running; then, with the lock released, the health of every worker it started is awaited.
+ */
 export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
   const { result } = p;
+  const finished = new Set<string>();
+  const stopped = await stopChanging(sv, p).catch((e: unknown) => {
+    throw partial(e, result, finished);
+  });
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   const since = logSizes(p.adds.flatMap((a) => a.result.logs));
-  const byName = new Map(result.workers.map((w) => [w.name, w]));
-  const finished = new Set<string>();
   try {
-    const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
-    for (const a of p.adds) {
-      const w = byName.get(a.result.worker.name) as ApplyWorker;
-      // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
-      const loadedAs = a.result.action === "unchanged" ? pending?.get(w.name) : undefined;
-      if (loadedAs) Object.assign(a.result, { action: loadedAs, changed: true });
-      if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name)) await addLocked(sv, a, { converge: false });
-      w.action = a.result.action; // re-checked under the lock
-      finished.add(w.name);
-    }
-    await convergeUnchanged(sv, p, byName);
-    for (const r of p.removes) {
-      const w = byName.get(r.input.name) as ApplyWorker;
-      if (r.result.changed) {
-        const done = await removeLocked(sv, r);
-        if (!done.changed) w.action = "unchanged";
-      } else {
-        removeFile(removalFile(sv.layout, r.input.name)); // a record with nothing left to do
-        w.action = "unchanged";
-      }
-      finished.add(w.name);
-    }
-    result.changed = result.workers.some((w) => isChange(w.action));
-    const started = p.adds.filter((a) => a.result.action !== "unchanged").map((a) => a.result.worker.name);
-    if (p.input.wait && started.length > 0) await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, since) });
+    await applyLocked(sv, p, stopped, finished);
   } catch (e) {
     throw partial(e, result, finished);
   } finally {
     lock.release();
   }
+  const started = p.adds.filter((a) => a.result.action !== "unchanged").map((a) => a.result.worker.name);
+  if (p.input.wait && started.length > 0) {
+    await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, since) }).catch((e: unknown) => {
+      throw partial(e, result, finished);
+    });
+  }
   return result;
+}
+
+/** The changes themselves, with the lock held; `finished` collects each worker done. */
+async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, finished: Set<string>): Promise<void> {
+  const { result } = p;
+  const byName = new Map(result.workers.map((w) => [w.name, w]));
+  const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
+  for (const a of p.adds) {
+    const w = byName.get(a.result.worker.name) as ApplyWorker;
+    // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
+    const loadedAs = a.result.action === "unchanged" ? pending?.get(w.name) : undefined;
+    if (loadedAs) Object.assign(a.result, { action: loadedAs, changed: true });
+    if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name))
+      await addLocked(sv, a, { converge: false, stopped: stopped.has(w.name) });
+    w.action = a.result.action; // re-checked under the lock
+    finished.add(w.name);
+  }
+  await convergeUnchanged(sv, p, byName);
+  for (const r of p.removes) {
+    const w = byName.get(r.input.name) as ApplyWorker;
+    if (r.result.changed) {
+      const done = await removeLocked(sv, r);
+      if (!done.changed) w.action = "unchanged";
+    } else {
+      removeFile(removalFile(sv.layout, r.input.name)); // a record with nothing left to do
+      w.action = "unchanged";
+    }
+    finished.add(w.name);
+  }
+  result.changed = result.workers.some((w) => isChange(w.action));
 }

@@ -116,9 +116,7 @@ export async function acquireLock(dir: string, waitSeconds: number): Promise<Loc
     if ((r as { code?: string }).code === "ENOENT") {
       throw new VexoError("internal", "the flock command (util-linux) is missing", { hint: "apt-get install util-linux" });
     }
-    throw new VexoError("lock_timeout", `another vexo-sv run held ${file} for more than ${waitSeconds}s`, {
-      hint: "wait for it to finish (a replace can wait for a worker's stopwaitsecs), then run again",
-    });
+    throw new VexoError("lock_timeout", `another vexo-sv run held ${file} for more than ${waitSeconds}s`);
   }
   let released = false;
   return {

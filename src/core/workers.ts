@@ -3,6 +3,7 @@ import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { convergeRunning, startCall } from "./converge.js";
+import { assertRereads, stopBeforeLock, stopGroup } from "./prestop.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { programFile, requireConfDir } from "./layout.js";
@@ -225,8 +226,9 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
     writes: action === "unchanged" ? [] : [{ path: file, content: hideEnvLine(content) }],
     removes: [],
     // Also when unchanged: it completes a run that was killed between write and update,
-    // and is a no-op for a group that is already up to date.
-    supervisorctl: [sv.argv(ctl.update(spec.name))],
+    // and is a no-op for a group that is already up to date. A replaced worker is stopped first,
+    // before the lock (prestop.ts).
+    supervisorctl: [...(action === "replaced" ? [sv.argv(ctl.groups("stop", [spec.name]))] : []), sv.argv(ctl.update(spec.name))],
   };
   const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
   const result: AddResult = {
@@ -253,13 +255,29 @@ export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
   return { ...p.result, action, changed: action === "started", plan: { ...p.result.plan, supervisorctl } };
 }
 
-/** Does a planned add: under the lock, writes the file, runs `update NAME`, then waits for health. */
+/** Stops a worker that this add will replace, before the lock (prestop.ts); true when it did. */
+export function stopIfReplacing(sv: Ctl, p: AddPlan, consequence: string): Promise<boolean> {
+  return stopBeforeLock(sv, p.result.worker.name, p.file, {
+    force: false,
+    changes: (current) => p.input.replace && current !== p.content,
+    consequence,
+  });
+}
+
+/** Whether this add will stop a worker before the lock (a replace): then `reread` is asked first (assertRereads). */
+export function replaces(p: AddPlan): boolean {
+  return p.input.replace && p.result.action === "replaced";
+}
+
+/** Does a planned add: stops a worker it replaces, then under the lock writes the file and runs `update NAME`, then waits for health. */
 export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+  if (replaces(p)) await assertRereads(sv);
+  const stopped = await stopIfReplacing(sv, p, "nothing was changed");
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
   const since = logSizes(p.result.logs);
   try {
-    await addLocked(sv, p, { converge: true });
+    await addLocked(sv, p, { converge: true, stopped });
   } finally {
     lock.release();
   }
@@ -274,8 +292,9 @@ export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
  * processes stopped, its file perhaps gone) is undone: the worker is started again, and counts as created.
  * With `converge`, an unchanged worker that is not running (and not paused) is started, or its
  * start awaited (convergeRunning); `apply` does that for all its unchanged workers at once instead.
+ * `stopped`: this run stopped the worker before the lock, so a rejected change starts it again.
  */
-export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean }): Promise<void> {
+export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean; stopped: boolean }): Promise<void> {
   const { file, content, result } = p;
   const name = result.worker.name;
   // Re-read under the lock: a parallel run may have written it meanwhile.
@@ -290,16 +309,20 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean }
   // Again now that every directory of the path exists: one another user created meanwhile
   // (between the plan and this mkdir) would otherwise hold root's log files.
   checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
+  const paused = readIfExists(pauseFile(sv.layout, name));
   if (result.action !== "unchanged") {
     // A changed worker is started afresh by update: it is no longer paused (the record goes
     // first, so that a run killed in between leaves no pause behind on a new worker).
     removeFile(pauseFile(sv.layout, name));
     writeAtomic(file, content, programFileMode(content));
   }
-  await applyUpdate(sv, name, () => {
+  await applyUpdate(sv, name, async () => {
     if (result.action === "unchanged") return;
     if (current === null) removeFile(file);
     else writeAtomic(file, current, programFileMode(current));
+    // Back as it was: paused if it was, else running again after the stop before the lock.
+    if (paused !== null) writeAtomic(pauseFile(sv.layout, name), paused, 0o600);
+    else if (opts.stopped) await sv.run(ctl.groups("start", [name]));
   });
   if (interrupted) {
     // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
@@ -433,24 +456,41 @@ export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<Rem
   return { input, removals, result };
 }
 
-/** Does planned removals, one after another under one lock; a parallel rm that won the race ends in the same state. */
+/**
+ * Does planned removals, one after another: each worker is stopped before the lock (prestop.ts),
+ * then removed under it. A parallel rm that won the race ends in the same state.
+ */
 export async function applyRemoveAll(sv: Ctl, p: RemoveAllPlan): Promise<RemoveResult> {
   if (!p.result.changed) return p.result;
-  const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   const done: string[] = [];
   try {
     for (const [i, r] of p.removals.entries()) {
       const w = p.result.workers[i] as RemoveResult["workers"][number];
-      if (r.result.changed) w.changed = (await removeLocked(sv, r)).changed;
+      if (r.result.changed) w.changed = (await removeOne(sv, r)).changed;
       done.push(w.name);
     }
   } catch (e) {
     throw partlyRemoved(e, p, done);
-  } finally {
-    lock.release();
   }
   p.result.changed = p.result.workers.some((w) => w.changed);
   return p.result;
+}
+
+/** Stops one worker being removed, before the lock (true when it did); a removal that is only an unload has nothing to stop. */
+export async function stopIfRemoving(sv: Ctl, r: RemovePlan): Promise<boolean> {
+  if (r.result.plan.removes.length === 0) return false;
+  return stopBeforeLock(sv, r.input.name, r.file, { force: r.input.force, changes: () => true, consequence: "it was not removed" });
+}
+
+async function removeOne(sv: Ctl, r: RemovePlan): Promise<WorkerRemoval> {
+  if (r.result.plan.removes.length > 0) await assertRereads(sv);
+  await stopIfRemoving(sv, r);
+  const lock = await lockForMutation(sv, r.input.lockWaitSeconds);
+  try {
+    return await removeLocked(sv, r);
+  } finally {
+    lock.release();
+  }
 }
 
 /** A failure after some removals: the message says which workers were removed and which were not. */
@@ -487,7 +527,8 @@ export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<WorkerRemova
   const paused = readIfExists(pause);
   ensureDir(path.dirname(record), 0o700);
   writeAtomic(record, `${JSON.stringify({ name: input.name, file, spec: specOfText(file, current, input.name) })}\n`, 0o600);
-  await stopForRemoval(sv, input.name).catch((e: unknown) => {
+  // Already stopped before the lock (returns at once), unless it was started again meanwhile.
+  await stopGroup(sv, input.name, "nothing was removed").catch((e: unknown) => {
     removeFile(record);
     throw e;
   });
@@ -514,12 +555,4 @@ export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<WorkerRemova
 function specOfText(file: string, text: string, name: string): { path: string } | null {
   const own = parseProgramFile(file, text).find((e) => e.name === name);
   return own?.spec ? { path: own.spec.path } : null;
-}
-
-async function stopForRemoval(sv: Ctl, name: string): Promise<void> {
-  const stop = await sv.checked(ctl.groups("stop", [name]));
-  // "no such group": the file was never loaded; nothing to stop.
-  if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
-    throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}; nothing was removed`);
-  }
 }

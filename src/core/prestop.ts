@@ -1,0 +1,58 @@
+import { VexoError } from "../errors.js";
+import { readIfExists } from "./fsutil.js";
+import { isManaged } from "./program-file.js";
+import { type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
+
+// Stopping a worker can take up to its stopwaitsecs: Laravel finishes the job in hand, and a
+// process that ignores SIGTERM is waited out in full (3600 s is a common setting). supervisorctl
+// waits with it, for `stop` and for the `update NAME` of a changed group alike. So replaced and
+// removed workers are stopped BEFORE the mutation lock is taken: a change to one worker never
+// makes a change to any other wait on its stop. Under the lock, their `update NAME` finds the
+// group stopped and returns at once. A run killed after this stop leaves the worker stopped with
+// its file in place, which the next run converges like any stopped worker. Before stopping
+// anything, one `reread` asks whether supervisord would take a change at all: a broken file
+// anywhere in the include directory blocks every update, and a change refused for it must leave
+// the worker running as it was, not stopped and started again.
+
+/** Stops group NAME (`stop NAME:*`); an unloaded or already stopped group is fine. `consequence` ends the error message. */
+export async function stopGroup(sv: Ctl, name: string, consequence: string): Promise<void> {
+  const stop = await sv.checked(ctl.groups("stop", [name]));
+  if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
+    throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}; ${consequence}`);
+  }
+}
+
+/**
+ * Stops NAME before the lock when its program file is still one that may be changed (vexo-sv's,
+ * or any with `force`) and `changes(current)` says this run will change it. Returns whether it
+ * stopped it (a rejected change then starts it again). Everything is re-checked under the lock.
+ */
+export async function stopBeforeLock(
+  sv: Ctl,
+  name: string,
+  file: string,
+  opts: { force: boolean; changes: (current: string) => boolean; consequence: string },
+): Promise<boolean> {
+  const current = readIfExists(file);
+  if (current === null || (!isManaged(current) && !opts.force) || !opts.changes(current)) return false;
+  await stopGroup(sv, name, opts.consequence);
+  return true;
+}
+
+/** A `reread` line about one group (`NAME: available`), which is never an error whatever NAME is (a worker may be called ERROR). */
+const GROUP_LINE = /^\S+: (available|changed|disappeared)$/u;
+
+/** Throws supervisord_rejected, before anything is stopped or written, when `reread` says supervisord cannot read its config. */
+export async function assertRereads(sv: Ctl): Promise<void> {
+  await sv.probe(); // supervisorctl's own words for a missing socket are a Python traceback here
+  const r = await sv.checked(ctl.reread());
+  const own = r.output
+    .split("\n")
+    .filter((l) => !GROUP_LINE.test(l.trim()))
+    .join("\n");
+  if (r.exitCode === 0 && !reportsError(own, "")) return;
+  throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
+    hint: "nothing was changed; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
+    details: { output: r.output.trim() },
+  });
+}
