@@ -30,12 +30,13 @@ export function workerLogNames(logDir: string, worker: { name: string; procs: nu
   return out;
 }
 
-function lstatOrNull(f: string): fs.Stats | null {
+/** lstat, with a missing file as null and any other failure as why (a caller fails closed on it). */
+function lstatOrWhy(f: string): fs.Stats | null | string {
   try {
     return fs.lstatSync(f);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? null : `${f} cannot be inspected (${code ?? (e as Error).message})`;
   }
 }
 
@@ -74,8 +75,8 @@ export function logDirProblems(
   }
   const problems: string[] = [];
   for (const f of files.sort()) {
-    const st = lstatOrNull(f);
-    const why = st ? entryProblem(f, st, trusted, own.has(f)) : undefined;
+    const st = lstatOrWhy(f);
+    const why = typeof st === "string" ? st : st ? entryProblem(f, st, trusted, own.has(f)) : undefined;
     if (why) problems.push(why);
   }
   return problems;
@@ -86,8 +87,11 @@ function listed(items: string[], sep = "; "): string {
   return `${items.slice(0, MAX_LISTED).join(sep)}${more}`;
 }
 
+/** A path as a shell word, for a command in a hint (paths may hold spaces, `$` and `'`). */
+const shellWord = (p: string) => (/^[A-Za-z0-9_./:@+-]+$/u.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
+
 const cleanHint = (dir: string) =>
-  `remove from ${dir} everything you did not create, then run \`chown -R root:root ${dir}\` and \`chmod 755 ${dir}\` ` +
+  `remove from ${dir} everything you did not create, then run \`chown -R root:root ${shellWord(dir)}\` and \`chmod 755 ${shellWord(dir)}\` ` +
   "(a directory above it that the message names must be root's and writable by root only too)";
 
 /**
@@ -159,8 +163,8 @@ function linkProblem(f: string, w: TreeWalk): string | undefined {
 }
 
 function treeEntryProblem(f: string, w: TreeWalk): string | undefined {
-  const st = lstatOrNull(f);
-  if (st === null) return undefined; // gone meanwhile (a cache file the app just removed)
+  const st = lstatOrWhy(f);
+  if (typeof st !== "object" || st === null) return undefined; // gone meanwhile (a cache file the app just removed)
   if (st.uid !== 0) return `${f} is owned by uid ${st.uid}`;
   if (st.isSymbolicLink()) return linkProblem(f, w);
   if ((st.mode & 0o022) !== 0)

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { VexoError } from "../../src/errors.js";
 import { checkLogDir, workerLogNames } from "../../src/core/worker-trust.js";
@@ -64,6 +65,17 @@ describe("checkLogDir with a supervisord running as another user", () => {
     const e = refusal(d, 0);
     expect(e?.message).toMatch(/writable by others/u);
     expect(e?.message).toContain(`${d}/other_00.log is a symbolic link`);
+  });
+
+  it("quotes the directory in the hint's commands as one shell word", async () => {
+    const d = path.join(tmp, "it's $(here)");
+    fs.mkdirSync(d);
+    fs.chmodSync(d, 0o777);
+    const hint = refusal(d, 0)?.hint ?? "";
+    const cmd = /`(chown -R root:root [^`]+)`/u.exec(hint)?.[1] ?? "";
+    // The shell reads the quoted word back as the path itself.
+    const echoed = await execa("sh", ["-c", cmd.replace("chown -R root:root", "printf %s")]);
+    expect(echoed.stdout).toBe(d);
   });
 
   it.skipIf(!isRoot)("refuses a log file of a third user, accepts one of supervisord's user", () => {
