@@ -203,7 +203,7 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
   const adds: AddPlan[] = [];
   for (const [i, spec] of input.specs.entries()) {
     try {
-      adds.push(await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot }, cfg));
+      adds.push(await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot, peers: input.specs }, cfg));
     } catch (e) {
       throw atIndex(e, i);
     }

@@ -10,13 +10,13 @@ import { programFile, requireConfDir } from "./layout.js";
 import { pauseFile, removalFile } from "./pause.js";
 import { hideEnv, hideEnvLine, isManaged, logPath, parseProgramFile, programFileMode, renderProgram } from "./program-file.js";
 import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
-import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import { assertReachable, type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } from "./supervisord.js";
 import type { SupervisorConfig } from "./supervisor-config.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
+import { checkLogDir, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 
 // Adding and removing workers, each as plan() then apply(plan): the plan holds every file and
 // every supervisorctl call, so --dry-run prints exactly what apply would do.
@@ -108,54 +108,6 @@ function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string |
   return warnings;
 }
 
-/**
- * The first entry under DIR (lstat, links not followed) that is not root's or that someone else
- * can write: a root worker loads the whole app (vendor/, bootstrap/cache/, .env, compiled views
- * in storage/), so any of it another user can change is their code run as root.
- */
-function untrustedInTree(dir: string, limit = 200_000): string | undefined {
-  const stack = [dir];
-  let seen = 0;
-  while (stack.length > 0) {
-    const d = stack.pop() as string;
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch (e) {
-      return `${d} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`;
-    }
-    for (const n of names) {
-      if (++seen > limit) return `${dir} holds more than ${limit} files, too many to check`;
-      const f = path.join(d, n);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(f);
-      } catch {
-        continue; // gone meanwhile (a cache file the app just removed)
-      }
-      if (st.uid !== 0) return `${f} is owned by uid ${st.uid}`;
-      if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0)
-        return `${f} is writable by ${st.mode & 0o002 ? "others" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
-      if (st.isDirectory()) stack.push(f);
-    }
-  }
-  return undefined;
-}
-
-/** A root supervisord writes worker logs as root: into a directory nobody else can write, or a planted symlink redirects them. */
-function checkLogDir(logDir: string, supervisordUidNow: number | null): void {
-  const problem = unsafeReason(logDir, { spaces: true, max: 4096 });
-  if (problem) throw invalid("logDir", problem);
-  if (supervisordUidNow !== null && supervisordUidNow !== 0) return;
-  const why = untrustedReason(logDir, { trustedUids: [0] });
-  if (why)
-    throw invalid(
-      "logDir",
-      `${why}: supervisord runs as root and would write worker logs where another user can plant files`,
-      "use a log directory owned by root and writable by root only (chown root; chmod 755)",
-    );
-}
-
 /** Several plans as one, in order (what `rm a b` and `apply` print and return). */
 export function concatPlans(plans: Plan[]): Plan {
   return {
@@ -188,6 +140,8 @@ export interface AddInput {
   /** Let the processes run as root (refused without it). */
   allowRoot?: boolean;
   lockWaitSeconds?: number;
+  /** Workers planned alongside this one (apply): they count, in place of the defined ones of their names, when looking for users shared across applications. */
+  peers?: WorkerSpec[];
 }
 
 /** An add, worked out but not done: the file, its content, what it would be, and the calls. */
@@ -204,7 +158,8 @@ export interface AddPlan {
 export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
   const layout = sv.layout;
   let spec = input.spec;
-  assertNameFree(sv, spec.name, cfg);
+  const config = cfg ?? supervisorConfig(layout);
+  assertNameFree(sv, spec.name, config);
   const file = programFile(layout, spec.name);
   const warnings: string[] = [];
   // supervisord can only switch users when it runs as root.
@@ -217,7 +172,8 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
   // Without user=, the processes run as supervisord's own user (root when unknown: the usual setup).
   const runsAs = spec.user === null ? (uid ?? 0) : env.uid;
   warnings.push(...checkWhoCanWrite(spec, runsAs, env.php, Boolean(input.allowRoot)));
-  checkLogDir(layout.logDir, uid);
+  checkLogDir(layout.logDir, uid, spec);
+  warnings.push(...sharedUserWarning(spec, runsAs, layout, config, input.peers));
   const content = renderProgram(spec, layout.logDir);
   const existing = readIfExists(file);
   const action = classify(file, spec.name, existing, content, input.replace);
@@ -308,7 +264,7 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean; 
   ensureDir(sv.layout.logDir);
   // Again now that every directory of the path exists: one another user created meanwhile
   // (between the plan and this mkdir) would otherwise hold root's log files.
-  checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
+  checkLogDir(sv.layout.logDir, supervisordUid(sv.layout), result.worker);
   const paused = readIfExists(pauseFile(sv.layout, name));
   if (result.action !== "unchanged") {
     // A changed worker is started afresh by update: it is no longer paused (the record goes

@@ -1,0 +1,266 @@
+import fs from "node:fs";
+import path from "node:path";
+import { invalid } from "../errors.js";
+import { logPath } from "./program-file.js";
+import type { Layout } from "./layout.js";
+import { type ProgramEntry, readPrograms } from "./programs.js";
+import { unsafeReason } from "./rules.js";
+import type { WorkerSpec } from "./spec.js";
+import type { SupervisorConfig } from "./supervisor-config.js";
+import { untrustedReason } from "./trust.js";
+
+// What another local user could have planted where a worker writes or what it runs: its log
+// directory (and what already sits in it), a root worker's whole application tree (links
+// followed), and the other applications whose workers share its user. Split from workers.ts,
+// which plans and applies; these only look, and refuse or warn.
+
+/** supervisord's default stdout_logfile_backups (vexo-sv's program files leave it so): NAME_NN.log.1 .. .10. */
+const LOG_BACKUPS = 10;
+
+/** The most problems one refusal lists (the hint covers the rest: the whole directory is cleaned). */
+const MAX_LISTED = 20;
+
+/** The log files supervisord opens or rotates for a worker: each process's NAME_NN.log and its .1 .. .N. */
+export function workerLogNames(logDir: string, worker: { name: string; procs: number }): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < worker.procs; i++) {
+    const log = logPath(logDir, worker.name, i);
+    out.push(log, ...Array.from({ length: LOG_BACKUPS }, (_, k) => `${log}.${k + 1}`));
+  }
+  return out;
+}
+
+/** lstat, with a missing file as null and any other failure as why (a caller fails closed on it). */
+function lstatOrWhy(f: string): fs.Stats | null | string {
+  try {
+    return fs.lstatSync(f);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? null : `${f} cannot be inspected (${code ?? (e as Error).message})`;
+  }
+}
+
+/**
+ * Why an entry of the log directory may be another user's, or undefined. A symlink is refused
+ * whoever owns it (`chown -R` makes a planted link root's without making it root's idea); one
+ * of the worker's own log names must also be a regular file, since supervisord appends to it.
+ */
+function entryProblem(f: string, st: fs.Stats, trusted: readonly number[], own: boolean): string | undefined {
+  if (st.isSymbolicLink()) return `${f} is a symbolic link`;
+  if (!trusted.includes(st.uid)) return `${f} is owned by uid ${st.uid}`;
+  if (own && !st.isFile()) return `${f} is not a regular file`;
+  return undefined;
+}
+
+/**
+ * What in the log directory another user may have planted. With a root supervisord (trusted
+ * [0]) every entry counts: an attacker who once owned the directory could have planted links
+ * for a worker added later. With a supervisord of another user only the worker's own log names
+ * are looked at: it writes only what its user could write anyway.
+ */
+export function logDirProblems(
+  logDir: string,
+  worker: { name: string; procs: number },
+  trusted: readonly number[],
+  all: boolean,
+): string[] {
+  const own = new Set(workerLogNames(logDir, worker));
+  let files: string[];
+  try {
+    files = all ? fs.readdirSync(logDir).map((n) => path.join(logDir, n)) : [...own];
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return [];
+    return [`${logDir} cannot be read (${code ?? (e as Error).message})`];
+  }
+  const problems: string[] = [];
+  for (const f of files.sort()) {
+    const st = lstatOrWhy(f);
+    const why = typeof st === "string" ? st : st ? entryProblem(f, st, trusted, own.has(f)) : undefined;
+    if (why) problems.push(why);
+  }
+  return problems;
+}
+
+function listed(items: string[], sep = "; "): string {
+  const more = items.length > MAX_LISTED ? `${sep}and ${items.length - MAX_LISTED} more` : "";
+  return `${items.slice(0, MAX_LISTED).join(sep)}${more}`;
+}
+
+/** A path as a shell word, for a command in a hint (paths may hold spaces, `$` and `'`). */
+const shellWord = (p: string) => (/^[A-Za-z0-9_./:@+-]+$/u.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
+
+const cleanHint = (dir: string) =>
+  `remove from ${dir} everything you did not create, then run \`chown -R root:root ${shellWord(dir)}\` and \`chmod 755 ${shellWord(dir)}\` ` +
+  "(a directory above it that the message names must be root's and writable by root only too)";
+
+/**
+ * A log directory is only as trusted as what is in it. A root supervisord writes worker logs as
+ * root: the directory must be root's and writable by root only, all the way up, and hold nothing
+ * another user planted (a link, their file). A supervisord running as another user writes as
+ * that user: only the worker's own log names must be regular files of root's or that user's.
+ */
+export function checkLogDir(logDir: string, supervisordUidNow: number | null, worker: { name: string; procs: number }): void {
+  const problem = unsafeReason(logDir, { spaces: true, max: 4096 });
+  if (problem) throw invalid("logDir", problem);
+  if (supervisordUidNow !== null && supervisordUidNow !== 0) {
+    const planted = logDirProblems(logDir, worker, [0, supervisordUidNow], false);
+    if (planted.length === 0) return;
+    throw invalid(
+      "logDir",
+      `${listed(planted)}: supervisord (uid ${supervisordUidNow}) would write this worker's logs through what another user planted`,
+      `remove from ${logDir} everything you did not create`,
+    );
+  }
+  const why = untrustedReason(logDir, { trustedUids: [0] });
+  const planted = logDirProblems(logDir, worker, [0], true);
+  if (why === undefined && planted.length === 0) return;
+  const parts = [why, planted.length > 0 ? `${logDir} holds what another user may have planted: ${listed(planted)}` : undefined];
+  throw invalid(
+    "logDir",
+    `${parts.filter((p) => p !== undefined).join("; ")}: supervisord runs as root and would write worker logs where another user can plant files`,
+    cleanHint(logDir),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A root worker's application tree
+
+interface TreeWalk {
+  stack: string[];
+  /** Directories already walked, by device and inode: a link back up (or a bind mount) is walked once. */
+  visited: Set<string>;
+  seen: number;
+}
+
+const dirKey = (st: fs.Stats) => `${st.dev}:${st.ino}`;
+
+/** Queues a directory (reached as `p`) unless it was walked already. */
+function enqueue(w: TreeWalk, p: string, st: fs.Stats): void {
+  if (w.visited.has(dirKey(st))) return;
+  w.visited.add(dirKey(st));
+  w.stack.push(p);
+}
+
+/**
+ * A link inside a root worker's app is followed: it is refused unless its whole resolved path
+ * (the link's target and every directory on the way, links in it followed in turn) is root's and
+ * writable by root only, wherever it leads (a root-only library outside, as Debian's
+ * /usr/share/php, is fine). A dangling link is fine when only root could create its target (every
+ * directory that exists on its way is root's), and a linked directory is walked like the rest.
+ */
+function linkProblem(f: string, w: TreeWalk): string | undefined {
+  const why = untrustedReason(f, { trustedUids: [0], followFinal: true });
+  if (why) return `${f} is a symbolic link, and ${why}`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(f);
+  } catch {
+    return undefined; // dangling, where only root can create the target (checked above)
+  }
+  if (st.isDirectory()) enqueue(w, f, st);
+  return undefined;
+}
+
+function treeEntryProblem(f: string, w: TreeWalk): string | undefined {
+  const st = lstatOrWhy(f);
+  if (typeof st !== "object" || st === null) return undefined; // gone meanwhile (a cache file the app just removed)
+  if (st.uid !== 0) return `${f} is owned by uid ${st.uid}`;
+  if (st.isSymbolicLink()) return linkProblem(f, w);
+  if ((st.mode & 0o022) !== 0)
+    return `${f} is writable by ${st.mode & 0o002 ? "others" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
+  if (st.isDirectory()) enqueue(w, f, st);
+  return undefined;
+}
+
+/**
+ * The first entry under DIR that is not root's or that someone else can write, links followed
+ * (see linkProblem): a root worker loads the whole app (vendor/, bootstrap/cache/, .env, compiled
+ * views in storage/), so any of it another user can change is their code run as root.
+ */
+export function untrustedInTree(dir: string, limit = 200_000): string | undefined {
+  const w: TreeWalk = { stack: [dir], visited: new Set(), seen: 0 };
+  try {
+    w.visited.add(dirKey(fs.statSync(dir)));
+  } catch (e) {
+    return `${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`;
+  }
+  while (w.stack.length > 0) {
+    const d = w.stack.pop() as string;
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch (e) {
+      return `${d} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`;
+    }
+    for (const n of names) {
+      if (++w.seen > limit) return `${dir} holds more than ${limit} files (links followed), too many to check`;
+      const why = treeEntryProblem(path.join(d, n), w);
+      if (why) return why;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One user for several applications
+
+/** The managed workers of one reading of supervisord's config, and the real paths of their apps, read once per config. */
+interface Defined {
+  programs: ProgramEntry[];
+  real: Map<string, string>;
+}
+
+const definedByConfig = new WeakMap<SupervisorConfig, Defined>();
+
+/** `apply` plans every worker against one config: read its workers once, not once per worker. */
+function defined(layout: Layout, cfg: SupervisorConfig): Defined {
+  let d = definedByConfig.get(cfg);
+  if (d === undefined) {
+    d = { programs: readPrograms(layout, cfg), real: new Map() };
+    definedByConfig.set(cfg, d);
+  }
+  return d;
+}
+
+function realOf(d: Defined, p: string): string {
+  let r = d.real.get(p);
+  if (r === undefined) {
+    try {
+      r = fs.realpathSync(p);
+    } catch {
+      r = p;
+    }
+    d.real.set(p, r);
+  }
+  return r;
+}
+
+/**
+ * A warning when the worker's user also runs workers of another application (by path, links
+ * resolved): processes of one uid can read each other's environment (/proc/PID/environ, where
+ * env secrets are) and signal or ptrace each other. `peers`: workers planned alongside (apply),
+ * which stand for defined workers of the same name. Root workers are left out (root reads all
+ * anyway), and so are workers without user= (with a non-root supervisord all run as its user, as
+ * the warning about user= being left out already says).
+ */
+export function sharedUserWarning(
+  spec: WorkerSpec,
+  runsAs: number | null,
+  layout: Layout,
+  cfg: SupervisorConfig,
+  peers: WorkerSpec[] = [],
+): string[] {
+  if (runsAs === 0 || spec.user === null) return [];
+  const d = defined(layout, cfg);
+  const peerNames = new Set(peers.map((p) => p.name));
+  const others = [...d.programs.filter((e) => e.managed && e.spec && !peerNames.has(e.name)).map((e) => e.spec as WorkerSpec), ...peers];
+  const differs = (o: WorkerSpec) => o.path !== spec.path && realOf(d, o.path) !== realOf(d, spec.path);
+  const sharing = others.filter((o) => o.name !== spec.name && o.user === spec.user && differs(o));
+  if (sharing.length === 0) return [];
+  const list = sharing.map((o) => `${o.name} (${o.path})`);
+  return [
+    `user ${spec.user} also runs workers of other applications: ${listed(list, ", ")}. Each can read this worker's environment (its env secrets) ` +
+      "from /proc/PID/environ, and signal or trace it: give each application a user of its own",
+  ];
+}
