@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { invalid, type VexoError } from "../errors.js";
-import { layoutFromText } from "./layout.js";
+import { invalid, VexoError } from "../errors.js";
+import { type Layout, layoutFromText } from "./layout.js";
+import { stateDir } from "./pause.js";
 import { isManaged } from "./program-file.js";
 import { readSupervisorConfig } from "./supervisor-config.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
@@ -185,4 +186,79 @@ export function prefixRefusal(dir: string, { findings, unmanaged }: PrefixProble
   const err = invalid("prefix", `another user could change what a supervisord started from ${dir} runs:${shown.join("")}${more}`, hint);
   Object.assign(err.details as object, { paths, unmanaged: unmanaged.filter((u) => findings.has(u)) });
   return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config tree that commands write into (--config / VEXO_SV_CONFIG)
+
+/** True for a root-owned sticky directory (such as /tmp): fine above a path, never as the path. */
+function rootSticky(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    return st.isDirectory() && st.uid === 0 && (st.mode & 0o1000) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The outermost directory (or file) on the way to `p` that another user could have written. */
+function outermostUntrusted(p: string, uids: number[]): string {
+  const parts = p.split("/").filter((c) => c !== "");
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = `/${parts.slice(0, i).join("/")}`;
+    if (i < parts.length && rootSticky(sub)) continue;
+    if (untrustedReason(sub, { trustedUids: uids, followFinal: true })) return sub;
+  }
+  return p;
+}
+
+/** What fixes an untrusted path of the config tree: chown -R inside the config's directory, moving it otherwise. */
+function layoutFix(config: string, p: string): string {
+  const bad = outermostUntrusted(p, [0]);
+  if (within(path.dirname(config), bad)) {
+    return `chown -R root:root ${bad} && chmod -R go-w ${bad}, and remove what you did not create there (symbolic links in particular)`;
+  }
+  return `keep supervisord's config and program directory where only root can write (such as /etc/supervisor): ${bad} is not root's alone`;
+}
+
+/** An untrusted path of the config tree, with the fix for it. */
+export interface LayoutProblem {
+  path: string;
+  why: string;
+  fix: string;
+}
+
+/**
+ * As root: the main config, the program directory and the state directory (and every directory
+ * above them, links followed) that a user other than root could have written. vexo-sv writes
+ * program files, the lock and pause and removal records there, and supervisord runs what the
+ * config and the program directory say, as root. Not root: nothing (the caller writes as itself).
+ */
+export function layoutProblems(layout: Layout): LayoutProblem[] {
+  if (process.geteuid?.() !== 0) return [];
+  const out: LayoutProblem[] = [];
+  for (const p of [layout.config, layout.confDir, stateDir(layout)]) {
+    if (p === null || out.some((o) => within(o.path, p))) continue;
+    const why = untrustedReason(p, { trustedUids: [0], followFinal: true });
+    if (why) out.push({ path: p, why, fix: layoutFix(layout.config, p) });
+  }
+  return out;
+}
+
+/** Refuses to write into a config tree another user could change (root only): unsafe_file, every path named. */
+export function assertTrustedLayout(layout: Layout): void {
+  const problems = layoutProblems(layout);
+  if (problems.length === 0) return;
+  const lines = problems.map((p) => `\n  ${p.path}: ${p.why}`).join("");
+  throw new VexoError("unsafe_file", `another user could change what vexo-sv writes here, and so what supervisord runs as root:${lines}`, {
+    hint: [...new Set(problems.map((p) => p.fix))].join("; "),
+    details: { file: problems[0]?.path, paths: problems.map((p) => p.path) },
+  });
+}
+
+/** The same problems, as warnings for commands that only read. */
+export function layoutWarnings(layout: Layout): string[] {
+  return layoutProblems(layout).map(
+    (p) => `${p.path}: ${p.why}; another user could change what supervisord runs, and changes are refused until it is fixed: ${p.fix}`,
+  );
 }

@@ -439,4 +439,63 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     expect(r.json.error.message).toMatch(new RegExp(`linked\\.conf.*owned by uid ${atk.uid}`, "u"));
     expect(fs.existsSync(path.join(prefix, "supervisor.sock"))).toBe(false);
   }, 120_000);
+
+  it("issue 24: as root, a change in a config tree another user can write is refused (unsafe_file), and nothing goes through their symlinks; ls warns", async () => {
+    const prefix = fs.mkdtempSync(path.join(tmp, "cfg-"));
+    fs.chmodSync(prefix, 0o755); // the attacker may enter it, not write it
+    onTestFinished(() => killFromPidfile(prefix));
+    const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf") };
+    const confDir = path.join(prefix, "conf.d");
+    expect((await cli(["install", "--prefix", prefix, "--json"])).code).toBe(0);
+    expect((await cli([...addArgs("held", ["--no-wait"]), "--json"], env)).code).toBe(0);
+    // The state directory, planted as the attacker's link to a directory of theirs.
+    const theirs = fs.mkdtempSync(path.join(tmp, "atk-state-"));
+    fs.chmodSync(theirs, 0o755);
+    fs.chownSync(theirs, atk.uid, atk.gid);
+    const state = path.join(confDir, ".vexo-sv-state");
+    fs.rmSync(state, { recursive: true, force: true });
+    fs.symlinkSync(theirs, state);
+    fs.lchownSync(state, atk.uid, atk.gid);
+    const pause = await cli(["worker", "pause", "held", "--json"], env);
+    expect(pause.code).toBe(1);
+    expect(pause.json.error.code).toBe("unsafe_file");
+    expect(pause.json.error.details.paths).toEqual([state]);
+    expect(pause.json.error.hint).toContain(`chown -R root:root ${state}`);
+    expect(fs.readdirSync(theirs)).toEqual([]);
+    fs.rmSync(state);
+    // The program directory is theirs, with a program file planted as a link to a file of root's.
+    const target = path.join(tmp, "cfg-target");
+    fs.writeFileSync(target, "untouched\n", { mode: 0o644 });
+    fs.chownSync(confDir, atk.uid, atk.gid);
+    await atk.run("ln", ["-s", target, path.join(confDir, "planted.conf")]);
+    const before = fs.readdirSync(confDir).sort();
+    const planted = await cli([...addArgs("planted", ["--no-wait"]), "--json"], env);
+    expect(planted.code).toBe(1);
+    expect(planted.json.error.code).toBe("unsafe_file");
+    for (const args of [addArgs("other", ["--no-wait"]), ["worker", "rm", "held"], ["worker", "stop", "held"]]) {
+      const r = await cli([...args, "--json"], env);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.json.error.code).toBe("unsafe_file");
+      expect(r.json.error.message).toContain(`${confDir} is owned by uid ${atk.uid}`);
+      expect(r.json.error.hint).toContain(`chown -R root:root ${confDir} && chmod -R go-w ${confDir}`);
+    }
+    expect(fs.readdirSync(confDir).sort()).toEqual(before);
+    expect(fs.readFileSync(target, "utf8")).toBe("untouched\n");
+    expect(mode(target)).toBe(0o644);
+    // Reading is allowed, with a warning that names the directory.
+    const ls = await cli(["worker", "ls", "--json"], env);
+    expect(ls.code).toBe(0);
+    expect(ls.json.warnings.join(" ")).toContain(`${confDir} is owned by uid ${atk.uid}`);
+    // An ancestor of it all (the prefix) is theirs: refused too, the hint names the prefix.
+    fs.rmSync(path.join(confDir, "planted.conf"));
+    fs.chownSync(confDir, 0, 0);
+    fs.chownSync(prefix, atk.uid, atk.gid);
+    const rm = await cli(["worker", "rm", "held", "--json"], env);
+    expect(rm.code).toBe(1);
+    expect(rm.json.error.hint).toContain(`chown -R root:root ${prefix} `);
+    expect(fs.existsSync(path.join(confDir, "held.conf"))).toBe(true);
+    fs.chownSync(prefix, 0, 0);
+    expect((await cli(["worker", "rm", "held", "--json"], env)).code).toBe(0);
+    expect((await cli(["shutdown", "--json"], env)).code).toBe(0);
+  }, 120_000);
 });
