@@ -42,7 +42,7 @@ interface Trust {
 }
 
 /** A bound on the walk of a prefix: a tree bigger than this is refused rather than half checked. */
-const MAX_ENTRIES = 20_000;
+const MAX_ENTRIES = 100_000;
 
 const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, "0");
 const within = (dir: string, p: string) => p === dir || p.startsWith(`${dir}/`);
