@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { VexoError } from "../errors.js";
+import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
@@ -244,6 +245,8 @@ export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<Cont
   if (names.length === 0) return result;
   await sv.probe();
   if (input.dryRun) return dryRun(sv, input, result);
+  // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
+  assertTrustedLayout(sv.layout);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseFile(sv.layout, n));
   const call = async (c: CtlCall) => {

@@ -8,7 +8,7 @@ import { escapePercent, isManaged } from "./program-file.js";
 import { unsafeReason } from "./rules.js";
 import { Ctl, type SupervisorIO, realIO } from "./supervisorctl.js";
 import { onPath, startSupervisord, supervisordPid, waitReachable } from "./supervisord.js";
-import { untrustedReason } from "./trust.js";
+import { prefixProblems, prefixRefusal } from "./config-trust.js";
 import type { PrefixInstallResult, SystemInstallResult } from "./results.js";
 
 // Getting a supervisord: the system's (Debian's package, started by its init system) or a
@@ -68,36 +68,36 @@ function checkPrefix(dirIn: string): string {
 
 /**
  * A prefix must be the caller's or root's, and writable by nobody else, all the way up (a
- * root-owned sticky directory such as /tmp aside): whoever can write there decides what a
- * supervisord started from it runs, and reaches it through its socket.
+ * root-owned sticky directory such as /tmp aside) and all the way down: whoever can write there
+ * decides what a supervisord started from it runs, and reaches it through its socket. Every
+ * untrusted path is named at once (config-trust.ts). Program files vexo-sv did not write but
+ * root owns are root's own: named in a warning, since a root supervisord runs them as root.
  */
-function assertTrustedPrefix(p: ReturnType<typeof prefixPaths>): void {
-  const trustedUids = [...new Set([0, process.geteuid?.() ?? 0])];
-  for (const f of [p.dir, p.config, p.confDir, p.logDir]) {
-    if (f !== p.dir && !fs.existsSync(f)) continue;
-    const why = untrustedReason(f, { trustedUids });
-    if (why) {
-      throw invalid(
-        "prefix",
-        `${why}; another user could change what a supervisord started from here runs`,
-        "use a directory that only you (or root) own and can write, or fix its owner and mode (chown, chmod go-w)",
-      );
-    }
-  }
+function assertTrustedPrefix(p: ReturnType<typeof prefixPaths>, onWarning?: (w: string) => void): void {
+  const asRoot = process.geteuid?.() === 0;
+  const problems = prefixProblems(p, [...new Set([0, process.geteuid?.() ?? 0])]);
+  if (problems.findings.size > 0) throw prefixRefusal(p.dir, problems, asRoot);
   const text = readIfExists(p.config);
   if (text !== null && !isManaged(text)) {
     throw new VexoError("not_managed", `${p.config} exists and was not written by vexo-sv; no supervisord is started from it`, {
       details: { file: p.config },
     });
   }
+  if (!asRoot || !onWarning) return;
+  for (const f of problems.unmanaged) {
+    onWarning(`${f} was not written by vexo-sv: supervisord runs what it defines as root; remove it unless you wrote it`);
+  }
+}
+
+/** How installPrefix reports: progress lines, warnings, and the IO seam. */
+export interface PrefixInstallOptions {
+  onOutput?: (line: string) => void;
+  onWarning?: (warning: string) => void;
+  io?: SupervisorIO;
 }
 
 /** Sets up (or finds) a private supervisord under DIR, started and answering. Idempotent. */
-export async function installPrefix(
-  dirIn: string,
-  onOutput?: (line: string) => void,
-  io: SupervisorIO = realIO,
-): Promise<PrefixInstallResult> {
+export async function installPrefix(dirIn: string, opts: PrefixInstallOptions = {}): Promise<PrefixInstallResult> {
   const p = prefixPaths(checkPrefix(dirIn));
   assertTrustedPrefix(p);
   const created: string[] = [];
@@ -113,11 +113,13 @@ export async function installPrefix(
     writeAtomic(p.config, renderPrivateConfig(p.dir), 0o644);
     created.push(p.config);
   }
+  // And once more with the config in place, right before supervisord is started or reused.
+  assertTrustedPrefix(p, opts.onWarning);
   // As root, a missing supervisord is installed first; otherwise startSupervisord says how.
   if (!onPath("supervisord") && process.getuid?.() === 0 && onPath("apt-get")) {
-    if (await installPackage(onOutput)) created.push("the supervisor package");
+    if (await installPackage(opts.onOutput)) created.push("the supervisor package");
   }
-  const sv = new Ctl(resolveLayout({ config: p.config }), io);
+  const sv = new Ctl(resolveLayout({ config: p.config }), opts.io ?? realIO);
   let started = false;
   let pid = supervisordPid(sv.layout);
   try {

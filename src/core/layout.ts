@@ -156,8 +156,16 @@ function readConfig(config: string): ParsedIni {
 /** Reads supervisord's main config and works out where programs and logs go. */
 export function resolveLayout(opts: LayoutOptions): Layout {
   const config = findConfig(opts.config);
+  return layoutOf(config, readConfig(config), opts);
+}
+
+/** The layout of a main config already read (by a caller that reads it its own way). */
+export function layoutFromText(config: string, text: string, opts: LayoutOptions = {}): Layout {
+  return layoutOf(config, parseConfigText(text, config), opts);
+}
+
+function layoutOf(config: string, ini: ParsedIni, opts: LayoutOptions): Layout {
   const here = path.dirname(config);
-  const ini = readConfig(config);
   const value = (section: string, key: string) => expanded(ini, section, key, here);
   const abs = (v: string) => path.resolve(here, v);
   const includeGlobs = pySplit(value("include", "files") ?? "").map(abs);

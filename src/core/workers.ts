@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
+import { assertTrustedLayout } from "./config-trust.js";
 import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { convergeRunning, startCall } from "./converge.js";
 import { assertRereads, stopBeforeLock, stopGroup } from "./prestop.js";
@@ -51,6 +52,8 @@ function assertNameFree(sv: Ctl, name: string, cfg = supervisorConfig(sv.layout)
 
 /** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
 export async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
+  // Before anything talks to the socket or writes: as root, a config tree another user can change is refused.
+  assertTrustedLayout(sv.layout);
   await sv.probe();
   const dir = requireConfDir(sv.layout);
   const lock = await acquireLock(dir, lockWaitSeconds);

@@ -2,13 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
 import {
   addArgs,
   BIN,
   cli,
   type CliResult,
+  copyBuiltCli,
   ROOT,
   SAMPLE_APP,
   startSupervisor,
@@ -61,6 +62,16 @@ async function cliWith(hook: string, args: string[], env: Record<string, string>
 }
 
 const mode = (f: string) => fs.statSync(f).mode & 0o7777;
+
+/** Ends a private supervisord a test started under `prefix`, if one is still running (a failed assertion left it). */
+function killFromPidfile(prefix: string): void {
+  try {
+    const pid = Number(fs.readFileSync(path.join(prefix, "supervisord.pid"), "utf8"));
+    if (Number.isInteger(pid) && pid > 1) process.kill(pid, "SIGTERM");
+  } catch {
+    // no pidfile, or already gone
+  }
+}
 
 describe.skipIf(skip !== undefined)("vexo-sv as root against another local user", () => {
   it("1. install --prefix refuses a prefix the attacker planted (owner), and one under a directory others can write", async () => {
@@ -346,4 +357,145 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     expect(r.code).toBe(2);
     expect(r.json.error.message).toMatch(/bootstrap\/cache is owned by uid/u);
   });
+
+  it("issue 24: install --prefix on a tree another user set up lists every path it must not trust at once; nothing they planted runs as root", async () => {
+    // The attacker sets up their own private supervisord (as them), stops it, and plants a program
+    // and a log symlink; root then runs install --prefix on the same directory.
+    const home = fs.mkdtempSync(path.join(tmp, "atk-home-"));
+    fs.chmodSync(home, 0o755);
+    fs.chownSync(home, atk.uid, atk.gid);
+    const entry = copyBuiltCli(fs.mkdtempSync(path.join(tmp, "atk-cli-")));
+    fs.chmodSync(path.dirname(path.dirname(entry)), 0o755);
+    const prefix = path.join(home, "sv");
+    const config = path.join(prefix, "supervisord.conf");
+    const marker = path.join(tmp, "evil-ran-as-root");
+    const victim = path.join(tmp, "root-victim");
+    fs.writeFileSync(victim, "keep me\n", { mode: 0o644 });
+    const asAtk = (args: string[]) => atk.run("node", [entry, ...args], { env: { VEXO_SV_CONFIG: config } });
+    const inst = await asAtk(["install", "--prefix", prefix, "--json"]);
+    expect(inst.code, inst.stdout + inst.stderr).toBe(0);
+    expect((await asAtk(["shutdown", "--json"])).code).toBe(0);
+    const evil = path.join(prefix, "conf.d/evil.conf");
+    await atk.run("/bin/sh", ["-c", 'cat > "$1"', "_", evil], {
+      input: `[program:evil]\ncommand=/bin/sh -c "id > ${marker}"\nautostart=true\nstartsecs=0\n`,
+    });
+    const log = path.join(prefix, "logs/supervisord.log");
+    await atk.run("/bin/sh", ["-c", 'rm -f "$1" && ln -s "$2" "$1"', "_", log, victim]);
+    try {
+      const r = await cli(["install", "--prefix", prefix, "--json"]);
+      expect(r.code).toBe(2);
+      expect(r.json.error.details.flag).toBe("--prefix");
+      const named: string[] = r.json.error.details.paths;
+      // Every path of theirs at once, not one per run.
+      for (const p of [prefix, config, path.join(prefix, "conf.d"), evil, path.join(prefix, "logs"), log]) expect(named).toContain(p);
+      expect(r.json.error.details.unmanaged).toEqual([evil]);
+      expect(r.json.error.message).toMatch(/evil\.conf.*not written by vexo-sv/u);
+      expect(r.json.error.message).toMatch(/supervisord\.log.*symbolic link/u);
+      expect(r.json.error.hint).toContain(`chown -R root:root ${prefix}`);
+      expect(r.json.error.hint).toContain(`chmod -R go-w ${prefix}`);
+      expect(r.json.error.hint).toMatch(/remove what you did not create/u);
+      expect(fs.existsSync(path.join(prefix, "supervisor.sock"))).toBe(false);
+      // Root does what the error says for the paths it named, and nothing else: owner and mode
+      // fixed, and what vexo-sv did not write (the program, the symlink) removed.
+      for (const p of named) {
+        if (r.json.error.details.unmanaged.includes(p) || fs.lstatSync(p).isSymbolicLink()) fs.rmSync(p);
+        else {
+          fs.lchownSync(p, 0, 0);
+          fs.chmodSync(p, fs.lstatSync(p).mode & 0o7755);
+        }
+      }
+      const again = await cli(["install", "--prefix", prefix, "--json"]);
+      expect(again.code, again.stdout).toBe(0);
+      expect(fs.statSync(`/proc/${again.json.pid}`).uid).toBe(0);
+      expect((await cli(["shutdown", "--json"], { VEXO_SV_CONFIG: config })).code).toBe(0);
+      expect(fs.readFileSync(victim, "utf8")).toBe("keep me\n");
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      killFromPidfile(prefix);
+    }
+  }, 120_000);
+
+  it("issue 24: a root-owned program file vexo-sv did not write is named in a warning; a root-owned symlink to another user's file is refused", async () => {
+    const prefix = fs.mkdtempSync(path.join(tmp, "own-"));
+    const config = path.join(prefix, "supervisord.conf");
+    expect((await cli(["install", "--prefix", prefix, "--json"])).code).toBe(0);
+    expect((await cli(["shutdown", "--json"], { VEXO_SV_CONFIG: config })).code).toBe(0);
+    onTestFinished(() => killFromPidfile(prefix));
+    const mine = path.join(prefix, "conf.d/by-hand.conf");
+    fs.writeFileSync(mine, "[program:by-hand]\ncommand=/bin/sleep 600\nautostart=false\n", { mode: 0o644 });
+    const ok = await cli(["install", "--prefix", prefix, "--json"]);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.json.warnings.join(" ")).toContain(`${mine} was not written by vexo-sv`);
+    expect((await cli(["shutdown", "--json"], { VEXO_SV_CONFIG: config })).code).toBe(0);
+    // Root's own symlink, to a file the attacker owns: their program would run as root.
+    const theirs = path.join(tmp, "atk-program.conf");
+    fs.writeFileSync(theirs, "[program:linked]\ncommand=/bin/sleep 600\nautostart=false\n");
+    fs.chownSync(theirs, atk.uid, atk.gid);
+    const link = path.join(prefix, "conf.d/linked.conf");
+    fs.symlinkSync(theirs, link);
+    const r = await cli(["install", "--prefix", prefix, "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.json.error.details.paths).toContain(link);
+    expect(r.json.error.message).toMatch(new RegExp(`linked\\.conf.*owned by uid ${atk.uid}`, "u"));
+    expect(fs.existsSync(path.join(prefix, "supervisor.sock"))).toBe(false);
+  }, 120_000);
+
+  it("issue 24: as root, a change in a config tree another user can write is refused (unsafe_file), and nothing goes through their symlinks; ls warns", async () => {
+    const prefix = fs.mkdtempSync(path.join(tmp, "cfg-"));
+    fs.chmodSync(prefix, 0o755); // the attacker may enter it, not write it
+    onTestFinished(() => killFromPidfile(prefix));
+    const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf") };
+    const confDir = path.join(prefix, "conf.d");
+    expect((await cli(["install", "--prefix", prefix, "--json"])).code).toBe(0);
+    expect((await cli([...addArgs("held", ["--no-wait"]), "--json"], env)).code).toBe(0);
+    // The state directory, planted as the attacker's link to a directory of theirs.
+    const theirs = fs.mkdtempSync(path.join(tmp, "atk-state-"));
+    fs.chmodSync(theirs, 0o755);
+    fs.chownSync(theirs, atk.uid, atk.gid);
+    const state = path.join(confDir, ".vexo-sv-state");
+    fs.rmSync(state, { recursive: true, force: true });
+    fs.symlinkSync(theirs, state);
+    fs.lchownSync(state, atk.uid, atk.gid);
+    const pause = await cli(["worker", "pause", "held", "--json"], env);
+    expect(pause.code).toBe(1);
+    expect(pause.json.error.code).toBe("unsafe_file");
+    expect(pause.json.error.details.paths).toEqual([state]);
+    expect(pause.json.error.hint).toContain(`chown -R root:root ${state}`);
+    expect(fs.readdirSync(theirs)).toEqual([]);
+    fs.rmSync(state);
+    // The program directory is theirs, with a program file planted as a link to a file of root's.
+    const target = path.join(tmp, "cfg-target");
+    fs.writeFileSync(target, "untouched\n", { mode: 0o644 });
+    fs.chownSync(confDir, atk.uid, atk.gid);
+    await atk.run("ln", ["-s", target, path.join(confDir, "planted.conf")]);
+    const before = fs.readdirSync(confDir).sort();
+    const planted = await cli([...addArgs("planted", ["--no-wait"]), "--json"], env);
+    expect(planted.code).toBe(1);
+    expect(planted.json.error.code).toBe("unsafe_file");
+    for (const args of [addArgs("other", ["--no-wait"]), ["worker", "rm", "held"], ["worker", "stop", "held"]]) {
+      const r = await cli([...args, "--json"], env);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.json.error.code).toBe("unsafe_file");
+      expect(r.json.error.message).toContain(`${confDir} is owned by uid ${atk.uid}`);
+      expect(r.json.error.hint).toContain(`chown -R root:root ${confDir} && chmod -R go-w ${confDir}`);
+    }
+    expect(fs.readdirSync(confDir).sort()).toEqual(before);
+    expect(fs.readFileSync(target, "utf8")).toBe("untouched\n");
+    expect(mode(target)).toBe(0o644);
+    // Reading is allowed, with a warning that names the directory.
+    const ls = await cli(["worker", "ls", "--json"], env);
+    expect(ls.code).toBe(0);
+    expect(ls.json.warnings.join(" ")).toContain(`${confDir} is owned by uid ${atk.uid}`);
+    // An ancestor of it all (the prefix) is theirs: refused too, the hint names the prefix.
+    fs.rmSync(path.join(confDir, "planted.conf"));
+    fs.chownSync(confDir, 0, 0);
+    fs.chownSync(prefix, atk.uid, atk.gid);
+    const rm = await cli(["worker", "rm", "held", "--json"], env);
+    expect(rm.code).toBe(1);
+    expect(rm.json.error.hint).toContain(`chown -R root:root ${prefix} `);
+    expect(fs.existsSync(path.join(confDir, "held.conf"))).toBe(true);
+    fs.chownSync(prefix, 0, 0);
+    expect((await cli(["worker", "rm", "held", "--json"], env)).code).toBe(0);
+    expect((await cli(["shutdown", "--json"], env)).code).toBe(0);
+  }, 120_000);
 });

@@ -9,7 +9,9 @@ export default defineCommand({
   async run(input, ctx) {
     const { installPrefix, installSystem } = await import("../../core/install.js");
     const onOutput = (l: string) => ctx.progress(l);
-    return input.prefix === undefined ? installSystem({ onOutput }) : installPrefix(input.prefix, onOutput);
+    return input.prefix === undefined
+      ? installSystem({ onOutput })
+      : installPrefix(input.prefix, { onOutput, onWarning: (w) => ctx.warn(w) });
   },
   render(r, out) {
     if ("actions" in r) {

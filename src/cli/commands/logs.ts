@@ -25,6 +25,7 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
+    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.layout)) ctx.warn(w);
     const { followLogs, readLogs } = await import("../../core/logs.js");
     const r = readLogs(sv.layout, input);
     for (const k of r.skipped ?? []) ctx.warn(k.reason);
