@@ -1,9 +1,11 @@
 import fs from "node:fs";
+import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { ioError } from "./fsutil.js";
 import { openNoFollow, tailLinesSafe } from "./trust.js";
 import type { Layout } from "./layout.js";
-import { autoLogFile, type EntryProcess, readPrograms } from "./programs.js";
+import { type EntryProcess, readPrograms } from "./programs.js";
+import { supervisordPid, supervisordUid } from "./supervisord.js";
 import type { LogLine, LogsResult } from "./results.js";
 
 const CHUNK = 64 * 1024;
@@ -73,12 +75,74 @@ export interface LogsInput {
   process?: number | undefined;
 }
 
+/** The files supervisord has open (from /proc/PID/fd), or none when it is not running or not ours to see. */
+function openFilesOf(pid: number | null): string[] {
+  if (pid === null) return [];
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [fs.readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Finds the file supervisord made for a process's AUTO log: childlogdir/NAME-stdout---IDENT-XXXXXX.log.
+ * childlogdir defaults to the temp directory, where any local user can create a file of that
+ * name (newer, or a symlink): so only a regular file owned by supervisord's user (or root)
+ * counts; the one supervisord has open when it runs the process, else the newest such file.
+ */
+export function autoLogFinder(layout: Layout): (processName: string) => string | null {
+  let dir: string;
+  try {
+    dir = fs.realpathSync(layout.childLogDir);
+  } catch {
+    return () => null;
+  }
+  const pid = supervisordPid(layout);
+  const owners = new Set([0, supervisordUid(layout) ?? 0]);
+  const open = openFilesOf(pid).filter((f) => path.dirname(f) === dir);
+  let names: string[] | undefined;
+  const isLog = (f: string) => {
+    try {
+      const st = fs.lstatSync(f);
+      return st.isFile() && owners.has(st.uid) ? st : null;
+    } catch {
+      return null; // gone, or a dangling link's target: not a log
+    }
+  };
+  return (processName) => {
+    const mine = (n: string) => n.startsWith(`${processName}-stdout---`) && n.endsWith(".log");
+    const held = open.find((f) => mine(path.basename(f)) && isLog(f));
+    if (held) return held;
+    names ??= readdirOrEmpty(dir);
+    const found = names.filter(mine).flatMap((n) => {
+      const st = isLog(path.join(dir, n));
+      return st ? [{ f: path.join(dir, n), t: st.mtimeMs }] : [];
+    });
+    return found.sort((a, b) => b.t - a.t)[0]?.f ?? null;
+  };
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** Where one process logs, as supervisord resolves it: a file, the file it made for AUTO, or why there is none to read. */
-function logFileOf(layout: Layout, p: EntryProcess): string {
+function logFileOf(layout: Layout, p: EntryProcess, autoLog: (processName: string) => string | null): string {
   const t = p.log ?? { kind: "none" as const };
   if (t.kind === "file") return t.path;
   if (t.kind === "auto") {
-    const made = autoLogFile(layout.childLogDir, p.name);
+    const made = autoLog(p.name);
     if (made) return made;
     throw new VexoError("not_found", `${p.namespec} logs to an AUTO file in ${layout.childLogDir}, and supervisord has not made it yet`, {
       hint: `start it, or read it with \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
@@ -117,11 +181,13 @@ export function logFiles(
   const files: { process: string; path: string }[] = [];
   const skipped: { process: string; reason: string }[] = [];
   const errors: VexoError[] = [];
+  let finder: ((processName: string) => string | null) | undefined;
+  const autoLog = (name: string) => (finder ??= autoLogFinder(layout))(name);
   for (const p of procs) {
     // One process: labelled with the worker's name; several: with each process's own.
     const label = entry.processes.length > 1 ? p.name : entry.name;
     try {
-      files.push({ process: label, path: logFileOf(layout, p) });
+      files.push({ process: label, path: logFileOf(layout, p, autoLog) });
     } catch (e) {
       if (!(e instanceof VexoError)) throw e;
       errors.push(e);
