@@ -17,6 +17,11 @@ export interface Output {
   error(message: string, hint?: string): void;
   /** Text exactly as given on stdout (a completion script, a JSON document), also under --json. */
   raw(text: string): void;
+  /**
+   * Text exactly as given on stdout, for a stream of lines (logs -f): a promise when the reader
+   * is behind (the stream's buffer is full), to wait for before writing more.
+   */
+  stream(text: string): Promise<void> | undefined;
   colors: typeof kleur;
 }
 
@@ -67,6 +72,17 @@ export function createOutput(opts: OutputOptions): Output & { warnings: string[]
     },
     raw(text) {
       stdout.write(text);
+    },
+    stream(text) {
+      if (stdout.write(text)) return undefined;
+      // Resolved by 'drain', or by 'close' (a reader gone: entry.ts ends the process on EPIPE).
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          stdout.off("drain", done).off("close", done);
+          resolve();
+        };
+        stdout.once("drain", done).once("close", done);
+      });
     },
   };
 }

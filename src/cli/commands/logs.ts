@@ -32,7 +32,7 @@ export default defineCommand({
     const label = r.files.length > 1;
     const print = (l: LogLine) =>
       ctx.emit(ctx.globals.json ? jsonLine(l) : label ? `${l.process} | ${printable(l.line)}` : printable(l.line));
-    for (const l of r.lines) print(l);
+    for (const l of r.lines) await print(l);
     await followLogs(r.files, print, ctx.signal);
     return r;
   },
