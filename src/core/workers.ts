@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
+import { acquireLock, ensureDir, type Lock, LOG_DIR_MODE, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { programFile, requireConfDir } from "./layout.js";
@@ -150,8 +150,21 @@ function checkLogDir(logDir: string, supervisordUidNow: number | null): void {
     throw invalid(
       "logDir",
       `${why}: supervisord runs as root and would write worker logs where another user can plant files`,
-      "use a log directory owned by root and writable by root only (chown root; chmod 755)",
+      "use a log directory owned by root and writable by root only (chown root; chmod 750)",
     );
+}
+
+/** A warning when every local user can reach the files in an existing log directory. */
+function logDirReadableBy(logDir: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(logDir);
+  } catch {
+    return undefined; // not there yet: created LOG_DIR_MODE
+  }
+  if (!st.isDirectory() || (st.mode & 0o001) === 0) return undefined;
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");
+  return `every local user can read the worker logs in ${logDir} (mode ${mode}): chmod 750 ${logDir}`;
 }
 
 /** Several plans as one, in order (what `rm a b` and `apply` print and return). */
@@ -216,6 +229,8 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
   const runsAs = spec.user === null ? (uid ?? 0) : env.uid;
   warnings.push(...checkWhoCanWrite(spec, runsAs, env.php, Boolean(input.allowRoot)));
   checkLogDir(layout.logDir, uid);
+  const readable = logDirReadableBy(layout.logDir);
+  if (readable) warnings.push(readable);
   const content = renderProgram(spec, layout.logDir);
   const existing = readIfExists(file);
   const action = classify(file, spec.name, existing, content, input.replace);
@@ -273,7 +288,7 @@ export async function addLocked(sv: Ctl, p: AddPlan): Promise<void> {
   }
   const interrupted = fs.existsSync(removalFile(sv.layout, name));
   if (interrupted && result.action === "unchanged") Object.assign(result, { action: "created", changed: true });
-  ensureDir(sv.layout.logDir);
+  ensureDir(sv.layout.logDir, LOG_DIR_MODE);
   // Again now that every directory of the path exists: one another user created meanwhile
   // (between the plan and this mkdir) would otherwise hold root's log files.
   checkLogDir(sv.layout.logDir, supervisordUid(sv.layout));
