@@ -13,8 +13,15 @@ export interface Output {
   warn(msg: string): void;
   /** Progress on a terminal only. */
   progress(msg: string): void;
-  /** Text exactly as given on stdout (a completion script, a streamed line), also under --json. */
+  /** An error and what to do about it (stderr), made safe for a terminal. */
+  error(message: string, hint?: string): void;
+  /** Text exactly as given on stdout (a completion script, a JSON document), also under --json. */
   raw(text: string): void;
+  /**
+   * Text exactly as given on stdout, for a stream of lines (logs -f): a promise when the reader
+   * is behind (the stream's buffer is full), to wait for before writing more.
+   */
+  stream(text: string): Promise<void> | undefined;
   colors: typeof kleur;
 }
 
@@ -44,23 +51,48 @@ export function createOutput(opts: OutputOptions): Output & { warnings: string[]
     quiet: opts.quiet,
     warnings,
     colors: kleur,
+    // Every line for a person goes through terminalText: it may carry a path, a log line or a
+    // spawn error that another user chose. Only the colours vexo-sv adds itself survive.
     data(line) {
-      if (!opts.json) stdout.write(`${line}\n`);
+      if (!opts.json) stdout.write(`${terminalText(line, kleur.enabled)}\n`);
     },
     info(msg) {
-      if (!opts.json && !opts.quiet) stderr.write(`${msg}\n`);
+      if (!opts.json && !opts.quiet) stderr.write(`${terminalText(msg, kleur.enabled)}\n`);
     },
     warn(msg) {
       if (opts.json) warnings.push(msg);
-      else stderr.write(`${kleur.yellow("warning:")} ${msg}\n`);
+      else stderr.write(`${kleur.yellow("warning:")} ${terminalText(msg)}\n`);
     },
     progress(msg) {
-      if (!opts.json && !opts.quiet && stderr.isTTY) stderr.write(`${kleur.dim(msg)}\n`);
+      if (!opts.json && !opts.quiet && stderr.isTTY) stderr.write(`${kleur.dim(terminalText(msg))}\n`);
+    },
+    error(message, hint) {
+      stderr.write(`${kleur.red("error:")} ${terminalText(message)}\n`);
+      if (hint) stderr.write(`${kleur.dim("hint:")} ${terminalText(hint)}\n`);
     },
     raw(text) {
       stdout.write(text);
     },
+    stream(text) {
+      if (stdout.write(text)) return undefined;
+      // Resolved by 'drain', or by 'close' (a reader gone: entry.ts ends the process on EPIPE).
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          stdout.off("drain", done).off("close", done);
+          resolve();
+        };
+        stdout.once("drain", done).once("close", done);
+      });
+    },
   };
+}
+
+/**
+ * A JSON document as one line. JSON.stringify leaves U+007F-U+009F as they are, and a terminal
+ * that shows the JSON can read U+009B as CSI: those are written as \u escapes (same value).
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/gu, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, "0")}`);
 }
 
 /** The one JSON document for a success. Pure, so its shape is unit-tested. */
@@ -86,6 +118,25 @@ export function errorDocument(err: Pick<VexoError, "code" | "message" | "hint" |
  */
 export function printable(line: string): string {
   return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/gu, "\ufffd");
+}
+
+/** The colours vexo-sv paints with (kleur: bold, dim, red, green, yellow, cyan, and their ends). */
+const OWN_COLOURS = /\u001b\[(?:1|2|22|31|32|33|36|39)m/uy;
+
+/**
+ * Text for a terminal that may hold someone else's text: control characters become U+FFFD, as in
+ * printable(), except newline and tab (messages span lines on purpose). With `keepColours`, the
+ * exact colour codes vexo-sv's own output uses are kept (another user's text could only recolour
+ * what follows: never move the cursor, erase, retitle or hide).
+ */
+export function terminalText(text: string, keepColours = false): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu, (c, at: number) => {
+    if (keepColours && c === "\u001b") {
+      OWN_COLOURS.lastIndex = at;
+      if (OWN_COLOURS.test(text)) return c;
+    }
+    return "\ufffd";
+  });
 }
 
 /** The one colour of each worker state, in `ls` and `status` alike. */

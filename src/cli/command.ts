@@ -57,8 +57,11 @@ export interface RunContext {
   progress(msg: string): void;
   /** A warning: stderr, or the document's `warnings` with --json. */
   warn(msg: string): void;
-  /** For streaming commands (logs -f): writes one line of output at once. */
-  emit(line: string): void;
+  /**
+   * For streaming commands (logs -f): writes one line of output at once. A promise when the
+   * reader is behind: wait for it before writing more, so memory stays bounded.
+   */
+  emit(line: string): Promise<void> | undefined;
   /** Aborted by SIGINT/SIGTERM, for commands that run until interrupted. */
   signal: AbortSignal;
 }

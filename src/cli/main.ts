@@ -1,7 +1,7 @@
 import { GLOBAL_VALUE_FLAGS } from "./globals.js";
 import { CommanderError } from "commander";
 import { VexoError } from "../errors.js";
-import { createOutput, errorDocument, type Output, successDocument } from "../output.js";
+import { createOutput, errorDocument, jsonLine, type Output, successDocument } from "../output.js";
 import type { SupervisorIO } from "../core/supervisorctl.js";
 import { outputFlags } from "./globals.js";
 import { hintFor } from "./hints.js";
@@ -29,7 +29,7 @@ export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
   } catch (e) {
     if (flags.json && e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) {
       const doc = e.code === "commander.version" ? { version: helpText.trim() } : { help: helpText };
-      out.raw(`${JSON.stringify(successDocument(doc, []))}\n`);
+      out.raw(`${jsonLine(successDocument(doc, []))}\n`);
       return 0;
     }
     return fail(e, usageErrors, session);
@@ -38,7 +38,7 @@ export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
   }
   const inv = session.invocation;
   if (!inv || inv.result === undefined || inv.def.streams?.(inv.input)) return 0;
-  if (flags.json) out.raw(`${JSON.stringify(successDocument(inv.result, out.warnings))}\n`);
+  if (flags.json) out.raw(`${jsonLine(successDocument(inv.result, out.warnings))}\n`);
   else inv.def.render(inv.result, out, inv.input);
   return inv.def.exitCode?.(inv.result, inv.input) ?? 0;
 }
@@ -94,12 +94,7 @@ function fail(e: unknown, usageErrors: string[], session: Session): number {
   if (e instanceof CommanderError && (e.code === "commander.helpDisplayed" || e.code === "commander.version")) return 0;
   const err = toVexoError(e, usageErrors, session);
   const out: Output = session.out;
-  if (out.json) {
-    out.raw(`${JSON.stringify(errorDocument(err))}\n`);
-  } else {
-    const c = out.colors;
-    process.stderr.write(`${c.red("error:")} ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${c.dim("hint:")} ${err.hint}\n`);
-  }
+  if (out.json) out.raw(`${jsonLine(errorDocument(err))}\n`);
+  else out.error(err.message, err.hint);
   return err.exitCode;
 }

@@ -91,7 +91,7 @@ function wire(program: VexoCommand, def: CommandDef<any, any>, session: Session)
       supervisor: () => openSupervisor(globals, session.io),
       progress: (m) => session.out.progress(m),
       warn: (m) => session.out.warn(m),
-      emit: (line) => session.out.raw(`${line}\n`),
+      emit: (line) => session.out.stream(`${line}\n`),
       signal: session.signal ?? new AbortController().signal,
     });
   });

@@ -63,7 +63,7 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * vexo-sv runs as root it must be a regular file that only root can have written (its owner and
  * every directory above it): one another user can change would let them choose what root starts.
  */
-export function readWorkersFile(file: string): string {
+export async function readWorkersFile(file: string): Promise<string> {
   if (file === "-") return readStdin();
   let real: string;
   try {
@@ -85,24 +85,25 @@ export function readWorkersFile(file: string): string {
   }
 }
 
-/** Standard input, at most MAX_FILE_BYTES. */
-function readStdin(): string {
+/**
+ * Standard input, at most MAX_FILE_BYTES. Read as a stream: on a pipe or terminal that is
+ * non-blocking (another program may have made it so) a read with nothing there yet waits for
+ * data instead of failing with EAGAIN, and waiting costs no CPU.
+ */
+async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
   let total = 0;
-  const buf = Buffer.alloc(64 * 1024);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(0, buf, 0, buf.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
-      if ((e as NodeJS.ErrnoException).code === "EOF") break;
-      throw ioError("read", "standard input", e);
+  try {
+    for await (const chunk of process.stdin) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      total += b.length;
+      // Leaving the loop destroys the stream: nothing more is read.
+      if (total > MAX_FILE_BYTES) throw invalid("file", `standard input holds more than ${MAX_FILE_BYTES} bytes`);
+      parts.push(b);
     }
-    if (n === 0) break;
-    parts.push(Buffer.from(buf.subarray(0, n)));
-    total += n;
-    if (total > MAX_FILE_BYTES) throw invalid("file", `standard input holds more than ${MAX_FILE_BYTES} bytes`);
+  } catch (e) {
+    if (e instanceof VexoError) throw e;
+    throw ioError("read", "standard input", e);
   }
   return Buffer.concat(parts).toString("utf8");
 }

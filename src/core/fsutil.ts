@@ -62,6 +62,12 @@ export function removeFile(file: string): void {
   }
 }
 
+/**
+ * Worker logs are the workers' output (job payloads, exceptions, at times a secret): a log
+ * directory vexo-sv creates lets in its owner and group only (supervisord writes there as root).
+ */
+export const LOG_DIR_MODE = 0o750;
+
 /** Makes DIR and any missing parents, each created with exactly `mode` (existing ones are left as they are). */
 export function ensureDir(dir: string, mode = 0o755): void {
   const missing: string[] = [];

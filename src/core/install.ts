@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { invalid, VexoError } from "../errors.js";
-import { ensureDir, readIfExists, writeAtomic } from "./fsutil.js";
+import { ensureDir, LOG_DIR_MODE, readIfExists, writeAtomic } from "./fsutil.js";
 import { requireConfDir, resolveLayout } from "./layout.js";
 import { escapePercent, isManaged } from "./program-file.js";
 import { unsafeReason } from "./rules.js";
@@ -103,7 +103,7 @@ export async function installPrefix(dirIn: string, opts: PrefixInstallOptions = 
   const created: string[] = [];
   for (const d of [p.dir, p.confDir, p.logDir]) {
     if (!fs.existsSync(d)) {
-      ensureDir(d, 0o755);
+      ensureDir(d, d === p.logDir ? LOG_DIR_MODE : 0o755);
       created.push(d);
     }
   }

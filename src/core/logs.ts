@@ -1,9 +1,11 @@
 import fs from "node:fs";
+import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { ioError } from "./fsutil.js";
 import { openNoFollow, tailLinesSafe } from "./trust.js";
 import type { Layout } from "./layout.js";
-import { autoLogFile, type EntryProcess, readPrograms } from "./programs.js";
+import { type EntryProcess, readPrograms } from "./programs.js";
+import { supervisordPid, supervisordUid } from "./supervisord.js";
 import type { LogLine, LogsResult } from "./results.js";
 
 const CHUNK = 64 * 1024;
@@ -73,12 +75,74 @@ export interface LogsInput {
   process?: number | undefined;
 }
 
+/** The files supervisord has open (from /proc/PID/fd), or none when it is not running or not ours to see. */
+function openFilesOf(pid: number | null): string[] {
+  if (pid === null) return [];
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [fs.readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Finds the file supervisord made for a process's AUTO log: childlogdir/NAME-stdout---IDENT-XXXXXX.log.
+ * childlogdir defaults to the temp directory, where any local user can create a file of that
+ * name (newer, or a symlink): so only a regular file owned by supervisord's user (or root)
+ * counts; the one supervisord has open when it runs the process, else the newest such file.
+ */
+export function autoLogFinder(layout: Layout): (processName: string) => string | null {
+  let dir: string;
+  try {
+    dir = fs.realpathSync(layout.childLogDir);
+  } catch {
+    return () => null;
+  }
+  const pid = supervisordPid(layout);
+  const owners = new Set([0, supervisordUid(layout) ?? 0]);
+  const open = openFilesOf(pid).filter((f) => path.dirname(f) === dir);
+  let names: string[] | undefined;
+  const isLog = (f: string) => {
+    try {
+      const st = fs.lstatSync(f);
+      return st.isFile() && owners.has(st.uid) ? st : null;
+    } catch {
+      return null; // gone, or a dangling link's target: not a log
+    }
+  };
+  return (processName) => {
+    const mine = (n: string) => n.startsWith(`${processName}-stdout---`) && n.endsWith(".log");
+    const held = open.find((f) => mine(path.basename(f)) && isLog(f));
+    if (held) return held;
+    names ??= readdirOrEmpty(dir);
+    const found = names.filter(mine).flatMap((n) => {
+      const st = isLog(path.join(dir, n));
+      return st ? [{ f: path.join(dir, n), t: st.mtimeMs }] : [];
+    });
+    return found.sort((a, b) => b.t - a.t)[0]?.f ?? null;
+  };
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** Where one process logs, as supervisord resolves it: a file, the file it made for AUTO, or why there is none to read. */
-function logFileOf(layout: Layout, p: EntryProcess): string {
+function logFileOf(layout: Layout, p: EntryProcess, autoLog: (processName: string) => string | null): string {
   const t = p.log ?? { kind: "none" as const };
   if (t.kind === "file") return t.path;
   if (t.kind === "auto") {
-    const made = autoLogFile(layout.childLogDir, p.name);
+    const made = autoLog(p.name);
     if (made) return made;
     throw new VexoError("not_found", `${p.namespec} logs to an AUTO file in ${layout.childLogDir}, and supervisord has not made it yet`, {
       hint: `start it, or read it with \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
@@ -117,11 +181,13 @@ export function logFiles(
   const files: { process: string; path: string }[] = [];
   const skipped: { process: string; reason: string }[] = [];
   const errors: VexoError[] = [];
+  let finder: ((processName: string) => string | null) | undefined;
+  const autoLog = (name: string) => (finder ??= autoLogFinder(layout))(name);
   for (const p of procs) {
     // One process: labelled with the worker's name; several: with each process's own.
     const label = entry.processes.length > 1 ? p.name : entry.name;
     try {
-      files.push({ process: label, path: logFileOf(layout, p) });
+      files.push({ process: label, path: logFileOf(layout, p, autoLog) });
     } catch (e) {
       if (!(e instanceof VexoError)) throw e;
       errors.push(e);
@@ -149,6 +215,10 @@ interface Cursor {
   partial: string;
   /** The file's first bytes as last seen: a change means it was truncated and rewritten. */
   head: Buffer;
+  /** The owner of the file first opened: a file recreated under the name by another user is not followed. */
+  uid: number | null;
+  /** Set once the follow is interrupted: a drain waiting on its reader stops there. */
+  stopped: boolean;
 }
 
 const HEAD = 64;
@@ -163,6 +233,13 @@ function openAt(c: Cursor, fromEnd: boolean): void {
   try {
     c.fd = openNoFollow(c.path);
     const st = fs.fstatSync(c.fd);
+    if (c.uid !== null && st.uid !== c.uid) {
+      // Recreated by someone else after a rotation (a directory others can write, such as /tmp).
+      fs.closeSync(c.fd);
+      c.fd = null;
+      return;
+    }
+    c.uid = st.uid;
     c.ino = st.ino;
     c.pos = fromEnd ? st.size : 0;
     c.partial = "";
@@ -172,7 +249,11 @@ function openAt(c: Cursor, fromEnd: boolean): void {
   }
 }
 
-function drain(c: Cursor, emit: (l: LogLine) => void): void {
+/** Where a follow sends each line: a promise when the reader is behind, waited for before reading on. */
+export type LogSink = (l: LogLine) => Promise<void> | undefined | void;
+
+/** Reads what was appended since the last drain, line by line, waiting on the sink (or the stop) whenever it says so. */
+async function drain(c: Cursor, emit: LogSink, stop: Promise<void>): Promise<void> {
   if (c.fd === null) return;
   const size = fs.fstatSync(c.fd).size;
   const head = readHead(c.fd, size);
@@ -183,16 +264,20 @@ function drain(c: Cursor, emit: (l: LogLine) => void): void {
     c.partial = "";
   }
   c.head = head;
-  while (c.pos < size) {
-    const len = Math.min(CHUNK, size - c.pos);
-    const buf = Buffer.alloc(len);
-    const n = fs.readSync(c.fd, buf, 0, len, c.pos);
+  const buf = Buffer.alloc(CHUNK);
+  while (c.pos < size && !c.stopped) {
+    const n = fs.readSync(c.fd, buf, 0, Math.min(CHUNK, size - c.pos), c.pos);
     if (n <= 0) break;
     c.pos += n;
     const parts = (c.partial + buf.subarray(0, n).toString("utf8")).split("\n");
     // A line with no end yet is held up to MAX_LINE_BYTES (its last bytes), however long it grows.
     c.partial = (parts.pop() ?? "").slice(-MAX_LINE_BYTES);
-    for (const p of parts) emit({ process: c.process, line: p.endsWith("\r") ? p.slice(0, -1) : p });
+    for (const p of parts) {
+      // A reader that does not keep up stops the reading (one chunk at most is held), whatever the log's pace.
+      const wait = emit({ process: c.process, line: p.endsWith("\r") ? p.slice(0, -1) : p });
+      if (wait) await Promise.race([wait, stop]);
+      if (c.stopped) return;
+    }
   }
 }
 
@@ -203,13 +288,30 @@ function drain(c: Cursor, emit: (l: LogLine) => void): void {
  */
 export async function followLogs(
   files: { process: string; path: string }[],
-  emit: (l: LogLine) => void,
+  emit: LogSink,
   signal: AbortSignal,
   intervalMs = 200,
 ): Promise<void> {
-  // One abort listener for the whole follow (not one per poll), waking the current sleep.
+  // One abort listener for the whole follow (not one per poll), waking the current sleep and any
+  // wait on a reader that has stopped reading.
   let wake = () => {};
-  const onAbort = () => wake();
+  let stopped = () => {};
+  const stop = new Promise<void>((r) => (stopped = r));
+  const cursors: Cursor[] = files.map((f) => ({
+    ...f,
+    fd: null,
+    ino: 0,
+    pos: 0,
+    partial: "",
+    head: Buffer.alloc(0),
+    uid: null,
+    stopped: false,
+  }));
+  const onAbort = () => {
+    for (const c of cursors) c.stopped = true;
+    stopped();
+    wake();
+  };
   signal.addEventListener("abort", onAbort, { once: true });
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
@@ -219,32 +321,34 @@ export async function followLogs(
         r();
       };
     });
-  const cursors: Cursor[] = files.map((f) => ({ ...f, fd: null, ino: 0, pos: 0, partial: "", head: Buffer.alloc(0) }));
   for (const c of cursors) openAt(c, true);
   while (!signal.aborted) {
-    for (const c of cursors) {
-      drain(c, emit);
-      let st: fs.Stats | null = null;
-      try {
-        st = fs.statSync(c.path);
-      } catch {
-        st = null;
-      }
-      if (st && (c.fd === null || st.ino !== c.ino)) {
-        // Rotated: finish the old file (again: lines may have reached it between the drain above
-        // and the rename), then follow the new one from its start.
-        if (c.fd !== null) {
-          drain(c, emit);
-          fs.closeSync(c.fd);
-        }
-        openAt(c, false);
-        drain(c, emit);
-      }
-    }
-    await sleep(intervalMs);
+    for (const c of cursors) await followOne(c, emit, stop);
+    if (!signal.aborted) await sleep(intervalMs);
   }
   signal.removeEventListener("abort", onAbort);
   for (const c of cursors) if (c.fd !== null) fs.closeSync(c.fd);
+}
+
+/** One poll of one file: what was appended, then a rotation if there was one. */
+async function followOne(c: Cursor, emit: LogSink, stop: Promise<void>): Promise<void> {
+  await drain(c, emit, stop);
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(c.path);
+  } catch {
+    st = null;
+  }
+  if (st && (c.fd === null || st.ino !== c.ino)) {
+    // Rotated: finish the old file (again: lines may have reached it between the drain above
+    // and the rename), then follow the new one from its start.
+    if (c.fd !== null) {
+      await drain(c, emit, stop);
+      fs.closeSync(c.fd);
+    }
+    openAt(c, false);
+    await drain(c, emit, stop);
+  }
 }
 
 export type { LogLine, LogsResult };

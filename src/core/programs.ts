@@ -125,16 +125,3 @@ export function nameDefinedIn(cfg: SupervisorConfig, name: string, except: strin
   files.delete(except);
   return [...files];
 }
-
-/** The file supervisord made for an AUTO log (childlogdir/NAME-stdout---IDENT-XXXX.log), the newest. */
-export function autoLogFile(childlogdir: string, processName: string): string | null {
-  let names: string[];
-  try {
-    names = fs.readdirSync(childlogdir);
-  } catch {
-    return null;
-  }
-  const mine = names.filter((n) => n.startsWith(`${processName}-stdout---`) && n.endsWith(".log"));
-  const newest = mine.map((n) => ({ n, t: fs.statSync(path.join(childlogdir, n)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-  return newest ? path.join(childlogdir, newest.n) : null;
-}

@@ -91,7 +91,7 @@ function listed(items: string[], sep = "; "): string {
 const shellWord = (p: string) => (/^[A-Za-z0-9_./:@+-]+$/u.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
 
 const cleanHint = (dir: string) =>
-  `remove from ${dir} everything you did not create, then run \`chown -R root:root ${shellWord(dir)}\` and \`chmod 755 ${shellWord(dir)}\` ` +
+  `remove from ${dir} everything you did not create, then run \`chown -R root:root ${shellWord(dir)}\` and \`chmod 750 ${shellWord(dir)}\` ` +
   "(a directory above it that the message names must be root's and writable by root only too)";
 
 /**
@@ -263,4 +263,17 @@ export function sharedUserWarning(
     `user ${spec.user} also runs workers of other applications: ${listed(list, ", ")}. Each can read this worker's environment (its env secrets) ` +
       "from /proc/PID/environ, and signal or trace it: give each application a user of its own",
   ];
+}
+
+/** A warning when every local user can reach the files in an existing log directory (o+x opens any known log name). */
+export function logDirReadableBy(logDir: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(logDir);
+  } catch {
+    return undefined; // not there yet: created LOG_DIR_MODE
+  }
+  if (!st.isDirectory() || (st.mode & 0o001) === 0) return undefined;
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");
+  return `every local user can read the worker logs in ${logDir} (mode ${mode}): chmod 750 ${logDir}`;
 }

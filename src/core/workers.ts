@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { assertTrustedLayout } from "./config-trust.js";
-import { acquireLock, ensureDir, type Lock, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
+import { acquireLock, ensureDir, type Lock, LOG_DIR_MODE, readIfExists, removeFile, sweepTempFiles, writeAtomic } from "./fsutil.js";
 import { convergeRunning, startCall } from "./converge.js";
 import { assertRereads, stopBeforeLock, stopGroup } from "./prestop.js";
 import { waitHealthy } from "./health.js";
@@ -17,7 +17,7 @@ import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } fro
 import type { SupervisorConfig } from "./supervisor-config.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
-import { checkLogDir, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
+import { checkLogDir, logDirReadableBy, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 
 // Adding and removing workers, each as plan() then apply(plan): the plan holds every file and
 // every supervisorctl call, so --dry-run prints exactly what apply would do.
@@ -177,6 +177,8 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
   warnings.push(...checkWhoCanWrite(spec, runsAs, env.php, Boolean(input.allowRoot)));
   checkLogDir(layout.logDir, uid, spec);
   warnings.push(...sharedUserWarning(spec, runsAs, layout, config, input.peers));
+  const readable = logDirReadableBy(layout.logDir);
+  if (readable) warnings.push(readable);
   const content = renderProgram(spec, layout.logDir);
   const existing = readIfExists(file);
   const action = classify(file, spec.name, existing, content, input.replace);
@@ -264,7 +266,7 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: { converge: boolean; 
   }
   const interrupted = fs.existsSync(removalFile(sv.layout, name));
   if (interrupted && result.action === "unchanged") Object.assign(result, { action: "created", changed: true });
-  ensureDir(sv.layout.logDir);
+  ensureDir(sv.layout.logDir, LOG_DIR_MODE);
   // Again now that every directory of the path exists: one another user created meanwhile
   // (between the plan and this mkdir) would otherwise hold root's log files.
   checkLogDir(sv.layout.logDir, supervisordUid(sv.layout), result.worker);

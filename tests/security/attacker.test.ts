@@ -186,12 +186,13 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     const inst = await cliWith("umask0.mjs", ["install", "--prefix", prefix, "--json"]);
     expect(inst.code, inst.stdout).toBe(0);
     const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf") };
-    for (const d of [prefix, path.join(prefix, "conf.d"), path.join(prefix, "logs")]) expect(mode(d), d).toBe(0o755);
+    for (const d of [prefix, path.join(prefix, "conf.d")]) expect(mode(d), d).toBe(0o755);
+    expect(mode(path.join(prefix, "logs"))).toBe(0o750); // worker logs: not for every local user
     expect(mode(path.join(prefix, "supervisord.conf"))).toBe(0o644);
     const logs = path.join(prefix, "new-logs");
     const add = await cliWith("umask0.mjs", [...addArgs("um", ["--no-wait", "--log-dir", logs, "--env", "K=v"]), "--json"], env);
     expect(add.code, add.stdout).toBe(0);
-    expect(mode(logs)).toBe(0o755);
+    expect(mode(logs)).toBe(0o750);
     expect(mode(path.join(prefix, "conf.d/um.conf"))).toBe(0o600);
     expect(mode(path.join(prefix, "conf.d/.vexo-sv.lock"))).toBe(0o600);
     await cli(["shutdown", "--json"], env);

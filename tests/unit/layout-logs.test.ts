@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { globMatch, programFile, resolveLayout } from "../../src/core/layout.js";
 import { tailLines } from "../../src/core/logs.js";
 import { VexoError } from "../../src/errors.js";
-import { errorDocument, printable, successDocument } from "../../src/output.js";
+import { createOutput, errorDocument, jsonLine, printable, successDocument, terminalText } from "../../src/output.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-unit-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -133,4 +134,39 @@ describe("printable", () => {
     ["C1 and DEL", "a\u009bb\u007fc", "a\ufffdb\ufffdc"],
     ["non-ASCII stays", "évènements 日本", "évènements 日本"],
   ])("%s", (_label, line, want) => expect(printable(line)).toBe(want));
+});
+
+describe("terminalText (every message and data line for a person)", () => {
+  it.each([
+    ["newlines and indentation of a multi-line error stay", "failed:\n  a_00 FATAL\n    boom", false, "failed:\n  a_00 FATAL\n    boom"],
+    ["tab stays", "a\tb", false, "a\tb"],
+    ["OSC, BEL, CSI and CR are defused", "x\u001b]0;pwned\u0007\u001b[2K\ry", false, "x\ufffd]0;pwned\ufffd\ufffd[2K\ufffdy"],
+    ["C1 CSI is defused", "a\u009b2Jb", false, "a\ufffd2Jb"],
+    ["vexo-sv's own colours stay when colour is on", "\u001b[31merror\u001b[39m", true, "\u001b[31merror\u001b[39m"],
+    ["other sequences go even with colour on", "\u001b[8mhidden\u001b[2J", true, "\ufffd[8mhidden\ufffd[2J"],
+    ["colours go when colour is off", "\u001b[31mred", false, "\ufffd[31mred"],
+  ])("%s", (_label, text, keep, want) => expect(terminalText(text, keep)).toBe(want));
+
+  it("warnings and errors keep their own colour and defuse the message's", () => {
+    let err = "";
+    const stderr = Object.assign(new Writable({ write: (c: Buffer, _e: string, cb: () => void) => ((err += c.toString()), cb()) }), {
+      isTTY: true,
+    });
+    const out = createOutput({ json: false, quiet: false, color: true, stderr, stdout: stderr });
+    out.warn("dir\u001b[2K\r is owned by uid 1000");
+    out.error("failed\n  boom\u001b]0;x\u0007", "run it again");
+    expect(err).toContain("warning:");
+    expect(err).toContain("dir\ufffd[2K\ufffd is owned by uid 1000");
+    expect(err).toContain("failed\n  boom\ufffd]0;x\ufffd\n");
+    expect(err.replace(/\u001b\[(?:2|22|31|33|39)m/gu, "")).not.toMatch(/[\u0007\u001b\r]/u);
+  });
+});
+
+describe("jsonLine", () => {
+  it("escapes DEL and the C1 controls, which JSON.stringify leaves, and reads back the same", () => {
+    const doc = { line: "a\u009b2J\u0085\u007f\u001bz é" };
+    const text = jsonLine(doc);
+    expect(text).toBe('{"line":"a\\u009b2J\\u0085\\u007f\\u001bz é"}');
+    expect(JSON.parse(text)).toEqual(doc);
+  });
 });

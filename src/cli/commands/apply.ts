@@ -64,7 +64,7 @@ export default defineCommand({
     if (prunePath !== null && !opts.prune) throw invalid("prunePath", "limits --prune; give --prune too");
     let doc: unknown;
     try {
-      doc = JSON.parse(readWorkersFile(file));
+      doc = JSON.parse(await readWorkersFile(file));
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
       throw invalid("file", `${file} is not JSON: ${e.message}`);

@@ -1,5 +1,5 @@
 import type { LogLine } from "../../core/results.js";
-import { printable } from "../../output.js";
+import { jsonLine, printable } from "../../output.js";
 import { defineCommand } from "../command.js";
 
 export default defineCommand({
@@ -32,8 +32,8 @@ export default defineCommand({
     if (!input.follow) return r;
     const label = r.files.length > 1;
     const print = (l: LogLine) =>
-      ctx.emit(ctx.globals.json ? JSON.stringify(l) : label ? `${l.process} | ${printable(l.line)}` : printable(l.line));
-    for (const l of r.lines) print(l);
+      ctx.emit(ctx.globals.json ? jsonLine(l) : label ? `${l.process} | ${printable(l.line)}` : printable(l.line));
+    for (const l of r.lines) await print(l);
     await followLogs(r.files, print, ctx.signal);
     return r;
   },
