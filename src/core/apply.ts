@@ -16,6 +16,7 @@ import { readRegularFile, untrustedReason } from "./trust.js";
 import {
   type AddPlan,
   addLocked,
+  beforeMutation,
   concatPlans,
   lockForMutation,
   planAdd,
@@ -305,7 +306,9 @@ function sinceStart(p: ApplyPlan, since: Map<string, number>): Map<string, numbe
  */
 async function stopChanging(sv: Ctl, p: ApplyPlan): Promise<Set<string>> {
   const stopped = new Set<string>();
-  if (p.adds.some(replaces) || p.removes.some((r) => r.result.changed)) await assertRereads(sv);
+  if (p.adds.some(replaces) || p.removes.some((r) => r.result.changed)) await beforeMutation(sv);
+  // A replace refused for a broken file elsewhere must leave the worker running as it was (prestop.ts).
+  if (p.adds.some(replaces)) await assertRereads(sv);
   try {
     for (const a of p.adds) if (await stopIfReplacing(sv, a, "it was not changed")) stopped.add(a.result.worker.name);
     for (const r of p.removes) if (r.result.changed && (await stopIfRemoving(sv, r))) stopped.add(r.input.name);
@@ -368,7 +371,7 @@ async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, finished
   for (const r of p.removes) {
     const w = byName.get(r.input.name) as ApplyWorker;
     if (r.result.changed) {
-      const done = await removeLocked(sv, r);
+      const done = await removeLocked(sv, r, { stopped: stopped.has(r.input.name) });
       if (!done.changed) w.action = "unchanged";
     } else {
       removeFile(removalFile(sv.layout, r.input.name)); // a record with nothing left to do

@@ -136,7 +136,10 @@ function configProblems(config: string, text: string, uids: number[], f: Finding
   };
   for (const file of cfg.files) check(file, true);
   for (const pattern of cfg.includePatterns) check(globBase(pattern), true);
-  for (const dir of [layout.logDir, layout.childLogDir]) check(dir, true);
+  check(layout.logDir, true);
+  // AUTO logs get random names, created O_EXCL (mkstemp), so a root-owned sticky childlogdir
+  // such as supervisord's default /tmp is fine; vexo-sv reads them only when supervisord's own (logs.ts).
+  if (!rootSticky(layout.childLogDir)) check(layout.childLogDir, true);
   const socket = layout.server.kind === "unix" ? [layout.server.path] : [];
   for (const file of [layout.pidfile, layout.supervisordLog, ...socket]) check(file, false);
   return [...new Set(cfg.files.filter((file) => file !== config && !isManaged(texts.get(file) ?? "")))];

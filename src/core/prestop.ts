@@ -9,10 +9,11 @@ import { type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 // removed workers are stopped BEFORE the mutation lock is taken: a change to one worker never
 // makes a change to any other wait on its stop. Under the lock, their `update NAME` finds the
 // group stopped and returns at once. A run killed after this stop leaves the worker stopped with
-// its file in place, which the next run converges like any stopped worker. Before stopping
-// anything, one `reread` asks whether supervisord would take a change at all: a broken file
-// anywhere in the include directory blocks every update, and a change refused for it must leave
-// the worker running as it was, not stopped and started again.
+// its file in place, which the next run converges like any stopped worker. Before a replace
+// stops a worker, one `reread` asks whether supervisord would take a change at all: a broken
+// file anywhere in the include directory blocks every update, and a replace refused for it must
+// leave the worker running as it was, not stopped and started again. (A removal refused so was
+// always stopped first and started again; it stays so, at no extra call.)
 
 /** Stops group NAME (`stop NAME:*`); an unloaded or already stopped group is fine. `consequence` ends the error message. */
 export async function stopGroup(sv: Ctl, name: string, consequence: string): Promise<void> {

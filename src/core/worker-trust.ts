@@ -70,7 +70,9 @@ export function logDirProblems(
     files = all ? fs.readdirSync(logDir).map((n) => path.join(logDir, n)) : [...own];
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return [];
+    // Not root and not let in: this caller cannot have supervisord write anything as root (its
+    // socket is root's), and a change it can make fails on its own; root is never refused entry.
+    if (code === "ENOENT" || (code === "EACCES" && process.geteuid?.() !== 0)) return [];
     return [`${logDir} cannot be read (${code ?? (e as Error).message})`];
   }
   const problems: string[] = [];

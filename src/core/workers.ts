@@ -50,11 +50,18 @@ function assertNameFree(sv: Ctl, name: string, cfg = supervisorConfig(sv.layout)
   }
 }
 
-/** Every mutation: supervisord must answer (else nothing is written), then the lock, then tidy temp files. */
-export async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
-  // Before anything talks to the socket or writes: as root, a config tree another user can change is refused.
+/**
+ * What every mutation checks before it stops, writes or locks anything: as root, a config tree
+ * another user can change is refused; then supervisord must answer (else nothing is done).
+ */
+export async function beforeMutation(sv: Ctl): Promise<void> {
   assertTrustedLayout(sv.layout);
   await sv.probe();
+}
+
+/** Every mutation: beforeMutation, then the lock, then tidy temp files. */
+export async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
+  await beforeMutation(sv);
   const dir = requireConfDir(sv.layout);
   const lock = await acquireLock(dir, lockWaitSeconds);
   sweepTempFiles(dir);
@@ -232,7 +239,10 @@ export function replaces(p: AddPlan): boolean {
 
 /** Does a planned add: stops a worker it replaces, then under the lock writes the file and runs `update NAME`, then waits for health. */
 export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
-  if (replaces(p)) await assertRereads(sv);
+  if (replaces(p)) {
+    await beforeMutation(sv);
+    await assertRereads(sv);
+  }
   const stopped = await stopIfReplacing(sv, p, "nothing was changed");
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
@@ -444,11 +454,11 @@ export async function stopIfRemoving(sv: Ctl, r: RemovePlan): Promise<boolean> {
 }
 
 async function removeOne(sv: Ctl, r: RemovePlan): Promise<WorkerRemoval> {
-  if (r.result.plan.removes.length > 0) await assertRereads(sv);
-  await stopIfRemoving(sv, r);
+  await beforeMutation(sv);
+  const stopped = await stopIfRemoving(sv, r);
   const lock = await lockForMutation(sv, r.input.lockWaitSeconds);
   try {
-    return await removeLocked(sv, r);
+    return await removeLocked(sv, r, { stopped });
   } finally {
     lock.release();
   }
@@ -468,7 +478,7 @@ function partlyRemoved(e: unknown, p: RemoveAllPlan, done: string[]): unknown {
  * `update NAME`, drop the record. The record (stateDir/NAME.removing) tells a later run what a
  * killed one left half done: `apply --prune` finishes it, an add of the name undoes it.
  */
-export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
+export async function removeLocked(sv: Ctl, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
   const { file, input } = p;
   const current = readIfExists(file);
   if (current === null) {
@@ -488,11 +498,12 @@ export async function removeLocked(sv: Ctl, p: RemovePlan): Promise<WorkerRemova
   const paused = readIfExists(pause);
   ensureDir(path.dirname(record), 0o700);
   writeAtomic(record, `${JSON.stringify({ name: input.name, file, spec: specOfText(file, current, input.name) })}\n`, 0o600);
-  // Already stopped before the lock (returns at once), unless it was started again meanwhile.
-  await stopGroup(sv, input.name, "nothing was removed").catch((e: unknown) => {
-    removeFile(record);
-    throw e;
-  });
+  // Stopped before the lock already (prestop.ts); if a parallel run started it again meanwhile, `update NAME` stops it.
+  if (!opts.stopped)
+    await stopGroup(sv, input.name, "nothing was removed").catch((e: unknown) => {
+      removeFile(record);
+      throw e;
+    });
   removeFile(pause);
   removeFile(file);
   // "no such group": the file was never loaded, so there is nothing to unload.

@@ -18,7 +18,8 @@ async function statusText(): Promise<string> {
 /** A tmpfs over the include directory, or the reason there cannot be one here. */
 async function mountTmpfs(options: string): Promise<string | null> {
   if (!isRoot) return "needs root to mount a tmpfs";
-  const r = await execa("mount", ["-t", "tmpfs", "-o", options, "tmpfs", sv.confDir], { reject: false, all: true });
+  // mode=0755: a tmpfs root is 1777 by default, a program directory anyone can write, which is refused before any write (issue 24).
+  const r = await execa("mount", ["-t", "tmpfs", "-o", `${options},mode=0755`, "tmpfs", sv.confDir], { reject: false, all: true });
   return r.exitCode === 0 ? null : `mount failed: ${String(r.all).trim()}`;
 }
 afterEach(async () => {
