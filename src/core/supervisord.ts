@@ -63,7 +63,60 @@ export function supervisordPid(layout: Layout): number | null {
     return null;
   }
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  return alive(pid) ? pid : null;
+  return alive(pid) && isSupervisordOf(pid, layout) ? pid : null;
+}
+
+/** The uid a process runs as (/proc), or null when it is gone or this is not Linux. */
+function processUid(pid: number): number | null {
+  try {
+    const m = /^Uid:\s+\d+\s+(\d+)/mu.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The inodes of the listening unix sockets bound to `file` (/proc/net/unix). */
+function socketInodes(file: string): Set<string> {
+  const out = new Set<string>();
+  try {
+    for (const line of fs.readFileSync("/proc/net/unix", "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/u);
+      if (f.length >= 8 && f.slice(7).join(" ") === file) out.add(f[6] as string);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+/**
+ * Whether the process at a pidfile's pid is really this layout's supervisord. A pid is reused
+ * once supervisord is gone, possibly by another user's process, whose uid would then decide
+ * whether `user=` is kept (a root supervisord running a worker as root). A root-owned process is
+ * believed; any other must hold supervisord's unix socket open (its fds against /proc/net/unix).
+ */
+function isSupervisordOf(pid: number, layout: Layout): boolean {
+  const uid = processUid(pid);
+  if (uid === null) return true; // not Linux: as before
+  if (uid === 0 || layout.server.kind !== "unix") return uid === 0 || uid === process.geteuid?.();
+  const inodes = socketInodes(layout.server.path);
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const m = /^socket:\[(\d+)\]$/u.exec(readlinkOrEmpty(`/proc/${pid}/fd/${fd}`));
+      return m !== null && inodes.has(m[1] as string);
+    });
+  } catch {
+    return uid === process.geteuid?.(); // not ours to look into: only our own process is believed
+  }
+}
+
+function readlinkOrEmpty(p: string): string {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return "";
+  }
 }
 
 /** True while a process with that pid exists (EPERM: it exists, owned by someone else). */
@@ -82,14 +135,8 @@ export function alive(pid: number): boolean {
  */
 export function supervisordUid(layout: Layout): number | null {
   const pid = supervisordPid(layout);
-  if (pid !== null) {
-    try {
-      const m = /^Uid:\s+\d+\s+(\d+)/mu.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) return Number(m[1]);
-    } catch {
-      // not Linux, or gone
-    }
-  }
+  const uid = pid === null ? null : processUid(pid);
+  if (uid !== null) return uid;
   if (layout.server.kind !== "unix") return null;
   // The socket's owner, only where nobody else could have put a socket of theirs.
   if (untrustedReason(path.dirname(layout.server.path), { trustedUids: TRUSTED_UIDS() })) return null;

@@ -328,6 +328,30 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     }
   });
 
+  it("review 2 (7d): a root-owned pidfile whose pid is now another user's process is not believed (a reused pid)", async () => {
+    const pidfile = path.join(sv.dir, "supervisord.pid");
+    const real = fs.readFileSync(pidfile, "utf8");
+    const sleeper = execa("setpriv", ["--reuid", String(atk.uid), "--regid", String(atk.gid), "--clear-groups", "sleep", "300"], {
+      reject: false,
+    });
+    try {
+      // supervisord's own pid file, root's as it should be, but naming the attacker's process: the
+      // pid it held was reused. Believed, it would say supervisord runs as them and drop user=.
+      fs.writeFileSync(pidfile, `${sleeper.pid}\n`);
+      const r = await cli([...addArgs("pr", ["--no-wait", "--dry-run"]), "--user", "nobody", "--json"], sv.env);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.worker.user).toBe("nobody");
+      expect(r.json.warnings.join(" ")).not.toMatch(/left out/u);
+      // The real supervisord's pid is believed (it holds its socket), root's or not.
+      fs.writeFileSync(pidfile, real);
+      const st = await cli(["status", "--json"], sv.env);
+      expect(st.json.supervisord.pid).toBe(Number(real.trim()));
+    } finally {
+      sleeper.kill("SIGKILL");
+      fs.writeFileSync(pidfile, real);
+    }
+  });
+
   it("review: --env values never appear in any output (they stay in the 0600 file)", async () => {
     const r = await cli([...addArgs("sec2", ["--no-wait", "--env", "DB_PASSWORD=s3cret-value"]), "--json"], sv.env);
     expect(r.code, r.stdout).toBe(0);
