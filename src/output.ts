@@ -1,4 +1,5 @@
 import kleur from "kleur";
+import type { WorkerState } from "./core/results.js";
 import type { VexoError } from "./errors.js";
 
 /** Where everything the CLI says goes: data on stdout, messages on stderr, JSON alone. */
@@ -140,20 +141,19 @@ export function terminalText(text: string, keepColours = false): string {
 }
 
 /** The one colour of each worker state, in `ls` and `status` alike. */
-export function stateColor(state: string, c: typeof kleur): (s: string) => string {
-  switch (state) {
-    case "running":
-      return c.green;
-    case "paused":
-      return c.cyan;
-    case "partial":
-      return c.yellow;
-    case "fatal":
-    case "backoff":
-      return c.red;
-    default:
-      return c.dim;
-  }
+export function stateColor(state: WorkerState, c: typeof kleur): (s: string) => string {
+  const colors: Record<WorkerState, (s: string) => string> = {
+    running: c.green,
+    paused: c.cyan,
+    partial: c.yellow,
+    starting: c.yellow,
+    backoff: c.red,
+    fatal: c.red,
+    stopping: c.dim,
+    stopped: c.dim,
+    unknown: c.dim,
+  };
+  return colors[state];
 }
 
 /** A table cell: its text, and how to colour it once padded (so escape codes never shift columns). */

@@ -4,7 +4,8 @@ import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
-import { ACTIVE, pauseFile, stateDir } from "./pause.js";
+import { pauseFile, stateDir } from "./pause.js";
+import { ACTIVE, DOWN, UP } from "./states.js";
 import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
 import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
@@ -72,7 +73,7 @@ async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const r = await m.call(ctl.groups(m.input.action === "start" ? "start" : "restart", m.names));
   const failed = failedInOutput(r.output);
   const procs = await m.sv.status(m.names);
-  const down = procs.filter((p) => p.state !== "RUNNING");
+  const down = procs.filter((p) => !UP.has(p.state));
   if (!m.input.wait || down.length === 0) return procs;
   // Still STARTING (or in BACKOFF between tries) with no spawn error yet: wait, bounded, for a settled state.
   if (failed.length === 0) return waitHealthy(m.sv, m.entries, m.names, { since });
@@ -137,7 +138,7 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
     const record = pauseRecord(m.sv);
     ensureDir(stateDir(m.sv.layout), 0o700);
     for (const n of active) {
-      const still = after.filter((p) => p.group === n && p.state !== "STOPPED" && p.state !== "EXITED" && p.state !== "FATAL");
+      const still = after.filter((p) => p.group === n && !DOWN.has(p.state));
       if (still.length === 0) writeAtomic(pauseFile(m.sv.layout, n), record, 0o600);
       m.outcomes.push(
         still.length === 0
@@ -167,7 +168,7 @@ async function resume(m: ModeContext): Promise<ProcessStatus[]> {
   for (const n of paused) removeFile(pauseFile(m.sv.layout, n));
   const procs = await m.sv.status(m.names);
   const failed = failedInOutput(r.output);
-  const settled = failed.length === 0 && procs.every((p) => !paused.includes(p.group) || p.state === "RUNNING");
+  const settled = failed.length === 0 && procs.every((p) => !paused.includes(p.group) || UP.has(p.state));
   if (m.input.wait && !settled) await waitHealthy(m.sv, m.entries, paused);
   for (const n of paused) m.outcomes.push({ worker: n, outcome: "resumed" });
   return m.input.wait && !settled ? m.sv.status(m.names) : procs;

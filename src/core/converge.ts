@@ -1,6 +1,7 @@
 import { isPaused, readPause } from "./pause.js";
 import type { ProcessStatus } from "./results.js";
-import { type Ctl, ctl, type ProcessState } from "./supervisorctl.js";
+import { DOWN, UP } from "./states.js";
+import { type Ctl, ctl } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 
 // `worker add` and `apply` converge on running workers, not only on their files: a worker whose
@@ -11,17 +12,14 @@ import { supervisordPid } from "./supervisord.js";
 /** What converging an unchanged worker did: nothing, a start of its stopped processes, or a wait on processes already starting. */
 export type RunAction = "unchanged" | "started" | "waited";
 
-/** States `start` brings up again (supervisord starts only the group's processes that are not running). */
-const STARTABLE = new Set<ProcessState>(["STOPPED", "EXITED", "FATAL"]);
-
 /**
  * What one unchanged worker needs, from its processes: `started` when any is stopped, exited or
  * FATAL; `unchanged` when every one is RUNNING; `waited` otherwise (STARTING, BACKOFF, STOPPING,
  * UNKNOWN, or not loaded at all: the health wait decides, and reports a worker that cannot boot).
  */
 export function runAction(procs: ProcessStatus[]): RunAction {
-  if (procs.some((p) => STARTABLE.has(p.state))) return "started";
-  if (procs.length > 0 && procs.every((p) => p.state === "RUNNING")) return "unchanged";
+  if (procs.some((p) => DOWN.has(p.state))) return "started";
+  if (procs.length > 0 && procs.every((p) => UP.has(p.state))) return "unchanged";
   return "waited";
 }
 

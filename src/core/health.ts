@@ -1,20 +1,31 @@
 import { VexoError } from "../errors.js";
-import { tailLinesSince } from "./logs.js";
+import { tailLines, tailLinesSince } from "./logs.js";
 import { poll } from "./poll.js";
 import type { ProgramEntry } from "./programs.js";
-import type { Ctl, ProcessState } from "./supervisorctl.js";
+import { FAILED_START, STARTING, UP } from "./states.js";
+import type { Ctl } from "./supervisorctl.js";
 import type { ProcessFailure, ProcessStatus } from "./results.js";
 
 // Did the processes come up? The wait after add, start and restart, and the failure report
 // (supervisord's spawn error plus the last lines of each failed process's log).
 
-/** The last lines a process's log got since `since` was taken (all of it without), for a failure report. */
+/** How a log line written before this start is marked in a failure report. */
+export const OLDER = "(before this start) ";
+
+/**
+ * The last lines of a process's log for a failure report: those written since `since` was taken,
+ * and, when fewer than ten were, the lines before them marked OLDER. A worker that was already
+ * failing (BACKOFF before `start`) may write nothing new, and its report must still show why.
+ */
 function logTail(entries: ProgramEntry[], p: ProcessStatus, since?: Map<string, number>): string[] {
   const log = entries.flatMap((e) => e.processes).find((x) => x.namespec === p.fullName)?.log;
   const file = log?.kind === "file" ? log.path : undefined;
   if (!file) return [];
   try {
-    return tailLinesSince(file, 10, since?.get(file) ?? 0);
+    const fresh = tailLinesSince(file, 10, since?.get(file) ?? 0);
+    if (fresh.length >= 10 || !since?.has(file)) return fresh;
+    const all = tailLines(file, 10);
+    return [...all.slice(0, Math.max(0, all.length - fresh.length)).map((l) => `${OLDER}${l}`), ...fresh];
   } catch (e) {
     // A log that cannot be read safely (a planted symlink, a FIFO) is not read: say so instead.
     return [`(log not read: ${(e as Error).message})`];
@@ -35,8 +46,6 @@ export function startFailure(entries: ProgramEntry[], failed: ProcessStatus[], h
   });
 }
 
-const FAILED = new Set<ProcessState>(["FATAL", "BACKOFF", "EXITED", "STOPPED", "UNKNOWN"]);
-
 export interface HealthOptions {
   timeoutSeconds?: number;
   /** Pids before a graceful restart: a process still showing one of them has not restarted yet. */
@@ -49,10 +58,10 @@ export interface HealthOptions {
 export function healthVerdict(procs: ProcessStatus[], opts: HealthOptions): { verdict: "up" | "failed" | "wait"; failed: ProcessStatus[] } {
   const fresh = (p: ProcessStatus) => !opts.newerThan || p.pid === null || opts.newerThan.get(p.fullName) !== p.pid;
   // After a graceful restart, EXITED is the moment between the old process and the new one.
-  const failed = procs.filter((p) => FAILED.has(p.state) && !(p.state === "EXITED" && opts.newerThan));
-  // BACKOFF turns into STARTING again; FATAL/EXITED are final. Report once nothing is mid-start.
-  if (failed.length > 0 && procs.every((p) => p.state !== "STARTING")) return { verdict: "failed", failed };
-  if (procs.length > 0 && procs.every((p) => p.state === "RUNNING" && fresh(p))) return { verdict: "up", failed };
+  const failed = procs.filter((p) => FAILED_START.has(p.state) && !(p.state === "EXITED" && opts.newerThan));
+  // A retry (BACKOFF) would turn into STARTING again, but it already failed once; FATAL/EXITED are final. Report once nothing is mid-start.
+  if (failed.length > 0 && procs.every((p) => !STARTING.has(p.state))) return { verdict: "failed", failed };
+  if (procs.length > 0 && procs.every((p) => UP.has(p.state) && fresh(p))) return { verdict: "up", failed };
   return { verdict: "wait", failed };
 }
 
@@ -77,7 +86,7 @@ export async function waitHealthy(sv: Ctl, entries: ProgramEntry[], names: strin
     if (verdict === "up") return procs;
     if (verdict === "failed") throw startFailure(entries, failed, "not running", opts.since);
     if (!timedOut) return undefined;
-    const bad = procs.filter((p) => p.state !== "RUNNING");
+    const bad = procs.filter((p) => !UP.has(p.state));
     throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`, opts.since);
   });
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { readIfExists } from "./fsutil.js";
 import type { Layout } from "./layout.js";
 import type { ProcessStatus } from "./results.js";
+import { ACTIVE } from "./states.js";
 
 // A pause is a graceful stop that is remembered. `worker pause` stops the worker's processes the
 // way supervisorctl stop does (SIGTERM: Laravel finishes the job in hand, then exits; supervisord
@@ -44,9 +45,6 @@ export function readPause(layout: Layout, name: string): PauseRecord | null {
     return null;
   }
 }
-
-/** States in which a process does (or is about to do) work: a pause has something to stop. */
-export const ACTIVE = new Set(["RUNNING", "STARTING", "BACKOFF"]);
 
 /**
  * A worker is paused when a pause was recorded under the supervisord that runs now and none of

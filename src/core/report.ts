@@ -2,7 +2,8 @@ import { type Layout } from "./layout.js";
 import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
 import { isPaused, type PauseRecord, pauseState } from "./pause.js";
-import { type Ctl, ctl, parseStatus, type ProcessState, unreachableReason } from "./supervisorctl.js";
+import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
+import { type Ctl, ctl, parseStatus, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
@@ -10,17 +11,20 @@ import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState }
 // (supervisord, every process, and a health verdict). One supervisorctl status call each.
 
 /**
- * One word for a group from its processes' states. `partial` means some run and some do not;
- * none running with one in BACKOFF is `backoff` (supervisord retrying a process that exited
- * before startsecs: a crash loop, FATAL once startretries are spent), never `partial`.
+ * One word for a group from its processes' states (states.ts). `partial` means some run and
+ * some do not. With none running: one retrying is `backoff` (a crash loop: FATAL once
+ * startretries are spent), else one starting is `starting`, else one going down is `stopping`.
  */
 export function groupState(states: ProcessState[], expected: number): WorkerState {
   if (states.length === 0) return "unknown";
   if (states.some((s) => s === "FATAL")) return "fatal";
-  const running = states.filter((s) => s === "RUNNING").length;
+  const running = states.filter((s) => UP.has(s)).length;
   if (running === states.length && running >= expected) return "running";
-  if (states.every((s) => s === "STOPPED" || s === "EXITED")) return "stopped";
-  if (running === 0 && states.some((s) => s === "BACKOFF")) return "backoff";
+  if (states.every((s) => DOWN.has(s))) return "stopped";
+  if (running > 0) return "partial";
+  if (states.some((s) => RETRYING.has(s))) return "backoff";
+  if (states.some((s) => STARTING.has(s))) return "starting";
+  if (states.some((s) => GOING_DOWN.has(s))) return "stopping";
   return "partial";
 }
 
@@ -51,7 +55,7 @@ export function joinStatus(
         file: e.file,
         state: stateOf(e, statuses === null ? null : procs, paused.get(e.name) ?? null, svPid),
         loaded: statuses === null ? null : procs.length > 0,
-        running: procs.filter((p) => p.state === "RUNNING").length,
+        running: procs.filter((p) => UP.has(p.state)).length,
         total: e.numprocs,
         processes: procs,
         spec: e.spec,
@@ -96,7 +100,7 @@ export function problemsOf(w: WorkerInfo): string[] {
   if (!w.managed || w.state === "paused") return [];
   if (w.loaded === false) return [`${w.name}: not loaded by supervisord`];
   const out = w.processes
-    .filter((p) => p.state !== "RUNNING" && p.state !== "STARTING")
+    .filter((p) => !HEALTHY.has(p.state))
     .map((p) => `${p.fullName}: ${p.state}${p.description ? ` (${p.description})` : ""}`);
   if (w.processes.length > 0 && w.processes.length < w.total) out.push(`${w.name}: ${w.processes.length} of ${w.total} processes exist`);
   return out;

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import { workerSpecSchema } from "./spec.js";
-import { PROCESS_STATES } from "./supervisorctl.js";
+import { PROCESS_STATES } from "./states.js";
 
 // The result of every command, as zod schemas: the core's result types are inferred from these,
 // and docs/schemas/*.json (the JSON Schemas of `--json` output) are generated from them.
@@ -21,10 +21,12 @@ export const processStatusSchema = z.object({
   description: z.string().meta({ description: "supervisorctl's description column: uptime, stop date, or the spawn error" }),
 });
 
-export const workerStateSchema = z.enum(["running", "paused", "partial", "backoff", "stopped", "fatal", "unknown"]).meta({
-  description:
-    "running: every process runs; paused: paused by vexo-sv; partial: some processes run, not all; backoff: none runs and supervisord is retrying one that exited too quickly (FATAL follows after startretries); stopped: every process stopped or exited; fatal: a process gave up (FATAL); unknown: supervisord has not loaded it or did not answer",
-});
+export const workerStateSchema = z
+  .enum(["running", "paused", "partial", "starting", "backoff", "stopping", "stopped", "fatal", "unknown"])
+  .meta({
+    description:
+      "running: every process runs; paused: paused by vexo-sv; partial: some processes run, not all; starting: none runs yet and one is within its startsecs; backoff: none runs and supervisord is retrying one that exited too quickly (FATAL follows after startretries); stopping: none runs and one is being stopped; stopped: every process stopped or exited; fatal: a process gave up (FATAL); unknown: supervisord has not loaded it or did not answer",
+  });
 
 const ACTION_HELP =
   "created, replaced, removed: the program file was written or removed; unchanged: the file was already so and every process runs (or the worker is paused); started: the file was already so but processes were stopped, exited or FATAL, and were started (changed); waited: the file was already so and processes were starting or backing off: their start was awaited (not a change)";

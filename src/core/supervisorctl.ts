@@ -3,6 +3,7 @@ import { execa } from "execa";
 import { VexoError } from "../errors.js";
 import type { Layout, Server } from "./layout.js";
 import type { ProcessStatus } from "./results.js";
+import { PROCESS_STATES, type ProcessState } from "./states.js";
 
 // Everything vexo-sv says to supervisord goes through here: pure builders of each call, one
 // seam (SupervisorIO) that runs them, and the parsers of what supervisorctl answers.
@@ -192,10 +193,6 @@ export function unreachableError(layout: Layout, why: string): VexoError {
     details: { config: layout.config },
   });
 }
-
-/** Process states supervisord reports. */
-export const PROCESS_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"] as const;
-export type ProcessState = (typeof PROCESS_STATES)[number];
 
 const LINE_RE = new RegExp(`^(\\S+)\\s+(${PROCESS_STATES.join("|")})(?:\\s+(.*?))?\\s*$`, "u");
 

@@ -322,7 +322,7 @@ describe("controlWorkers", () => {
     expect(polls).toBe(3);
   });
 
-  it("a failure report shows only the log lines written since this start (issue 16)", async () => {
+  it("a failure report marks the log lines written before this start (issue 16), and shows them (issue 25)", async () => {
     const io = new ScriptedIO((args, self) => {
       if (args[0] === "start") {
         fs.appendFileSync(`${self.logDir}/a_00.log`, "new error\n");
@@ -334,7 +334,25 @@ describe("controlWorkers", () => {
     io.logDir = sv.layout.logDir;
     fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "old error 1\nold error 2\n");
     const e = await caught(controlWorkers(sv, input({})));
-    expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual(["new error"]);
+    expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual([
+      "(before this start) old error 1",
+      "(before this start) old error 2",
+      "new error",
+    ]);
+  });
+
+  it("start of a worker already backing off, which writes nothing new: its last lines are shown, marked older (issue 25)", async () => {
+    const io = new ScriptedIO((args) =>
+      args[0] === "start"
+        ? { exitCode: 1, output: "a:a_00: ERROR (already started)" }
+        : statusLine("a:a_00", "BACKOFF", "Exited too quickly"),
+    );
+    const sv = fakeSupervisor(io, specs);
+    fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "SQLSTATE[HY000] [2002] Connection refused\n");
+    const e = await caught(controlWorkers(sv, input({})));
+    expect(e.code).toBe("start_failed");
+    expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual(["(before this start) SQLSTATE[HY000] [2002] Connection refused"]);
+    expect(e.message).toMatch(/Connection refused/u);
   });
 
   it("stop: 'not running' is not a failure", async () => {

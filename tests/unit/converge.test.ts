@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { convergeRunning, runAction } from "../../src/core/converge.js";
 import { pauseFile } from "../../src/core/pause.js";
 import type { ProcessStatus } from "../../src/core/results.js";
-import { parseStatus, PROCESS_STATES, type ProcessState } from "../../src/core/supervisorctl.js";
+import { PROCESS_STATES, type ProcessState } from "../../src/core/states.js";
+import { parseStatus } from "../../src/core/supervisorctl.js";
 import { fakeSupervisor, running, ScriptedIO, statusLine } from "../helpers/scripted.js";
 
 // What an unchanged worker needs to run (src/core/converge.ts), on scripted status output.
