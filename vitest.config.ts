@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+// As in the bundle (scripts/build.mjs), so generated docs match when built from the sources.
+const define = { __VERSION__: JSON.stringify(pkg.version) };
 
 export default defineConfig({
-  // As in the bundle (scripts/build.mjs), so generated docs match when built from the sources.
-  define: { __VERSION__: JSON.stringify(pkg.version) },
+  define,
   test: {
-    include: ["tests/**/*.test.ts"],
     // Integration tests wait on a real supervisord; these are bounds, not timing assertions.
     testTimeout: 120_000,
     hookTimeout: 120_000,
@@ -20,5 +20,20 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     maxConcurrency: 3,
+    projects: [
+      // The fast tier (`npm run test:fast`): pure code and logic behind the scripted seam, from
+      // the sources; no build, no supervisord, no root.
+      { define, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
+      // Everything that runs the built CLI: dist/ is rebuilt first when src/ is newer, so a stale
+      // build never silently tests old code.
+      {
+        define,
+        test: {
+          name: "system",
+          include: ["tests/{integration,reliability,security}/**/*.test.ts"],
+          globalSetup: ["tests/helpers/fresh-build.ts"],
+        },
+      },
+    ],
   },
 });
