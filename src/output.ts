@@ -114,24 +114,36 @@ export function errorDocument(err: Pick<VexoError, "code" | "message" | "hint" |
 }
 
 /**
+ * Bidi controls (marks, embeddings, overrides, isolates: U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), which reorder what a terminal shows after them (a path can seem to end in
+ * something else), and the line and paragraph separators U+2028 and U+2029.
+ */
+const BIDI_AND_SEPARATORS = String.raw`\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029`;
+
+const NOT_PRINTABLE = new RegExp(String.raw`[\u0000-\u0008\u000a-\u001f\u007f-\u009f${BIDI_AND_SEPARATORS}]`, "gu");
+const NOT_FOR_TERMINAL = new RegExp(String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f${BIDI_AND_SEPARATORS}]`, "gu");
+
+/**
  * A line of someone else's text (a log) made safe for a terminal: control characters other than
- * tab (escape sequences that retitle, clear or recolour the screen) become U+FFFD.
+ * tab (escape sequences that retitle, clear or recolour the screen), bidi controls and line
+ * separators become U+FFFD.
  */
 export function printable(line: string): string {
-  return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/gu, "\ufffd");
+  return line.replace(NOT_PRINTABLE, "\ufffd");
 }
 
 /** The colours vexo-sv paints with (kleur: bold, dim, red, green, yellow, cyan, and their ends). */
 const OWN_COLOURS = /\u001b\[(?:1|2|22|31|32|33|36|39)m/uy;
 
 /**
- * Text for a terminal that may hold someone else's text: control characters become U+FFFD, as in
- * printable(), except newline and tab (messages span lines on purpose). With `keepColours`, the
+ * Text for a terminal that may hold someone else's text: control characters, bidi controls and
+ * line separators become U+FFFD, as in printable(), except newline and tab (messages span lines on
+ * purpose: a path in one goes through shownPath, which quotes a newline in it). With `keepColours`, the
  * exact colour codes vexo-sv's own output uses are kept (another user's text could only recolour
  * what follows: never move the cursor, erase, retitle or hide).
  */
 export function terminalText(text: string, keepColours = false): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu, (c, at: number) => {
+  return text.replace(NOT_FOR_TERMINAL, (c, at: number) => {
     if (keepColours && c === "\u001b") {
       OWN_COLOURS.lastIndex = at;
       if (OWN_COLOURS.test(text)) return c;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { ioError } from "./fsutil.js";
-import { openNoFollow, tailLinesSafe } from "./trust.js";
+import { openNoFollow, shownPath, tailLinesSafe, TrustError } from "./trust.js";
 import type { Layout } from "./layout.js";
 import { type EntryProcess, readPrograms } from "./programs.js";
 import { supervisordPid, supervisordUid } from "./supervisord.js";
@@ -18,14 +18,21 @@ export const MAX_LINE_BYTES = 64 * 1024;
  * line length, never the file's size. Opened without following a symlink, and only a regular
  * file (a planted FIFO cannot hang it). A line over MAX_LINE_BYTES is cut to its last
  * MAX_LINE_BYTES bytes and is the oldest line returned (see trust.ts: tailLinesSafe). A missing
- * file gives no lines.
+ * file gives no lines. With `singleLink`, a file with another hard link is unsafe_file: whoever
+ * holds that link (another user, in a directory they could write once) reads and writes it.
  */
-export function tailLines(file: string, n: number): string[] {
+export function tailLines(file: string, n: number, singleLink = false): string[] {
   if (n <= 0) return [];
   try {
-    return tailLinesSafe(file, n, MAX_LINE_BYTES).lines;
+    return tailLinesSafe(file, n, MAX_LINE_BYTES, { singleLink }).lines;
   } catch (e) {
-    throw ioError("read", file, e);
+    if (e instanceof TrustError && e.code === "hard_link") {
+      throw new VexoError("unsafe_file", e.message, {
+        details: { file },
+        hint: `look for the other names (\`find / -xdev -samefile ${shownPath(file)}\`); remove this one and restart the worker, so supervisord starts a new log`,
+      });
+    }
+    throw ioError("read", shownPath(file), e);
   }
 }
 
@@ -94,8 +101,9 @@ function openFilesOf(pid: number | null): string[] {
 /**
  * Finds the file supervisord made for a process's AUTO log: childlogdir/NAME-stdout---IDENT-XXXXXX.log.
  * childlogdir defaults to the temp directory, where any local user can create a file of that
- * name (newer, or a symlink): so only a regular file owned by supervisord's user (or root)
- * counts; the one supervisord has open when it runs the process, else the newest such file.
+ * name (newer, a symlink, or a hard link to their file): so only a regular file with one link,
+ * owned by supervisord's user (or root), counts; the one supervisord has open when it runs the
+ * process, else the newest such file.
  */
 export function autoLogFinder(layout: Layout): (processName: string) => string | null {
   let dir: string;
@@ -111,7 +119,8 @@ export function autoLogFinder(layout: Layout): (processName: string) => string |
   const isLog = (f: string) => {
     try {
       const st = fs.lstatSync(f);
-      return st.isFile() && owners.has(st.uid) ? st : null;
+      // One link only: another name is someone's way to read and write it (see tailLines).
+      return st.isFile() && st.nlink === 1 && owners.has(st.uid) ? st : null;
     } catch {
       return null; // gone, or a dangling link's target: not a log
     }
@@ -144,19 +153,23 @@ function logFileOf(layout: Layout, p: EntryProcess, autoLog: (processName: strin
   if (t.kind === "auto") {
     const made = autoLog(p.name);
     if (made) return made;
-    throw new VexoError("not_found", `${p.namespec} logs to an AUTO file in ${layout.childLogDir}, and supervisord has not made it yet`, {
-      hint: `start it, or read it with \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
-    });
+    throw new VexoError(
+      "not_found",
+      `${p.namespec} logs to an AUTO file in ${shownPath(layout.childLogDir)}, and supervisord has not made it yet`,
+      {
+        hint: `start it, or read it with \`supervisorctl -c ${shownPath(layout.config)} tail ${p.namespec}\``,
+      },
+    );
   }
   const where =
     t.kind === "stream"
-      ? `to ${t.path} (supervisord's own output, as in a container), not to a file`
+      ? `to ${shownPath(t.path)} (supervisord's own output, as in a container), not to a file`
       : `to no file (stdout_logfile=${t.kind.toUpperCase()})`;
   throw new VexoError("not_found", `${p.namespec} logs ${where}`, {
     hint:
       t.kind === "stream"
         ? "read supervisord's output where it goes: `docker logs`, or the service's journal"
-        : `use \`supervisorctl -c ${layout.config} tail ${p.namespec}\``,
+        : `use \`supervisorctl -c ${shownPath(layout.config)} tail ${p.namespec}\``,
   });
 }
 
@@ -171,7 +184,7 @@ export function logFiles(
 ): { files: { process: string; path: string }[]; skipped: { process: string; reason: string }[] } {
   if (!opts.name) return { files: [{ process: "supervisord", path: layout.supervisordLog }], skipped: [] };
   const entry = readPrograms(layout).find((e) => e.name === opts.name);
-  if (!entry) throw new VexoError("not_found", `no program named ${opts.name}`, { details: { names: [opts.name] } });
+  if (!entry) throw new VexoError("not_found", `no program named ${shownPath(opts.name)}`, { details: { names: [opts.name] } });
   let procs = entry.processes;
   if (opts.process !== undefined) {
     const p = procs[opts.process];
@@ -202,7 +215,7 @@ export function logFiles(
 export function readLogs(layout: Layout, opts: LogsInput): LogsResult {
   const { files, skipped } = logFiles(layout, opts);
   const lines: LogLine[] = [];
-  for (const f of files) for (const line of tailLines(f.path, opts.lines)) lines.push({ process: f.process, line });
+  for (const f of files) for (const line of tailLines(f.path, opts.lines, true)) lines.push({ process: f.process, line });
   return skipped.length ? { files, lines, skipped } : { files, lines };
 }
 
@@ -233,8 +246,9 @@ function openAt(c: Cursor, fromEnd: boolean): void {
   try {
     c.fd = openNoFollow(c.path);
     const st = fs.fstatSync(c.fd);
-    if (c.uid !== null && st.uid !== c.uid) {
-      // Recreated by someone else after a rotation (a directory others can write, such as /tmp).
+    if ((c.uid !== null && st.uid !== c.uid) || st.nlink > 1) {
+      // Recreated by someone else after a rotation (a directory others can write, such as /tmp),
+      // or linked to a name someone else holds.
       fs.closeSync(c.fd);
       c.fd = null;
       return;

@@ -11,7 +11,8 @@ import path from "node:path";
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
 
 /** What kind of refusal a TrustError is, for callers that map it onto their own errors. */
-export type TrustErrorCode = "symlink" | "not_regular" | "not_directory" | "not_found" | "exists" | "too_large" | "wrong_owner" | "io";
+export type TrustErrorCode =
+  "symlink" | "not_regular" | "not_directory" | "not_found" | "exists" | "too_large" | "wrong_owner" | "hard_link" | "io";
 
 /** A refused or failed file operation; the message names the path and says why in plain words. */
 export class TrustError extends Error {
@@ -25,6 +26,39 @@ export class TrustError extends Error {
     super(message, options);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Paths in messages
+
+/**
+ * What may not reach a message raw: C0 and C1 controls and DEL (a newline forges a line of its
+ * own), Unicode format characters (bidi overrides and isolates, zero-width characters, the BOM,
+ * tags), line and paragraph separators, and lone surrogates.
+ */
+const UNSHOWABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const UNSHOWABLE_ALL = new RegExp(UNSHOWABLE.source, "gu");
+
+/** Each UTF-16 unit of `c` as a JSON \u escape. */
+const jsonEscape = (c: string) =>
+  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
+
+/** True when `s` holds a character shownPath escapes (a caller quoting for a shell can do the same). */
+export function hasUnshowable(s: string): boolean {
+  return UNSHOWABLE.test(s);
+}
+
+/**
+ * A path (or a name) as a message shows it: as it is when every character is plain, else as a
+ * JSON string with each character above as a \u escape. A file named "x\nerror: ..." then reads
+ * as one quoted word, never as a line of its own, a bidi override cannot reorder what follows,
+ * and JSON.parse gives the path back.
+ */
+export function shownPath(p: string): string {
+  return UNSHOWABLE.test(p) ? quoted(p) : p;
+}
+
+/** `s` as a JSON string, with every character that may not reach a message raw as a \u escape. */
+const quoted = (s: string) => JSON.stringify(s).replace(UNSHOWABLE_ALL, jsonEscape);
 
 // ---------------------------------------------------------------------------------------------
 // untrustedReason
@@ -46,6 +80,15 @@ interface Walk {
   links: number;
   /** The last symlink followed, named in a reason found beyond it. */
   via: string | undefined;
+  /** The component being looked at: the one a reason is about. */
+  at: string | undefined;
+}
+
+/** Why a path may have been written by someone other than the trusted uids, and where. */
+export interface Untrusted {
+  /** The outermost bad component, as the walk reached it (past any symbolic link followed). */
+  path: string;
+  reason: string;
 }
 
 /**
@@ -56,15 +99,31 @@ interface Walk {
  * is accepted as an ancestor but not as the path itself. Symlink policy: a symlink that is an
  * ancestor is followed when the link itself is owned by a trusted uid (its parent having passed),
  * and everything its target goes through is checked in turn; a symlink that is the path itself is
- * reported unless `followFinal`. A component that does not exist ends the walk with no reason (no one
- * wrote it yet; create it with O_EXCL). Advisory: the answer can change right after it is given.
+ * reported unless `followFinal`. A component that does not exist ends the walk. On a plain path
+ * that is no reason (no one wrote it yet: the caller creates it with O_EXCL or mkdir and checks
+ * the owner). Past a symbolic link, the directory it would be created in must be writable by its
+ * owner alone, sticky or not: a dangling link into /tmp opens whatever anyone creates there.
+ * Paths in reasons go through shownPath. Advisory: the answer can change right after it is given.
  */
 export function untrustedReason(p: string, opts: TrustOptions): string | undefined {
-  if (p === "" || p.includes("\0")) return `${JSON.stringify(p)} is not a valid path`;
-  const walk: Walk = { trusted: new Set(opts.trustedUids), followFinal: opts.followFinal ?? false, links: 0, via: undefined };
+  return untrustedAt(p, opts)?.reason;
+}
+
+/** untrustedReason, with the component the reason is about (for a hint that names it). */
+export function untrustedAt(p: string, opts: TrustOptions): Untrusted | undefined {
+  if (p === "" || p.includes("\0")) return { path: p, reason: `${quoted(p)} is not a valid path` };
+  const walk: Walk = {
+    trusted: new Set(opts.trustedUids),
+    followFinal: opts.followFinal ?? false,
+    links: 0,
+    via: undefined,
+    at: undefined,
+  };
   const abs = path.isAbsolute(p) ? p : `${process.cwd()}/${p}`;
   const reason = walkReason(abs, walk);
-  return reason !== undefined && walk.via !== undefined ? `${reason} (reached through the symbolic link ${walk.via})` : reason;
+  if (reason === undefined) return undefined;
+  const via = walk.via !== undefined ? ` (reached through the symbolic link ${shownPath(walk.via)})` : "";
+  return { path: walk.at ?? abs, reason: `${reason}${via}` };
 }
 
 function splitPath(p: string): string[] {
@@ -85,14 +144,15 @@ function walkReason(abs: string, w: Walk): string | undefined {
       continue;
     }
     const next = cur === "/" ? `/${name}` : `${cur}/${name}`;
+    w.at = next;
     const st = lstatOrNull(next);
-    if (st === null) return undefined;
+    if (st === null) return missingReason(cur, next, w);
     if (typeof st === "string") return st;
     reason = componentReason(next, st, w.trusted, isLeaf);
     if (reason !== undefined) break;
     if (st.isSymbolicLink()) {
-      if (isLeaf && !w.followFinal) return `${next} is a symbolic link`;
-      if (++w.links > MAX_LINKS) return `${abs}: too many levels of symbolic links`;
+      if (isLeaf && !w.followFinal) return `${shownPath(next)} is a symbolic link`;
+      if (++w.links > MAX_LINKS) return `${shownPath(abs)}: too many levels of symbolic links`;
       const target = readlinkOrReason(next);
       if (target.reason !== undefined) return target.reason;
       w.via = next;
@@ -101,10 +161,27 @@ function walkReason(abs: string, w: Walk): string | undefined {
       if (pending.length === 0) reason = inspect(cur, w, true); // a link to "/" is a link to the root
       continue;
     }
-    if (!isLeaf && !st.isDirectory()) return `${next} is not a directory`;
+    if (!isLeaf && !st.isDirectory()) return `${shownPath(next)} is not a directory`;
     cur = next;
   }
   return reason;
+}
+
+/**
+ * `next` (in directory `cur`) does not exist. On a plain path that is fine: the caller creates it
+ * and checks the owner. Past a symbolic link it is what the link will open once someone creates
+ * it, so `cur` must let only its (trusted) owner create it: no group or other write, and no
+ * exception for a sticky directory (in /tmp, /var/tmp or /dev/shm anyone can create the target).
+ */
+function missingReason(cur: string, next: string, w: Walk): string | undefined {
+  if (w.via === undefined) return undefined;
+  w.at = cur;
+  const st = lstatOrNull(cur);
+  if (typeof st === "string") return st;
+  if (st === null) return `${shownPath(cur)} disappeared while being inspected`;
+  if ((st.mode & 0o022) === 0) return undefined;
+  const who = (st.mode & 0o002) !== 0 ? "others" : `group ${st.gid}`;
+  return `${shownPath(next)} does not exist yet, and ${shownPath(cur)} lets ${who} create it (mode ${octal(st.mode)})`;
 }
 
 /** readlink, with a failure (the link replaced meanwhile) as a reason: fail closed. */
@@ -112,7 +189,7 @@ function readlinkOrReason(p: string): { link: string; reason?: string } {
   try {
     return { link: fs.readlinkSync(p) };
   } catch (e) {
-    return { link: "", reason: `cannot read the symbolic link ${p}: ${errnoCode(e) ?? (e as Error).message}` };
+    return { link: "", reason: `cannot read the symbolic link ${shownPath(p)}: ${errnoCode(e) ?? (e as Error).message}` };
   }
 }
 
@@ -123,24 +200,25 @@ function lstatOrNull(p: string): fs.Stats | null | string {
   } catch (e) {
     const code = errnoCode(e);
     if (code === "ENOENT") return null;
-    return `cannot inspect ${p}: ${code ?? (e as Error).message}`;
+    return `cannot inspect ${shownPath(p)}: ${code ?? (e as Error).message}`;
   }
 }
 
 function inspect(p: string, w: Walk, isLeaf: boolean): string | undefined {
+  w.at = p;
   const st = lstatOrNull(p);
   if (st === null) return undefined;
   return typeof st === "string" ? st : componentReason(p, st, w.trusted, isLeaf);
 }
 
 function componentReason(p: string, st: fs.Stats, trusted: ReadonlySet<number>, isLeaf: boolean): string | undefined {
-  if (!trusted.has(st.uid)) return `${p} is owned by uid ${st.uid} (mode ${octal(st.mode)})`;
+  if (!trusted.has(st.uid)) return `${shownPath(p)} is owned by uid ${st.uid} (mode ${octal(st.mode)})`;
   // A symlink's own mode is always 0777 on Linux and grants nothing: only its owner can change it.
   if (st.isSymbolicLink() || (st.mode & 0o022) === 0) return undefined;
   // In a root-owned sticky directory others may add entries but cannot rename or remove ours.
   if (!isLeaf && st.isDirectory() && st.uid === 0 && (st.mode & 0o1000) !== 0) return undefined;
   const who = (st.mode & 0o002) !== 0 ? "others" : `group ${st.gid}`;
-  return `${p} is writable by ${who} (mode ${octal(st.mode)})`;
+  return `${shownPath(p)} is writable by ${who} (mode ${octal(st.mode)})`;
 }
 
 function octal(mode: number): string {
@@ -163,18 +241,18 @@ function euid(): number {
 function openError(file: string, e: unknown): TrustError {
   const code = errnoCode(e);
   const cause = { cause: e };
-  if (code === "ELOOP") return new TrustError("symlink", file, `${file} is a symbolic link`, cause);
+  if (code === "ELOOP") return new TrustError("symlink", file, `${shownPath(file)} is a symbolic link`, cause);
   // ENXIO: a socket, or a FIFO opened for writing with no reader (O_NONBLOCK); EISDIR: a directory opened to write.
-  if (code === "ENXIO" || code === "EISDIR") return new TrustError("not_regular", file, `${file} is not a regular file`, cause);
-  if (code === "ENOTDIR") return new TrustError("not_directory", file, `${file} (or a parent of it) is not a directory`, cause);
-  if (code === "ENOENT") return new TrustError("not_found", file, `${file} does not exist`, cause);
-  if (code === "EEXIST") return new TrustError("exists", file, `${file} already exists`, cause);
-  return new TrustError("io", file, `cannot open ${file}: ${(e as Error).message}`, cause);
+  if (code === "ENXIO" || code === "EISDIR") return new TrustError("not_regular", file, `${shownPath(file)} is not a regular file`, cause);
+  if (code === "ENOTDIR") return new TrustError("not_directory", file, `${shownPath(file)} (or a parent of it) is not a directory`, cause);
+  if (code === "ENOENT") return new TrustError("not_found", file, `${shownPath(file)} does not exist`, cause);
+  if (code === "EEXIST") return new TrustError("exists", file, `${shownPath(file)} already exists`, cause);
+  return new TrustError("io", file, `cannot open ${shownPath(file)}: ${(e as Error).message}`, cause);
 }
 
 function notRegular(file: string, st: fs.Stats): TrustError | undefined {
-  if (st.isSymbolicLink()) return new TrustError("symlink", file, `${file} is a symbolic link`);
-  if (!st.isFile()) return new TrustError("not_regular", file, `${file} is not a regular file`);
+  if (st.isSymbolicLink()) return new TrustError("symlink", file, `${shownPath(file)} is a symbolic link`);
+  if (!st.isFile()) return new TrustError("not_regular", file, `${shownPath(file)} is not a regular file`);
   return undefined;
 }
 
@@ -248,7 +326,7 @@ export function readRegularFile(file: string, maxBytes = 8 * 1024 * 1024): strin
       if (part.length === 0) break;
       parts.push(part);
       total += part.length;
-      if (total > maxBytes) throw new TrustError("too_large", file, `${file} is larger than ${maxBytes} bytes`);
+      if (total > maxBytes) throw new TrustError("too_large", file, `${shownPath(file)} is larger than ${maxBytes} bytes`);
     }
     return Buffer.concat(parts, total).toString("utf8");
   } finally {
@@ -260,6 +338,19 @@ export function readRegularFile(file: string, maxBytes = 8 * 1024 * 1024): strin
 // tailLinesSafe
 
 const CHUNK = 64 * 1024;
+
+export interface TailOptions {
+  /** Refuse (TrustError "hard_link") a file with more than one name: another user may hold the other. */
+  singleLink?: boolean;
+}
+
+/** Throws TrustError "hard_link" when the open file has more than one link (the caller closes fd). */
+function refuseHardLinked(fd: number, file: string): void {
+  const links = fs.fstatSync(fd).nlink;
+  if (links > 1) {
+    throw new TrustError("hard_link", file, `${shownPath(file)} has ${links} hard links: whoever holds another one can read and write it`);
+  }
+}
 
 /** The last lines of a file; `truncated` counts lines cut to maxLineBytes (0 or 1: only lines[0] can be cut). */
 export interface Tail {
@@ -284,8 +375,9 @@ interface Scan {
  * older lines are not looked for, since finding where it starts could mean reading the whole file.
  * So at most about n * maxLineBytes + 128 KiB is read or held. A final line without a newline
  * counts; "\r\n" endings lose the "\r"; bytes appended after the call starts are ignored.
+ * With `singleLink`, a file with more than one hard link is refused (TrustError "hard_link").
  */
-export function tailLinesSafe(file: string, n: number, maxLineBytes = 64 * 1024): Tail {
+export function tailLinesSafe(file: string, n: number, maxLineBytes = 64 * 1024, opts: TailOptions = {}): Tail {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`line count must be a whole number >= 0, not ${n}`);
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be >= 1, not ${maxLineBytes}`);
   if (n === 0) return { lines: [], truncated: 0 };
@@ -297,6 +389,7 @@ export function tailLinesSafe(file: string, n: number, maxLineBytes = 64 * 1024)
     throw e;
   }
   try {
+    if (opts.singleLink) refuseHardLinked(fd, file);
     return scanBackwards(fd, n, maxLineBytes);
   } finally {
     fs.closeSync(fd);
@@ -395,7 +488,7 @@ export function writeFileExclusive(file: string, content: string | Uint8Array, m
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
-    throw new TrustError("io", file, `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+    throw new TrustError("io", file, `cannot write ${shownPath(file)}: ${(e as Error).message}`, { cause: e });
   }
   fs.closeSync(fd);
 }
@@ -412,7 +505,7 @@ export function mkdirMode(dir: string, mode: number): void {
     fs.mkdirSync(dir, 0o700); // never wider than wanted before the fchmod below
   } catch (e) {
     const code = errnoCode(e);
-    if (code === "ENOENT") throw new TrustError("not_found", dir, `${path.dirname(dir)} does not exist`, { cause: e });
+    if (code === "ENOENT") throw new TrustError("not_found", dir, `${shownPath(path.dirname(dir))} does not exist`, { cause: e });
     if (code !== "EEXIST") throw openError(dir, e);
   }
   let fd: number;
@@ -422,12 +515,13 @@ export function mkdirMode(dir: string, mode: number): void {
     // With O_DIRECTORY, Linux reports a symlink as ENOTDIR rather than ELOOP: tell them apart.
     if (errnoCode(e) !== "ENOTDIR") throw openError(dir, e);
     const link = lstatOrNull(dir);
-    if (typeof link === "object" && link?.isSymbolicLink()) throw new TrustError("symlink", dir, `${dir} is a symbolic link`, { cause: e });
-    throw new TrustError("not_directory", dir, `${dir} is not a directory`, { cause: e });
+    if (typeof link === "object" && link?.isSymbolicLink())
+      throw new TrustError("symlink", dir, `${shownPath(dir)} is a symbolic link`, { cause: e });
+    throw new TrustError("not_directory", dir, `${shownPath(dir)} is not a directory`, { cause: e });
   }
   try {
     const st = fs.fstatSync(fd);
-    if (st.uid !== euid()) throw new TrustError("wrong_owner", dir, `${dir} is owned by uid ${st.uid}, not by uid ${euid()}`);
+    if (st.uid !== euid()) throw new TrustError("wrong_owner", dir, `${shownPath(dir)} is owned by uid ${st.uid}, not by uid ${euid()}`);
     fs.fchmodSync(fd, mode);
   } finally {
     fs.closeSync(fd);
@@ -456,7 +550,7 @@ function openOrCreateLock(file: string): number {
       if (errnoCode(e) !== "ENOENT") throw openError(file, e);
     }
   }
-  throw new TrustError("io", file, `${file} keeps disappearing while being opened`);
+  throw new TrustError("io", file, `${shownPath(file)} keeps disappearing while being opened`);
 }
 
 /**
@@ -469,7 +563,7 @@ export function openLockFile(file: string): number {
   const fd = openOrCreateLock(file);
   const st = requireRegularFd(fd, file);
   try {
-    if (st.uid !== euid()) throw new TrustError("wrong_owner", file, `${file} is owned by uid ${st.uid}, not by uid ${euid()}`);
+    if (st.uid !== euid()) throw new TrustError("wrong_owner", file, `${shownPath(file)} is owned by uid ${st.uid}, not by uid ${euid()}`);
     if ((st.mode & 0o7777) !== 0o600) fs.fchmodSync(fd, 0o600);
   } catch (e) {
     fs.closeSync(fd);

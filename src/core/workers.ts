@@ -17,7 +17,7 @@ import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } fro
 import type { SupervisorConfig } from "./supervisor-config.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
-import { checkLogDir, logDirReadableBy, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
+import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 
 // Adding and removing workers, each as plan() then apply(plan): the plan holds every file and
 // every supervisorctl call, so --dry-run prints exactly what apply would do.
@@ -106,12 +106,17 @@ function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string |
   const warnings: string[] = [];
   if (runsAs === 0) {
     const inside = untrustedInTree(spec.path);
-    if (inside) throw invalid("path", `${inside}: a root worker would run code that another user can change`);
+    if (inside) throw invalid("path", `${inside}: a root worker would run code that another user can change`, ROOT_APP_HINT);
   }
   for (const [field, file] of code) {
     const why = untrustedReason(file, { trustedUids, followFinal: true });
     if (!why) continue;
-    if (runsAs === 0) throw invalid(field, `${why}: a root worker would run code that another user can change`);
+    if (runsAs === 0)
+      throw invalid(
+        field,
+        `${why}: a root worker would run code that another user can change`,
+        field === "path" ? ROOT_APP_HINT : undefined,
+      );
     if (field === "path")
       warnings.push(`${why}: users other than root and ${spec.user ?? "supervisord's user"} can change what this worker runs`);
   }

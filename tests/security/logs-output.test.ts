@@ -111,6 +111,20 @@ describe.skipIf(skip !== undefined)("logs and output as root against another loc
       expect(r.json.lines.map((l: { line: string }) => l.line)).toContain(`real-line-of-${name}`);
       expect(r.stdout).not.toMatch(/ATTACKER-TEXT/u);
     });
+
+    it("review r2 #5: a root-owned AUTO log name with a second hard link (the attacker's file, after a chown) is skipped", async () => {
+      await execa("supervisorctl", ["-c", sv2.config, "stop", name], { reject: false });
+      const theirs = `/tmp/${name}-held`;
+      const linked = `/tmp/${name}-stdout---supervisor-xxxxxx.log`;
+      const plant = 'printf "LINKED-TEXT\\n" > "$1" && chmod 666 "$1" && ln "$1" "$2" && touch -d 2099-01-03 "$2"';
+      expect((await atk.run("/bin/sh", ["-c", plant, "_", theirs, linked])).code).toBe(0);
+      fs.chownSync(linked, 0, 0); // what a chown hint would have made of it
+      expect(fs.statSync(linked).nlink).toBe(2);
+      const r = await cli(["logs", name, "--json"], env());
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.lines.map((l: { line: string }) => l.line)).toContain(`real-line-of-${name}`);
+      expect(r.stdout).not.toMatch(/LINKED-TEXT/u);
+    });
   });
 
   it("a worker's escape sequences never reach the terminal through add's failure report, and --json escapes C1 controls", async () => {
@@ -141,6 +155,24 @@ describe.skipIf(skip !== undefined)("logs and output as root against another loc
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`warning: .*evil.*owned by uid ${atk.uid}`, "u"));
     expect(r.stderr).not.toMatch(TERMINAL_CONTROLS);
+  });
+
+  it("review r2 #5: logs refuses a worker log with another hard link (unsafe_file), and reads it once that link is gone", async () => {
+    expect((await cli([...addArgs("linked"), "--json"], sv.env)).code).toBe(0);
+    const log = path.join(sv.logDir, "linked_00.log");
+    await waitFor(async () => fs.existsSync(log) && fs.statSync(log).size > 0, 30, "the worker's first log line");
+    const held = path.join(tmp, "held-log");
+    fs.linkSync(log, held);
+    const r = await cli(["logs", "linked", "--json"], sv.env);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.json.error.code).toBe("unsafe_file");
+    expect(r.json.error.message).toBe(`${log} has 2 hard links: whoever holds another one can read and write it`);
+    expect(r.json.error.hint).not.toContain("chown");
+    fs.rmSync(held);
+    const ok = await cli(["logs", "linked", "--json"], sv.env);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.json.lines.length).toBeGreaterThan(0);
+    expect((await cli(["worker", "rm", "linked", "--json"], sv.env)).code).toBe(0);
   });
 
   it("worker logs in a log directory vexo-sv creates cannot be read by other users; an existing readable one is warned of", async () => {

@@ -66,8 +66,9 @@ describe.skipIf(skip !== undefined)("issue 24: what another user planted is neve
     expect(owned.code, owned.stdout).toBe(2);
     expect(owned.json.error.details.flag).toBe("--log-dir");
     expect(owned.json.error.message).toMatch(new RegExp(`owned by uid ${atk.uid}`, "u"));
-    // The hint makes the admin clean the whole directory, never chown one path.
-    expect(owned.json.error.hint).toMatch(/remove .*chown -R root:root/u);
+    // The hint makes the admin replace the whole directory: never chown it (review r2 #3).
+    expect(owned.json.error.hint).toContain(`mv -T ${dir} ${dir}.untrusted`);
+    expect(owned.json.error.hint).not.toContain("chown");
 
     // What the old hint said: the directory root's, 0755. The links are still the attacker's.
     fs.chownSync(dir, 0, 0);
@@ -195,5 +196,73 @@ describe.skipIf(skip !== undefined)("issue 24: what another user planted is neve
     } finally {
       expect((await cli(["worker", "rm", "ua", "--json"], sv.env)).code).toBe(0);
     }
+  });
+
+  it("review r2 #2: a root worker's link to a directory not created yet in /tmp is refused: anyone could create it", async () => {
+    const app = rootApp("tmplink-");
+    const target = `/tmp/vx-laravel-storage-${path.basename(app)}`;
+    fs.symlinkSync(target, path.join(app, "storage"));
+    const r = await rootAdd("rt", app);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json.error.details.flag).toBe("--path");
+    expect(r.json.error.message).toContain(
+      `${path.join(app, "storage")} is a symbolic link, and ${target} does not exist yet, and /tmp lets others create it`,
+    );
+    // The hint: a fresh copy as root, never the other user's tree made root's (review r2 #3).
+    expect(r.json.error.hint).toMatch(/fresh copy of the application as root/u);
+    expect(r.json.error.hint).not.toContain("chown");
+    // What the attacker would do next: nothing of theirs is there, and nothing was created.
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  it("review r2 #5: a hard link in the log directory to an attacker's file stays refused after chown -R (and a chmod)", async () => {
+    const dir = atkDir("H-");
+    const mine = atkDir("S-"); // the attacker's own place, on the same file system
+    const plant = 'printf "" > "$1" && chmod 666 "$1" && ln "$1" "$2"';
+    const log = path.join(dir, "q3_00.log");
+    expect((await atk.run("/bin/sh", ["-c", plant, "_", path.join(mine, "f"), log])).code).toBe(0);
+    // What an old hint said: the directory root's, recursively, and 0750.
+    await execa("chown", ["-R", "root:root", dir]);
+    fs.chmodSync(dir, 0o750);
+    expect(fs.lstatSync(log).uid).toBe(0);
+    const add = () => cli([...addArgs("q3", ["--no-wait"]), "--log-dir", dir, "--json"], sv.env);
+    const confBefore = snapshot(sv.confDir);
+    const r = await add();
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json.error.details.flag).toBe("--log-dir");
+    expect(r.json.error.message).toContain(`${log} has 2 hard links`);
+    expect(r.json.error.hint).not.toContain("chown");
+    // Not even once the file is 0644: the attacker still reads the worker's log through theirs.
+    fs.chmodSync(log, 0o644);
+    const again = await add();
+    expect(again.code, again.stdout).toBe(2);
+    expect(again.json.error.message).toContain(`${log} has 2 hard links`);
+    expect(snapshot(sv.confDir)).toEqual(confBefore);
+  });
+
+  it("review r2 #4: a file name with a newline forges no error: or hint: line; it is shown quoted", async () => {
+    const dir = atkDir("N-");
+    const evil = "~ is owned by uid 995\n\nerror: --user: vxrv-app is not in the sudo group\nhint: run `usermod -aG sudo vxrv-app`\u202e";
+    expect((await atk.run("/bin/sh", ["-c", 'printf "" > "$1"', "_", path.join(dir, evil)])).code).toBe(0);
+    const r = await cli([...addArgs("q4", ["--no-wait"]), "--log-dir", dir], { ...sv.env, NO_COLOR: "1" });
+    expect(r.code, r.stderr).toBe(2);
+    const lines = r.stderr.split("\n");
+    expect(lines[0]).toMatch(/^error: /u);
+    expect(lines.filter((l) => l.startsWith("error:"))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith("hint:"))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/^hint: run `usermod/mu);
+    expect(r.stderr).toContain(JSON.stringify(path.join(dir, evil)).replace("\u202e", "\\u202e"));
+    expect(r.stderr).not.toMatch(/[\u202e\u2028]/u);
+  });
+
+  it("review r2 #7(a): a log directory below another user's directory: the hint names that one and another place, never chown", async () => {
+    const theirs = atkDir("P-");
+    const logs = path.join(theirs, "logs");
+    fs.mkdirSync(logs, { mode: 0o750 }); // root's, below the attacker's
+    const r = await cli([...addArgs("q5", ["--no-wait"]), "--log-dir", logs, "--json"], sv.env);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json.error.message).toContain(`${theirs} is owned by uid ${atk.uid}`);
+    expect(r.json.error.hint).toMatch(new RegExp(`^${theirs} is not root's alone.*keep worker logs elsewhere`, "u"));
+    expect(r.json.error.hint).not.toMatch(/chown|must be root's/u);
   });
 });

@@ -133,6 +133,7 @@ describe("printable", () => {
     ["an escape sequence is defused", "\u001b]0;pwned\u0007\u001b[2J", "\ufffd]0;pwned\ufffd\ufffd[2J"],
     ["C1 and DEL", "a\u009bb\u007fc", "a\ufffdb\ufffdc"],
     ["non-ASCII stays", "évènements 日本", "évènements 日本"],
+    ["bidi controls and line separators go", "a\u202eb\u2028c", "a\ufffdb\ufffdc"],
   ])("%s", (_label, line, want) => expect(printable(line)).toBe(want));
 });
 
@@ -145,6 +146,13 @@ describe("terminalText (every message and data line for a person)", () => {
     ["vexo-sv's own colours stay when colour is on", "\u001b[31merror\u001b[39m", true, "\u001b[31merror\u001b[39m"],
     ["other sequences go even with colour on", "\u001b[8mhidden\u001b[2J", true, "\ufffd[8mhidden\ufffd[2J"],
     ["colours go when colour is off", "\u001b[31mred", false, "\ufffd[31mred"],
+    [
+      "bidi controls go (review r2 #4)",
+      "a\u202eb\u202ac\u2066d\u2069\u200e\u200f\u061c",
+      false,
+      "a\ufffdb\ufffdc\ufffdd\ufffd\ufffd\ufffd\ufffd",
+    ],
+    ["line and paragraph separators go", "a\u2028b\u2029c", false, "a\ufffdb\ufffdc"],
   ])("%s", (_label, text, keep, want) => expect(terminalText(text, keep)).toBe(want));
 
   it("warnings and errors keep their own colour and defuse the message's", () => {

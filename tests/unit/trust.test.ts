@@ -10,7 +10,9 @@ import {
   openLockFile,
   openNoFollow,
   readRegularFile,
+  shownPath,
   tailLinesSafe,
+  untrustedAt,
   untrustedReason,
   writeFileExclusive,
 } from "../../src/core/trust.js";
@@ -201,6 +203,64 @@ describe("untrustedReason", () => {
       expect(untrustedReason(path.join(d, "dangling"), TRUST)).toBe(`${d}/dangling is a symbolic link`);
       expect(untrustedReason(path.join(d, "dangling/f"), TRUST)).toBeUndefined();
     });
+
+    it("review r2 #2: past a link, a missing target in /tmp (anyone may create it) is a reason; on a plain path it is not", () => {
+      const d = dir();
+      const target = `/tmp/vexo-not-yet-${process.pid}-${seq}`;
+      fs.symlinkSync(target, path.join(d, "storage"));
+      const follow = { ...TRUST, followFinal: true };
+      const want = `${target} does not exist yet, and /tmp lets others create it (mode 1777) (reached through the symbolic link ${d}/storage)`;
+      expect(untrustedReason(path.join(d, "storage"), follow)).toBe(want);
+      expect(untrustedReason(path.join(d, "storage/framework/views"), TRUST)).toMatch(/^\/tmp\/vexo-not-yet-.* does not exist yet/u);
+      expect(untrustedAt(path.join(d, "storage"), follow)?.path).toBe("/tmp");
+      // A path vexo-sv creates itself (mkdir or O_EXCL, then the owner checked) may stay under /tmp.
+      expect(untrustedReason(target, TRUST)).toBeUndefined();
+      // Past a link into a directory only its owner can write, a missing target is still fine.
+      fs.symlinkSync(path.join(dir(), "later"), path.join(d, "cache"));
+      expect(untrustedReason(path.join(d, "cache"), follow)).toBeUndefined();
+    });
+
+    it("untrustedAt names the outermost bad component, past the links followed", () => {
+      const bad = dir(0o777);
+      fs.mkdirSync(path.join(bad, "logs"), { mode: 0o755 });
+      const d = dir();
+      fs.symlinkSync(bad, path.join(d, "var"));
+      expect(untrustedAt(path.join(d, "var/logs"), TRUST)?.path).toBe(bad);
+      expect(untrustedAt(path.join(bad, "logs"), TRUST)?.path).toBe(bad);
+      expect(untrustedAt(path.join(d, "var"), TRUST)?.path).toBe(path.join(d, "var"));
+      expect(untrustedAt(d, TRUST)).toBeUndefined();
+    });
+  });
+});
+
+describe("shownPath (review r2 #4: a path in a message stays one word on one line)", () => {
+  it.each([
+    ["a plain path stays", "/srv/app/storage/logs", "/srv/app/storage/logs"],
+    ["spaces, quotes and non-ASCII stay", "/srv/my app/it's/évènements", "/srv/my app/it's/évènements"],
+    ["a newline is quoted", "/l/x\nerror: forged", '"/l/x\\nerror: forged"'],
+    ["a tab is quoted", "/l/a\tb", '"/l/a\\tb"'],
+    ["ESC and C1", "/l/\u001b[2J\u009b", '"/l/\\u001b[2J\\u009b"'],
+    ["DEL", "/l/a\u007f", '"/l/a\\u007f"'],
+    ["a bidi override", "/l/gol\u202egpj.log", '"/l/gol\\u202egpj.log"'],
+    ["bidi isolates and marks", "/l/\u2066a\u2069\u200f", '"/l/\\u2066a\\u2069\\u200f"'],
+    ["line and paragraph separators", "/l/a\u2028b\u2029", '"/l/a\\u2028b\\u2029"'],
+    ["a zero-width space", "/l/a\u200bb", '"/l/a\\u200bb"'],
+    ["a tag character (outside the BMP)", "/l/\u{e0041}", '"/l/\\udb40\\udc41"'],
+  ])("%s", (_label, p, want) => {
+    const shown = shownPath(p);
+    expect(shown).toBe(want);
+    expect(shown === p ? p : JSON.parse(shown)).toBe(p);
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/u);
+  });
+
+  it("is what untrustedReason shows", () => {
+    const d = dir(0o777);
+    const evil = path.join(d, "x\nerror: forged");
+    fs.mkdirSync(evil);
+    expect(untrustedReason(path.join(evil, "f"), TRUST)).toBe(`${d} is writable by others (mode 0777)`);
+    fs.chmodSync(d, 0o755);
+    fs.chmodSync(evil, 0o777);
+    expect(untrustedReason(path.join(evil, "f"), TRUST)).toBe(`${JSON.stringify(evil)} is writable by others (mode 0777)`);
   });
 });
 
@@ -298,6 +358,17 @@ describe("tailLinesSafe", () => {
     expect(trustError(() => tailLinesSafe(path.join(d, "l.log"), 5)).code).toBe("symlink");
     const fifo = await mkfifo(path.join(d, "f.log"));
     expect(trustError(() => tailLinesSafe(fifo, 5)).code).toBe("not_regular");
+  });
+
+  it("with singleLink, refuses a file with another hard link (review r2 #5)", () => {
+    const d = dir();
+    const f = file(path.join(d, "w_00.log"), "a\nb\n");
+    expect(tailLinesSafe(f, 1, 1024, { singleLink: true }).lines).toEqual(["b"]);
+    fs.linkSync(f, path.join(d, "held"));
+    const e = trustError(() => tailLinesSafe(f, 1, 1024, { singleLink: true }));
+    expect(e.code).toBe("hard_link");
+    expect(e.message).toBe(`${f} has 2 hard links: whoever holds another one can read and write it`);
+    expect(tailLinesSafe(f, 1).lines).toEqual(["b"]); // not asked: read as before
   });
 
   it("rejects a bad line count", () => {
