@@ -44,7 +44,7 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   supervisorctl_failed: () => "see supervisord's own log (`vexo-sv logs`) and `vexo-sv status`, then run again",
   lock_timeout: () => "wait for the other vexo-sv run to finish, then run again",
   unsafe_file: () =>
-    "look at the file named: remove what another user planted, or fix its owner and mode (chown root, chmod go-w), then run again",
+    "look at the file named: another user could have written it, and a chown would keep what they planted (and files they hold open): remove it or move it aside, let vexo-sv or root create it anew, then run again",
   io_error: () => "check the directory's permissions, its mount (read-only?) and free space (`df -h`), then run again",
   not_root: (_e, h) =>
     `run \`sudo vexo-sv ${h.command}\`${h.command === "install" ? ", or `vexo-sv install --prefix DIR` for a private supervisord without root" : ""}`,

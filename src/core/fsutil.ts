@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
-import { mkdirMode, openLockFile, readRegularFile, TrustError, writeFileExclusive } from "./trust.js";
+import { mkdirMode, openLockFile, readRegularFile, shownPath, TrustError, writeFileExclusive } from "./trust.js";
 
 // Files and directories as root writes them: every mode explicit whatever the umask, no
 // symlink followed where vexo-sv creates or locks, temp files exclusive and out of every glob.
@@ -12,7 +12,8 @@ import { mkdirMode, openLockFile, readRegularFile, TrustError, writeFileExclusiv
 const TMP_PREFIX = ".vexo-sv-tmp-";
 
 /** A file-system failure as the error a caller reports: a planted file is unsafe_file, the rest by errno. */
-export function ioError(what: string, file: string, e: unknown): VexoError {
+export function ioError(what: string, fileIn: string, e: unknown): VexoError {
+  const file = shownPath(fileIn); // a path may hold a newline that would forge a line of the message
   if (e instanceof TrustError && e.code !== "io" && e.code !== "not_found") {
     return new VexoError("unsafe_file", `cannot ${what} ${file}: ${e.message}`, { details: { file: e.path } });
   }
