@@ -23,11 +23,12 @@ export default defineConfig({
     projects: [
       // The fast tier (`npm run test:fast`): pure code and logic behind the scripted seam, from
       // the sources; no build, no supervisord, no root.
-      { define, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
+      // extends: each project takes the settings above (timeouts, concurrency); without it, vitest's defaults.
+      { extends: true, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
       // Everything that runs the built CLI: dist/ is rebuilt first when src/ is newer, so a stale
       // build never silently tests old code.
       {
-        define,
+        extends: true,
         test: {
           name: "system",
           include: ["tests/{integration,reliability,security}/**/*.test.ts"],
