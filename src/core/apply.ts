@@ -1,32 +1,21 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
+import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing } from "./add.js";
+import { assertTrustedLayout } from "./config-trust.js";
 import { convergeRunning, type RunAction, startCall } from "./converge.js";
-import { assertRereads } from "./prestop.js";
+import { ioError } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
-import { ioError, readIfExists, removeFile } from "./fsutil.js";
-import { removalFile, stateDir } from "./pause.js";
+import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
+import { assertRereads } from "./prestop.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
+import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
+import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
-import { nameProblem } from "./rules.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
 import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
-import {
-  type AddPlan,
-  addLocked,
-  beforeMutation,
-  concatPlans,
-  lockForMutation,
-  planAdd,
-  planRemove,
-  type RemovePlan,
-  removeLocked,
-  replaces,
-  stopIfRemoving,
-  stopIfReplacing,
-} from "./workers.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
@@ -44,17 +33,16 @@ export interface ApplyInput {
   lockWaitSeconds?: number;
 }
 
+/** A convergence, worked out but not done. A value: applying it changes nothing in it. */
 export interface ApplyPlan {
-  input: ApplyInput;
-  adds: AddPlan[];
-  removes: RemovePlan[];
-  result: ApplyResult;
+  readonly input: Readonly<ApplyInput>;
+  readonly adds: readonly AddPlan[];
+  readonly removes: readonly RemovePlan[];
+  /** The result as planned (what --dry-run prints). */
+  readonly result: Readonly<ApplyResult>;
   /** What planning each worker warned of, each prefixed with the worker's name. */
-  warnings: string[];
+  readonly warnings: readonly string[];
 }
-
-/** A removal of NAME that a killed run left half done (see removeLocked in workers.ts). */
-const removalUnderWay = (sv: Ctl, name: string) => fs.existsSync(removalFile(sv.layout, name));
 
 /** The most a workers file may hold (some thousand workers). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -140,29 +128,7 @@ function atIndex(e: unknown, i: number): unknown {
   return new VexoError(e.code, e.message, { hint: e.hint, details: { ...e.details, field: `workers[${i}].${field}` } });
 }
 
-/** Removals a killed run left half done (file deleted, supervisord not yet told), by name. */
-function unfinishedRemovals(sv: Ctl): Map<string, string | null> {
-  const out = new Map<string, string | null>();
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(stateDir(sv.layout));
-  } catch {
-    return out;
-  }
-  for (const f of names.filter((n) => n.endsWith(".removing"))) {
-    const name = f.slice(0, -".removing".length);
-    if (nameProblem(name)) continue; // not a record vexo-sv wrote
-    try {
-      const doc = JSON.parse(readIfExists(removalFile(sv.layout, name)) ?? "null") as { spec?: { path?: unknown } | null } | null;
-      out.set(name, typeof doc?.spec?.path === "string" ? doc.spec.path : null);
-    } catch {
-      out.set(name, null);
-    }
-  }
-  return out;
-}
-
-/** The managed workers (and unfinished removals) that --prune removes: not in the list, and of prunePath when given. */
+/** The managed workers (and removals a killed run left half done: their removal records) that --prune removes: not in the list, and of prunePath when given. */
 function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warnings: string[]): string[] {
   if (!input.prune) return [];
   const wanted = new Set(input.specs.map((s) => s.name));
@@ -173,33 +139,71 @@ function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warn
     return false;
   };
   const names = programs.filter((e) => e.managed && !wanted.has(e.name) && inScope(e.name, e.spec?.path)).map((e) => e.name);
-  for (const [name, p] of unfinishedRemovals(sv)) if (!wanted.has(name) && !names.includes(name) && inScope(name, p)) names.push(name);
+  for (const [name, p] of removalRecords(sv.layout)) if (!wanted.has(name) && !names.includes(name) && inScope(name, p)) names.push(name);
   return names.sort();
 }
 
 /**
  * For --dry-run: what apply would find under its lock for identical workers (one `reread`, which
- * changes no process): those supervisord runs another config of, or whose removal a killed run left half done.
+ * changes no process): those supervisord runs another config of, or whose removal a killed run
+ * left half done. Returns the planned result with those actions (a new one).
  */
-async function previewPending(sv: Ctl, adds: AddPlan[], result: ApplyResult, wait: boolean): Promise<void> {
-  if (!adds.some((a) => a.result.action === "unchanged")) return;
+async function previewPending(sv: Ctl, adds: readonly AddPlan[], result: ApplyResult, wait: boolean): Promise<ApplyResult> {
+  if (!adds.some((a) => a.result.action === "unchanged")) return result;
   const pending = await notYetLoaded(sv);
-  for (const w of result.workers) {
-    if (w.action !== "unchanged" || !adds.some((a) => a.result.worker.name === w.name)) continue;
-    w.action = pending?.get(w.name) ?? (removalUnderWay(sv, w.name) ? "created" : "unchanged");
-  }
+  const isAdd = new Set(adds.map((a) => a.result.worker.name));
+  const found = (name: string): ApplyWorker["action"] =>
+    pending?.get(name) ?? (hasRemovalRecord(sv.layout, name) ? "created" : "unchanged");
+  let workers: ApplyWorker[] = result.workers.map((w) =>
+    w.action === "unchanged" && isAdd.has(w.name) ? { ...w, action: found(w.name) } : w,
+  );
   // Read-only: what convergeRunning would find (status only, nothing started; unreachable: nothing known).
-  const same = result.workers.filter((w) => w.action === "unchanged" && adds.some((a) => a.result.worker.name === w.name));
-  const names = same.map((w) => w.name);
-  const run = await convergeRunning(sv, names, { wait, start: false }).catch(() => new Map<string, RunAction>());
-  for (const w of same) w.action = run.get(w.name) ?? "unchanged";
-  const toStart = same.filter((w) => w.action === "started").map((w) => w.name);
-  result.plan = { ...result.plan, supervisorctl: [...result.plan.supervisorctl, ...startCall(sv, toStart)] };
-  result.changed = result.workers.some((w) => isChange(w.action));
+  const same = workers.filter((w) => w.action === "unchanged" && isAdd.has(w.name)).map((w) => w.name);
+  const run = await convergeRunning(sv, same, { wait, start: false }).catch(() => new Map<string, RunAction>());
+  workers = workers.map((w) => (same.includes(w.name) ? { ...w, action: run.get(w.name) ?? ("unchanged" as const) } : w));
+  const toStart = same.filter((name) => run.get(name) === "started");
+  const plan = { ...result.plan, supervisorctl: [...result.plan.supervisorctl, ...startCall(sv, toStart)] };
+  return { ...result, workers, plan, changed: workers.some((w) => isChange(w.action)) };
 }
 
-/** Works out the whole convergence; validates every worker against the machine; changes nothing. */
+/** The planned result: each worker's action as planned, and every call in order. */
+function plannedResult(sv: Ctl, input: ApplyInput, adds: readonly AddPlan[], removes: readonly RemovePlan[]): ApplyResult {
+  const workers: ApplyWorker[] = [
+    ...adds.map((p, i) => ({
+      name: p.result.worker.name,
+      action: p.result.action,
+      file: p.file,
+      changes: changesOf(p, input.specs[i] as WorkerSpec),
+    })),
+    ...removes.map((p) => ({
+      name: p.input.name,
+      action: p.result.changed ? ("removed" as const) : ("unchanged" as const),
+      file: p.file,
+      changes: [],
+    })),
+  ];
+  return {
+    changed: workers.some((w) => w.action !== "unchanged"),
+    dryRun: false,
+    config: sv.layout.config,
+    workers,
+    plan: concatPlans([
+      // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
+      ...(adds.some((p) => p.result.action === "unchanged")
+        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(ctl.reread())] }]
+        : []),
+      ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
+      ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
+    ]),
+  };
+}
+
+/**
+ * Works out the whole convergence; validates every worker against the machine; changes nothing.
+ * With `reread` (--dry-run), the result also says what apply would find for identical workers.
+ */
 export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
+  assertTrustedLayout(sv.layout);
   const cfg = supervisorConfig(sv.layout);
   const programs = readPrograms(sv.layout, cfg);
   const adds: AddPlan[] = [];
@@ -215,35 +219,8 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
   for (const name of pruneTargets(sv, programs, input, warnings)) {
     removes.push(await planRemove(sv, { name, force: false, missingOk: true }, cfg));
   }
-  const workers: ApplyWorker[] = [
-    ...adds.map((p, i) => ({
-      name: p.result.worker.name,
-      action: p.result.action,
-      file: p.file,
-      changes: changesOf(p, input.specs[i] as WorkerSpec),
-    })),
-    ...removes.map((p) => ({
-      name: p.input.name,
-      action: p.result.changed ? ("removed" as const) : ("unchanged" as const),
-      file: p.file,
-      changes: [],
-    })),
-  ];
-  const result: ApplyResult = {
-    changed: workers.some((w) => w.action !== "unchanged"),
-    dryRun: false,
-    config: sv.layout.config,
-    workers,
-    plan: concatPlans([
-      // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
-      ...(adds.some((p) => p.result.action === "unchanged")
-        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(ctl.reread())] }]
-        : []),
-      ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
-      ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
-    ]),
-  };
-  if (opts.reread) await previewPending(sv, adds, result, input.wait);
+  const planned = plannedResult(sv, input, adds, removes);
+  const result = opts.reread ? await previewPending(sv, adds, planned, input.wait) : planned;
   return { input, adds, removes, result, warnings };
 }
 
@@ -274,28 +251,31 @@ async function notYetLoaded(sv: Ctl): Promise<Map<string, "created" | "replaced"
   return out;
 }
 
-/** An action that changed something (a wait on a worker already starting changed nothing). */
-const isChange = (action: ApplyWorker["action"]) => action !== "unchanged" && action !== "waited";
+/** Where a convergence has got to: each worker's action as done so far, and the workers finished. */
+interface Progress {
+  readonly actions: Map<string, ApplyWorker["action"]>;
+  readonly finished: Set<string>;
+}
+
+/** The result of a convergence as far as it got: the planned one with each action as done (a new object). */
+function resultOf(p: ApplyPlan, progress: Progress): ApplyResult {
+  const workers = p.result.workers.map((w) => ({ ...w, action: progress.actions.get(w.name) ?? w.action }));
+  return { ...p.result, workers, changed: workers.some((w) => isChange(w.action)) };
+}
 
 /**
  * Identical workers converge on running too (convergeRunning, one status call for all of them):
  * one that is stopped, exited or FATAL is started; one already starting is awaited with the rest.
  */
-async function convergeUnchanged(sv: Ctl, p: ApplyPlan, byName: Map<string, ApplyWorker>): Promise<void> {
-  const same = p.adds.filter((a) => a.result.action === "unchanged").map((a) => a.result.worker.name);
+async function convergeUnchanged(sv: Ctl, p: ApplyPlan, actions: Progress["actions"]): Promise<void> {
+  const same = p.adds.map((a) => a.result.worker.name).filter((name) => actions.get(name) === "unchanged");
   const run = await convergeRunning(sv, same, { wait: p.input.wait, start: true });
-  for (const a of p.adds) setAction(a, byName, run.get(a.result.worker.name));
-}
-
-function setAction(a: AddPlan, byName: Map<string, ApplyWorker>, action: RunAction | undefined): void {
-  if (action === undefined) return;
-  Object.assign(a.result, { action, changed: action === "started" });
-  (byName.get(a.result.worker.name) as ApplyWorker).action = action;
+  for (const [name, action] of run) actions.set(name, action);
 }
 
 /** Log sizes before the run, except for workers that were already starting: their failure report shows their lines from before. */
-function sinceStart(p: ApplyPlan, since: Map<string, number>): Map<string, number> {
-  const waited = new Set(p.adds.filter((a) => a.result.action === "waited").flatMap((a) => a.result.logs));
+function sinceStart(p: ApplyPlan, actions: Progress["actions"], since: Map<string, number>): Map<string, number> {
+  const waited = new Set(p.adds.filter((a) => actions.get(a.result.worker.name) === "waited").flatMap((a) => a.result.logs));
   return new Map([...since].filter(([file]) => !waited.has(file)));
 }
 
@@ -327,57 +307,54 @@ async function stopChanging(sv: Ctl, p: ApplyPlan): Promise<Set<string>> {
  * Does a planned convergence: the workers it replaces or removes are stopped first; then, under
  * one lock, each change gets its own `update NAME` and identical workers are converged on
  * running; then, with the lock released, the health of every worker it started is awaited.
+ * Returns a new result: the plan is left as it was.
  */
-export async function applyApply(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
-  const { result } = p;
-  const finished = new Set<string>();
+export async function applyConvergence(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
+  const progress: Progress = { actions: new Map(p.result.workers.map((w) => [w.name, w.action])), finished: new Set() };
+  const failed = (e: unknown) => partial(e, resultOf(p, progress), progress.finished);
   const stopped = await stopChanging(sv, p).catch((e: unknown) => {
-    throw partial(e, result, finished);
+    throw failed(e);
   });
   const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
   const since = logSizes(p.adds.flatMap((a) => a.result.logs));
   try {
-    await applyLocked(sv, p, stopped, finished);
+    await applyLocked(sv, p, stopped, progress);
   } catch (e) {
-    throw partial(e, result, finished);
+    throw failed(e);
   } finally {
     lock.release();
   }
-  const started = p.adds.filter((a) => a.result.action !== "unchanged").map((a) => a.result.worker.name);
+  const started = p.adds.map((a) => a.result.worker.name).filter((name) => progress.actions.get(name) !== "unchanged");
   if (p.input.wait && started.length > 0) {
-    await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, since) }).catch((e: unknown) => {
-      throw partial(e, result, finished);
+    await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, progress.actions, since) }).catch((e: unknown) => {
+      throw failed(e);
     });
   }
-  return result;
+  return resultOf(p, progress);
 }
 
-/** The changes themselves, with the lock held; `finished` collects each worker done. */
-async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, finished: Set<string>): Promise<void> {
-  const { result } = p;
-  const byName = new Map(result.workers.map((w) => [w.name, w]));
+/** The changes themselves, with the lock held; `progress` records each worker's action and each worker done. */
+async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, progress: Progress): Promise<void> {
+  const { actions, finished } = progress;
   const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
   for (const a of p.adds) {
-    const w = byName.get(a.result.worker.name) as ApplyWorker;
+    const name = a.result.worker.name;
     // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
-    const loadedAs = a.result.action === "unchanged" ? pending?.get(w.name) : undefined;
-    if (loadedAs) Object.assign(a.result, { action: loadedAs, changed: true });
-    if (a.result.action !== "unchanged" || pending === null || removalUnderWay(sv, w.name))
-      await addLocked(sv, a, { converge: false, stopped: stopped.has(w.name) });
-    w.action = a.result.action; // re-checked under the lock
-    finished.add(w.name);
+    const loadedAs = a.result.action === "unchanged" ? pending?.get(name) : undefined;
+    if (loadedAs || a.result.action !== "unchanged" || pending === null || hasRemovalRecord(sv.layout, name))
+      actions.set(name, await addLocked(sv, a, { converge: false, stopped: stopped.has(name), as: loadedAs })); // re-checked under the lock
+    finished.add(name);
   }
-  await convergeUnchanged(sv, p, byName);
+  await convergeUnchanged(sv, p, actions);
   for (const r of p.removes) {
-    const w = byName.get(r.input.name) as ApplyWorker;
+    const name = r.input.name;
     if (r.result.changed) {
-      const done = await removeLocked(sv, r, { stopped: stopped.has(r.input.name) });
-      if (!done.changed) w.action = "unchanged";
+      const done = await removeLocked(sv, r, { stopped: stopped.has(name) });
+      if (!done.changed) actions.set(name, "unchanged");
     } else {
-      removeFile(removalFile(sv.layout, r.input.name)); // a record with nothing left to do
-      w.action = "unchanged";
+      dropRemovalRecord(sv.layout, name); // a record with nothing left to do
+      actions.set(name, "unchanged");
     }
-    finished.add(w.name);
+    finished.add(name);
   }
-  result.changed = result.workers.some((w) => isChange(w.action));
 }

@@ -4,7 +4,7 @@ import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
-import { pauseFile, stateDir } from "./pause.js";
+import { pauseRecordPath, stateDir } from "./records.js";
 import { ACTIVE, DOWN, UP } from "./states.js";
 import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
@@ -139,7 +139,7 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
     ensureDir(stateDir(m.sv.layout), 0o700);
     for (const n of active) {
       const still = after.filter((p) => p.group === n && !DOWN.has(p.state));
-      if (still.length === 0) writeAtomic(pauseFile(m.sv.layout, n), record, 0o600);
+      if (still.length === 0) writeAtomic(pauseRecordPath(m.sv.layout, n), record, 0o600);
       m.outcomes.push(
         still.length === 0
           ? { worker: n, outcome: "paused" }
@@ -160,12 +160,12 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
 
 /** Starts paused workers again (with the same health check as start); others are left as they are. */
 async function resume(m: ModeContext): Promise<ProcessStatus[]> {
-  const paused = m.names.filter((n) => fs.existsSync(pauseFile(m.sv.layout, n)));
+  const paused = m.names.filter((n) => fs.existsSync(pauseRecordPath(m.sv.layout, n)));
   for (const n of m.names)
     if (!paused.includes(n)) m.outcomes.push({ worker: n, outcome: "not-paused", detail: "it was not paused: left as it is" });
   if (paused.length === 0) return m.sv.status(m.names);
   const r = await m.call(ctl.groups("start", paused));
-  for (const n of paused) removeFile(pauseFile(m.sv.layout, n));
+  for (const n of paused) removeFile(pauseRecordPath(m.sv.layout, n));
   const procs = await m.sv.status(m.names);
   const failed = failedInOutput(r.output);
   const settled = failed.length === 0 && procs.every((p) => !paused.includes(p.group) || UP.has(p.state));
@@ -205,12 +205,12 @@ const PLANS: Record<string, (d: DryContext) => Promise<CtlCall[]>> = {
     const active = d.names.filter((n) => d.procs.some((p) => p.group === n && ACTIVE.has(p.state)));
     if (active.length === 0) return [];
     if (!fs.existsSync(stateDir(d.sv.layout))) d.plan.mkdirs.push(stateDir(d.sv.layout));
-    d.plan.writes = active.map((n) => ({ path: pauseFile(d.sv.layout, n), content: pauseRecord(d.sv) }));
+    d.plan.writes = active.map((n) => ({ path: pauseRecordPath(d.sv.layout, n), content: pauseRecord(d.sv) }));
     return [ctl.groups("stop", active)];
   },
   "resume:plain": async (d) => {
-    const paused = d.names.filter((n) => fs.existsSync(pauseFile(d.sv.layout, n)));
-    d.plan.removes = paused.map((n) => pauseFile(d.sv.layout, n));
+    const paused = d.names.filter((n) => fs.existsSync(pauseRecordPath(d.sv.layout, n)));
+    d.plan.removes = paused.map((n) => pauseRecordPath(d.sv.layout, n));
     return paused.length > 0 ? [ctl.groups("start", paused)] : [];
   },
 };
@@ -222,7 +222,7 @@ async function dryRun(sv: Ctl, input: ControlInput, result: ControlResult): Prom
   const plan: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
   // Any start, stop or restart ends a pause (see controlWorkers).
   if (input.action !== "pause" && input.action !== "resume")
-    plan.removes = names.map((n) => pauseFile(sv.layout, n)).filter((f) => fs.existsSync(f));
+    plan.removes = names.map((n) => pauseRecordPath(sv.layout, n)).filter((f) => fs.existsSync(f));
   const calls = await (PLANS[`${input.action}:${input.mode}`] as (d: DryContext) => Promise<CtlCall[]>)({ sv, names, procs, plan });
   plan.supervisorctl = calls.map((c) => sv.argv(c));
   return { ...result, supervisorctl: plan.supervisorctl, processes: procs, plan };
@@ -249,7 +249,7 @@ export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<Cont
   // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
   assertTrustedLayout(sv.layout);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
-  if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseFile(sv.layout, n));
+  if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseRecordPath(sv.layout, n));
   const call = async (c: CtlCall) => {
     result.supervisorctl.push(sv.argv(c));
     const r = await sv.checked(c);

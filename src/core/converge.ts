@@ -1,4 +1,5 @@
-import { isPaused, readPause } from "./pause.js";
+import { isPaused } from "./pause.js";
+import { readPauseRecord } from "./records.js";
 import type { ProcessStatus } from "./results.js";
 import { DOWN, UP } from "./states.js";
 import { type Ctl, ctl } from "./supervisorctl.js";
@@ -36,7 +37,7 @@ export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: bo
   const svPid = supervisordPid(sv.layout);
   for (const name of names) {
     const own = procs.filter((p) => p.group === name);
-    const action = isPaused(readPause(sv.layout, name), own, svPid) ? "unchanged" : runAction(own);
+    const action = isPaused(readPauseRecord(sv.layout, name), own, svPid) ? "unchanged" : runAction(own);
     actions.set(name, action === "waited" && !opts.wait ? "unchanged" : action);
   }
   const toStart = names.filter((n) => actions.get(n) === "started");

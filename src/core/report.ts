@@ -1,7 +1,8 @@
 import { type Layout } from "./layout.js";
 import type { ProgramEntry } from "./programs.js";
 import { readPrograms } from "./programs.js";
-import { isPaused, type PauseRecord, pauseState } from "./pause.js";
+import { isPaused } from "./pause.js";
+import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
 import { type Ctl, ctl, parseStatus, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
@@ -86,7 +87,7 @@ export async function listWorkers(sv: Ctl): Promise<ListResult> {
     config: layout.config,
     confDir: layout.confDir,
     reachable: statuses !== null,
-    workers: joinStatus(entries, statuses, pauseState(layout), supervisordPid(layout)),
+    workers: joinStatus(entries, statuses, pauseRecords(layout), supervisordPid(layout)),
     warnings: why ? [`supervisord is not reachable (${why}); states are unknown`] : [],
   };
 }

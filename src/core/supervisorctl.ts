@@ -2,6 +2,7 @@ import net from "node:net";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
 import type { Layout, Server } from "./layout.js";
+import { type Machine, realMachine } from "./machine.js";
 import type { ProcessStatus } from "./results.js";
 import { PROCESS_STATES, type ProcessState } from "./states.js";
 
@@ -97,11 +98,12 @@ export const realIO: SupervisorIO = {
   now: () => Date.now(),
 };
 
-/** supervisorctl for one supervisord (its layout), through an IO seam. */
+/** supervisorctl for one supervisord (its layout), through an IO seam; `machine`: the lookups about the machine around it. */
 export class Ctl {
   constructor(
     readonly layout: Layout,
     readonly io: SupervisorIO = realIO,
+    readonly machine: Machine = realMachine,
   ) {}
 
   /** The full argv of a call, for display and for results. */

@@ -2,8 +2,10 @@ import { afterAll } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { VexoError } from "../../src/errors.js";
 import type { Layout } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
+import type { Machine } from "../../src/core/machine.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
 import { Ctl, type CtlResult, type SupervisorIO } from "../../src/core/supervisorctl.js";
@@ -48,14 +50,53 @@ export class ScriptedIO implements SupervisorIO {
   }
 }
 
+/**
+ * A machine scripted by the test (the `Machine` seam): its users, supervisord's uid and PATH, the
+ * files that are there and those that may be run. Every lookup is recorded, so a test can show
+ * that nothing read the real machine.
+ */
+export class ScriptedMachine implements Machine {
+  users = new Map<string, number>([["root", 0]]);
+  svUid: number | null = 0;
+  pathVar = "/usr/local/bin:/usr/bin:/bin";
+  files = new Set<string>();
+  executables = new Set<string>();
+  lookups: string[] = [];
+
+  async userUid(name: string): Promise<number | null> {
+    this.lookups.push(`user ${name}`);
+    return this.users.get(name) ?? null;
+  }
+
+  supervisordUid(): number | null {
+    this.lookups.push("supervisord uid");
+    return this.svUid;
+  }
+
+  supervisordPathVar(): string {
+    this.lookups.push("supervisord PATH");
+    return this.pathVar;
+  }
+
+  isExecutable(file: string): boolean {
+    this.lookups.push(`executable ${file}`);
+    return this.executables.has(file);
+  }
+
+  isFile(file: string): boolean {
+    this.lookups.push(`file ${file}`);
+    return this.files.has(file);
+  }
+}
+
 /** The temp directories fakeSupervisor made, removed after the test file (nothing left behind). */
 const made: string[] = [];
 afterAll(() => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** A layout in a fresh temp directory with the given managed workers written as program files. */
-export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = []): Ctl {
+/** A layout in a fresh temp directory with the given managed workers written as program files; `machine`: a scripted one (else the real machine). */
+export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], machine?: Machine): Ctl {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
   made.push(dir);
   const confDir = path.join(dir, "conf.d");
@@ -80,7 +121,7 @@ export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = []):
     pidfile: path.join(dir, "supervisord.pid"),
     supervisordLog: path.join(dir, "supervisord.log"),
   };
-  return new Ctl(layout, io);
+  return new Ctl(layout, io, machine);
 }
 
 /** A `supervisorctl status` line as supervisord 4.2 pads it. */
@@ -89,3 +130,13 @@ export function statusLine(fullName: string, state: string, detail = ""): string
 }
 
 export const running = (fullName: string, pid: number) => statusLine(fullName, "RUNNING", `pid ${pid}, uptime 0:00:05`);
+
+/** The VexoError a call is refused with; any other outcome fails the test. */
+export async function refusal(p: Promise<unknown>): Promise<VexoError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof VexoError)) throw new Error(`expected a VexoError, got ${String(e)}`);
+  return e;
+}

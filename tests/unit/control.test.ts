@@ -3,7 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
 import { healthVerdict, STARTSECS_MS, waitHealthy } from "../../src/core/health.js";
-import { isPaused, pauseFile } from "../../src/core/pause.js";
+import { isPaused } from "../../src/core/pause.js";
+import { pauseRecordPath } from "../../src/core/records.js";
 import type { ProgramEntry } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
 import { joinStatus, listWorkers, problemsOf, statusReport } from "../../src/core/report.js";
@@ -266,7 +267,7 @@ describe("controlWorkers", () => {
       // a runs, b is stopped (and paused, for resume); a also has a pause record left over for the others to end.
       const io = new ScriptedIO(() => [running("a:a_00", 10), statusLine("b:b_00", "STOPPED", "Nov 24 08:33 AM")].join("\n"));
       const sv = fakeSupervisor(io, specs);
-      const recorded = (n: string) => pauseFile(sv.layout, n);
+      const recorded = (n: string) => pauseRecordPath(sv.layout, n);
       if (action !== "pause" && action !== "resume") {
         fs.mkdirSync(path.dirname(recorded("a")), { recursive: true });
         fs.writeFileSync(recorded("a"), '{"at":"2026-01-01T00:00:00.000Z","supervisordPid":null}\n');
@@ -420,8 +421,8 @@ describe("controlWorkers", () => {
       { worker: "a", outcome: "paused" },
       { worker: "b", outcome: "not-running", detail: "no process runs: nothing to pause" },
     ]);
-    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(true);
-    expect(fs.existsSync(pauseFile(sv.layout, "b"))).toBe(false);
+    expect(fs.existsSync(pauseRecordPath(sv.layout, "a"))).toBe(true);
+    expect(fs.existsSync(pauseRecordPath(sv.layout, "b"))).toBe(false);
     io.calls = [];
     const back = await controlWorkers(sv, input({ action: "resume", names: ["a", "b"] }));
     expect(io.verbs()).toEqual(["start", "status"]);
@@ -431,7 +432,7 @@ describe("controlWorkers", () => {
       ["b:b_00", "STOPPED"],
     ]);
     expect(back.outcomes?.map((o) => o.outcome)).toEqual(["resumed", "not-paused"]);
-    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(false);
+    expect(fs.existsSync(pauseRecordPath(sv.layout, "a"))).toBe(false);
   });
 
   it.each([
@@ -444,8 +445,8 @@ describe("controlWorkers", () => {
       return ++statusCalls === 1 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10);
     });
     const sv = fakeSupervisor(io, specs);
-    fs.mkdirSync(path.dirname(pauseFile(sv.layout, "a")), { recursive: true });
-    fs.writeFileSync(pauseFile(sv.layout, "a"), "{}\n");
+    fs.mkdirSync(path.dirname(pauseRecordPath(sv.layout, "a")), { recursive: true });
+    fs.writeFileSync(pauseRecordPath(sv.layout, "a"), "{}\n");
     const r = await controlWorkers(sv, input({ action: "resume", names: ["a"], wait }));
     // With wait: the health wait's poll (once startsecs have passed), then the status reported.
     expect(io.verbs()).toEqual(verbs);
@@ -478,7 +479,7 @@ describe("controlWorkers", () => {
       { worker: "b", outcome: "failed", detail: "still b:b_00 RUNNING" },
     ]);
     expect(e.message).toMatch(/a: paused; b: failed/u);
-    expect(fs.existsSync(pauseFile(sv.layout, "a"))).toBe(true);
+    expect(fs.existsSync(pauseRecordPath(sv.layout, "a"))).toBe(true);
   });
 
   it("an unreachable supervisord is refused before any supervisorctl call", async () => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { convergeRunning, runAction } from "../../src/core/converge.js";
-import { pauseFile } from "../../src/core/pause.js";
+import { pauseRecordPath } from "../../src/core/records.js";
 import type { ProcessStatus } from "../../src/core/results.js";
 import { PROCESS_STATES, type ProcessState } from "../../src/core/states.js";
 import { parseStatus } from "../../src/core/supervisorctl.js";
@@ -66,8 +66,8 @@ describe("convergeRunning", () => {
   it("a paused worker is left alone; without start (a dry run) nothing but status runs; without wait nobody waits", async () => {
     const io = new ScriptedIO(status({ p: statusLine("p:p_00", "STOPPED", "Dec 07 02:00 AM"), s: statusLine("s:s_00", "STARTING") }));
     const sv = fakeSupervisor(io);
-    fs.mkdirSync(path.dirname(pauseFile(sv.layout, "p")), { recursive: true });
-    fs.writeFileSync(pauseFile(sv.layout, "p"), `${JSON.stringify({ at: "2026-12-07T02:00:00Z", supervisordPid: null })}\n`);
+    fs.mkdirSync(path.dirname(pauseRecordPath(sv.layout, "p")), { recursive: true });
+    fs.writeFileSync(pauseRecordPath(sv.layout, "p"), `${JSON.stringify({ at: "2026-12-07T02:00:00Z", supervisordPid: null })}\n`);
     const dry = await convergeRunning(sv, ["p", "s"], { wait: false, start: false });
     expect(Object.fromEntries(dry)).toEqual({ p: "unchanged", s: "unchanged" });
     expect(io.verbs()).toEqual(["status"]);

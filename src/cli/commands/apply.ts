@@ -98,12 +98,12 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyApply, planApply } = await import("../../core/apply.js");
+    const { applyConvergence, planApply } = await import("../../core/apply.js");
     const plan = await planApply(sv, input, { reread: input.dryRun });
     for (const w of plan.warnings) ctx.warn(w);
     if (input.dryRun) return { ...plan.result, dryRun: true };
     if (plan.result.workers.some((w) => w.action !== "unchanged")) ctx.progress("applying the changes");
-    return applyApply(sv, plan);
+    return applyConvergence(sv, plan);
   },
   render(r, out) {
     renderWorkers(out, r);

@@ -61,7 +61,7 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyAdd, planAdd, previewAdd } = await import("../../core/workers.js");
+    const { applyAdd, planAdd, previewAdd } = await import("../../core/add.js");
     const plan = await planAdd(sv, input);
     for (const w of plan.result.warnings) ctx.warn(w);
     return input.dryRun ? { ...(await previewAdd(sv, plan)), dryRun: true } : applyAdd(sv, plan);

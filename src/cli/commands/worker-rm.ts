@@ -18,7 +18,7 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyRemoveAll, planRemoveAll } = await import("../../core/workers.js");
+    const { applyRemoveAll, planRemoveAll } = await import("../../core/remove.js");
     const plan = await planRemoveAll(sv, input);
     return input.dryRun ? { ...plan.result, dryRun: true } : applyRemoveAll(sv, plan);
   },

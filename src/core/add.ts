@@ -1,0 +1,296 @@
+import fs from "node:fs";
+import path from "node:path";
+import { invalid, VexoError } from "../errors.js";
+import { assertTrustedLayout } from "./config-trust.js";
+import { convergeRunning, startCall } from "./converge.js";
+import { ensureDir, LOG_DIR_MODE, readIfExists, removeFile, writeAtomic } from "./fsutil.js";
+import { waitHealthy } from "./health.js";
+import { programFile } from "./layout.js";
+import { logSizes } from "./logs.js";
+import { type Machine, onPath } from "./machine.js";
+import { applyUpdate, assertNameFree, beforeMutation, lockForMutation } from "./mutation.js";
+import { assertRereads, stopBeforeLock } from "./prestop.js";
+import { hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
+import { readPrograms, supervisorConfig } from "./programs.js";
+import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.js";
+import type { AddResult, Plan } from "./results.js";
+import type { WorkerSpec } from "./spec.js";
+import { type Ctl, ctl } from "./supervisorctl.js";
+import type { SupervisorConfig } from "./supervisor-config.js";
+import { untrustedReason } from "./trust.js";
+import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
+
+// Adding a worker, as plan then apply: planAdd works out the file, its content and every
+// supervisorctl call, and changes nothing (--dry-run prints that plan); applyAdd does it and
+// returns a new result, the plan left as it was.
+
+/** What an add did to a worker (see results.ts). */
+export type AddAction = AddResult["action"];
+
+/** An action that changed something (a wait on a worker already starting changed nothing). */
+export const isChange = (action: AddAction | "removed") => action !== "unchanged" && action !== "waited";
+
+/** The planned result, as it turned out: a new object. */
+export const withAction = (r: Readonly<AddResult>, action: AddAction): AddResult => ({ ...r, action, changed: isChange(action) });
+
+/** What writing `content` over `existing` would be; throws for a foreign file or a change without replace. */
+export function classify(file: string, name: string, existing: string | null, content: string, replace: boolean): AddAction {
+  if (existing === null) return "created";
+  if (!isManaged(existing)) {
+    throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, { details: { file } });
+  }
+  if (existing === content) return "unchanged";
+  if (!replace) throw new VexoError("exists", `worker ${name} exists with a different spec`, { details: { file, names: [name] } });
+  return "replaced";
+}
+
+/** Checks what only the machine can tell: artisan is there, php runs, the user exists; returns the user's uid and php's path. */
+async function checkEnvironment(m: Machine, spec: WorkerSpec, pathVar: string): Promise<{ uid: number | null; php: string | null }> {
+  if (!m.isFile(path.join(spec.path, "artisan")))
+    throw invalid("path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
+  if (path.isAbsolute(spec.php) && !m.isExecutable(spec.php)) throw invalid("php", `${spec.php} is not an executable file`);
+  const php = path.isAbsolute(spec.php) ? spec.php : onPath(spec.php, pathVar, (f) => m.isExecutable(f));
+  // Checked before anything is written: a wrong php would otherwise be found only by a worker that cannot start.
+  if (php === null)
+    throw invalid("php", `${spec.php} is not on supervisord's PATH (${pathVar}); give an absolute path or a command found there`);
+  if (spec.user === null) return { uid: null, php };
+  const uid = await m.userUid(spec.user);
+  if (uid === null) throw invalid("user", `no user named ${spec.user} on this machine`);
+  return { uid, php };
+}
+
+/**
+ * Who may change what a worker runs. A root worker runs only when asked for (allowRoot), and
+ * never code that another user can write (the app, artisan, the php binary); for any other
+ * worker, code writable by someone besides root and its own user is a warning.
+ */
+function checkWhoCanWrite(spec: WorkerSpec, runsAs: number | null, php: string | null, allowRoot: boolean): string[] {
+  if (runsAs === 0 && !allowRoot) {
+    throw invalid("allowRoot", `the worker would run as root (user ${spec.user ?? "of supervisord"}); say so explicitly to allow it`);
+  }
+  const trustedUids = runsAs === null || runsAs === 0 ? [0] : [0, runsAs];
+  const code: [string, string][] = [
+    ["path", spec.path],
+    ["path", path.join(spec.path, "artisan")],
+    ...(php ? [["php", php] as [string, string]] : []),
+  ];
+  const warnings: string[] = [];
+  if (runsAs === 0) {
+    const inside = untrustedInTree(spec.path);
+    if (inside) throw invalid("path", `${inside}: a root worker would run code that another user can change`, ROOT_APP_HINT);
+  }
+  for (const [field, file] of code) {
+    const why = untrustedReason(file, { trustedUids, followFinal: true });
+    if (!why) continue;
+    if (runsAs === 0)
+      throw invalid(
+        field,
+        `${why}: a root worker would run code that another user can change`,
+        field === "path" ? ROOT_APP_HINT : undefined,
+      );
+    if (field === "path")
+      warnings.push(`${why}: users other than root and ${spec.user ?? "supervisord's user"} can change what this worker runs`);
+  }
+  return warnings;
+}
+
+export interface AddInput {
+  spec: WorkerSpec;
+  /** Rewrite an existing worker whose spec differs. */
+  replace: boolean;
+  /** Wait until the processes run (or report their failure). */
+  wait: boolean;
+  /** Let the processes run as root (refused without it). */
+  allowRoot?: boolean;
+  lockWaitSeconds?: number;
+  /** Workers planned alongside this one (apply): they count, in place of the defined ones of their names, when looking for users shared across applications. */
+  peers?: WorkerSpec[];
+}
+
+/** An add, worked out but not done: the file, its content, what it would be, and the calls. A value: applying it changes nothing in it. */
+export interface AddPlan {
+  readonly input: Readonly<AddInput>;
+  readonly file: string;
+  readonly content: string;
+  /** The file's content when planned: apply re-checks it under the lock. */
+  readonly existing: string | null;
+  /** The result as planned (what --dry-run prints). */
+  readonly result: Readonly<AddResult>;
+}
+
+/** The spec as supervisord can run it, and the uid it would run as, with what that warns of. */
+async function runAs(sv: Ctl, spec: WorkerSpec, warnings: string[]) {
+  const uid = sv.machine.supervisordUid(sv.layout);
+  // supervisord can only switch users when it runs as root.
+  if (uid !== null && uid !== 0 && spec.user !== null) {
+    warnings.push(`supervisord runs as uid ${uid}, not root, so user=${spec.user} is left out: the worker runs as supervisord's user`);
+    spec = { ...spec, user: null };
+  }
+  const env = await checkEnvironment(sv.machine, spec, sv.machine.supervisordPathVar(sv.layout));
+  // Without user=, the processes run as supervisord's own user (root when unknown: the usual setup).
+  return { spec, svUid: uid, runsAs: spec.user === null ? (uid ?? 0) : env.uid, php: env.php };
+}
+
+/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `cfg`: supervisord's config, when already read. */
+export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
+  const layout = sv.layout;
+  assertTrustedLayout(layout);
+  const config = cfg ?? supervisorConfig(layout);
+  assertNameFree(sv, input.spec.name, config);
+  const file = programFile(layout, input.spec.name);
+  const warnings: string[] = [];
+  const { spec, svUid, runsAs: uid, php } = await runAs(sv, input.spec, warnings);
+  warnings.push(...checkWhoCanWrite(spec, uid, php, Boolean(input.allowRoot)));
+  checkLogDir(layout.logDir, svUid, spec);
+  warnings.push(...sharedUserWarning(spec, uid, layout, config, input.peers));
+  const readable = logDirReadableBy(layout.logDir);
+  if (readable) warnings.push(readable);
+  const content = renderProgram(spec, layout.logDir);
+  const existing = readIfExists(file);
+  const action = classify(file, spec.name, existing, content, input.replace);
+  const plan: Plan = {
+    mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
+    writes: action === "unchanged" ? [] : [{ path: file, content: hideEnvLine(content) }],
+    removes: [],
+    // Also when unchanged: it completes a run that was killed between write and update,
+    // and is a no-op for a group that is already up to date. A replaced worker is stopped first,
+    // before the lock (prestop.ts).
+    supervisorctl: [...(action === "replaced" ? [sv.argv(ctl.groups("stop", [spec.name]))] : []), sv.argv(ctl.update(spec.name))],
+  };
+  const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
+  const result: AddResult = {
+    changed: isChange(action),
+    action,
+    dryRun: false,
+    worker: hideEnv(spec),
+    file,
+    config: layout.config,
+    logs,
+    plan,
+    warnings,
+  };
+  return { input, file, content, existing, result };
+}
+
+/** For --dry-run: the plan, with what converging an unchanged worker would do (read-only: one status call). */
+export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+  const name = p.result.worker.name;
+  if (p.result.action !== "unchanged") return { ...p.result };
+  const run = await convergeRunning(sv, [name], { wait: p.input.wait, start: false }).catch(() => new Map());
+  const action = run.get(name) ?? "unchanged";
+  const supervisorctl = [...p.result.plan.supervisorctl, ...startCall(sv, action === "started" ? [name] : [])];
+  return { ...withAction(p.result, action), plan: { ...p.result.plan, supervisorctl } };
+}
+
+/** Stops a worker that this add will replace, before the lock (prestop.ts); true when it did. */
+export function stopIfReplacing(sv: Ctl, p: AddPlan, consequence: string): Promise<boolean> {
+  return stopBeforeLock(sv, p.result.worker.name, p.file, {
+    force: false,
+    changes: (current) => p.input.replace && current !== p.content,
+    consequence,
+  });
+}
+
+/** Whether this add will stop a worker before the lock (a replace): then `reread` is asked first (assertRereads). */
+export function replaces(p: AddPlan): boolean {
+  return p.input.replace && p.result.action === "replaced";
+}
+
+/** Does a planned add: stops a worker it replaces, then under the lock writes the file and runs `update NAME`, then waits for health. */
+export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+  if (replaces(p)) {
+    await beforeMutation(sv);
+    await assertRereads(sv);
+  }
+  const stopped = await stopIfReplacing(sv, p, "nothing was changed");
+  const lock = await lockForMutation(sv, p.input.lockWaitSeconds);
+  // Where this start's log lines begin: a failure report shows nothing an earlier run wrote.
+  const since = logSizes(p.result.logs);
+  let action: AddAction;
+  try {
+    action = await addLocked(sv, p, { converge: true, stopped });
+  } finally {
+    lock.release();
+  }
+  // A worker that was already running needs no wait; one that was already starting is awaited from its own start.
+  if (p.input.wait && action !== "unchanged") await waitAfterAdd(sv, p, action, action === "waited" ? undefined : since);
+  return withAction(p.result, action);
+}
+
+/** How addLocked is to treat a planned add. */
+export interface AddLockedOptions {
+  /** Converge an unchanged worker on running (`apply` does that for all its unchanged workers at once instead). */
+  converge: boolean;
+  /** This run stopped the worker before the lock, so a rejected change starts it again. */
+  stopped: boolean;
+  /** The action to take the planned one as (apply: an identical file that supervisord runs another config of is applied as what it was). */
+  as?: "created" | "replaced";
+}
+
+/**
+ * The add itself, with the lock held: write the file (unless unchanged), then `update NAME`;
+ * rolled back if rejected. A removal of this name that a killed run left half done (its
+ * processes stopped, its file perhaps gone; its removal record remains) is undone: the worker is
+ * started again, and counts as created. With `converge`, an unchanged worker that is not running
+ * (and not paused) is started, or its start awaited (convergeRunning). Returns what it did.
+ */
+export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
+  const { file, content } = p;
+  const name = p.result.worker.name;
+  // Re-read under the lock: a parallel run may have written it meanwhile.
+  const current = readIfExists(file);
+  let action = current !== p.existing ? classify(file, name, current, content, p.input.replace) : (opts.as ?? p.result.action);
+  const interrupted = hasRemovalRecord(sv.layout, name);
+  if (interrupted && action === "unchanged") action = "created";
+  ensureDir(sv.layout.logDir, LOG_DIR_MODE);
+  // Again now that every directory of the path exists: one another user created meanwhile
+  // (between the plan and this mkdir) would otherwise hold root's log files.
+  checkLogDir(sv.layout.logDir, sv.machine.supervisordUid(sv.layout), p.result.worker);
+  const pauseRecord = pauseRecordPath(sv.layout, name);
+  const paused = readIfExists(pauseRecord);
+  if (action !== "unchanged") {
+    // A changed worker is started afresh by update: it is no longer paused (the record goes
+    // first, so that a run killed in between leaves no pause behind on a new worker).
+    removeFile(pauseRecord);
+    writeAtomic(file, content, programFileMode(content));
+  }
+  await applyUpdate(sv, name, async () => {
+    if (action === "unchanged") return;
+    if (current === null) removeFile(file);
+    else writeAtomic(file, current, programFileMode(current));
+    // Back as it was: paused if it was, else running again after the stop before the lock.
+    if (paused !== null) writeAtomic(pauseRecord, paused, 0o600);
+    else if (opts.stopped) await sv.run(ctl.groups("start", [name]));
+  });
+  if (interrupted) {
+    // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
+    await sv.run(ctl.groups("start", [name]));
+    dropRemovalRecord(sv.layout, name);
+  } else if (opts.converge && action === "unchanged") {
+    action = (await convergeRunning(sv, [name], { wait: p.input.wait, start: true })).get(name) ?? "unchanged";
+  }
+  return action;
+}
+
+/** How a worker's action reads in "worker NAME was ..., but ...". */
+const ACTION_WORDS: Record<AddAction, string> = {
+  created: "created",
+  replaced: "replaced",
+  unchanged: "unchanged",
+  started: "unchanged and not running, so it was started",
+  waited: "unchanged and already starting",
+};
+
+/** The health wait after an add that did `action`; `since`: log sizes before it (a failure report shows only later lines), or all lines without. */
+async function waitAfterAdd(sv: Ctl, p: AddPlan, action: AddAction, since: Map<string, number> | undefined): Promise<void> {
+  const name = p.result.worker.name;
+  try {
+    await waitHealthy(sv, readPrograms(sv.layout), [name], { since });
+  } catch (e) {
+    if (!(e instanceof VexoError && e.code === "start_failed")) throw e;
+    throw new VexoError("start_failed", `worker ${name} was ${ACTION_WORDS[action]}, but ${e.message}`, {
+      hint: e.hint,
+      details: { ...e.details, file: p.file },
+    });
+  }
+}
