@@ -7,6 +7,7 @@ import { logSizes } from "./logs.js";
 import { ioError, readIfExists, removeFile } from "./fsutil.js";
 import { removalFile, stateDir } from "./pause.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
+import { assertTrustedLayout } from "./config-trust.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
 import { nameProblem } from "./rules.js";
@@ -200,6 +201,7 @@ async function previewPending(sv: Ctl, adds: AddPlan[], result: ApplyResult, wai
 
 /** Works out the whole convergence; validates every worker against the machine; changes nothing. */
 export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
+  assertTrustedLayout(sv.layout);
   const cfg = supervisorConfig(sv.layout);
   const programs = readPrograms(sv.layout, cfg);
   const adds: AddPlan[] = [];

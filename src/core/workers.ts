@@ -167,6 +167,8 @@ export interface AddPlan {
 /** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `cfg`: supervisord's config, when already read. */
 export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
   const layout = sv.layout;
+  // Before reading what the tree includes (apply checked it already, and passes what it read).
+  if (!cfg) assertTrustedLayout(layout);
   let spec = input.spec;
   const config = cfg ?? supervisorConfig(layout);
   assertNameFree(sv, spec.name, config);
@@ -402,6 +404,7 @@ export interface RemoveAllPlan {
  * refusal fails the whole: not_found names every missing worker at once.
  */
 export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<RemoveAllPlan> {
+  assertTrustedLayout(sv.layout);
   const cfg = supervisorConfig(sv.layout);
   const removals: RemovePlan[] = [];
   const missing: string[] = [];
