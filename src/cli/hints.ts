@@ -63,7 +63,12 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   internal: () => "this is a bug in vexo-sv; please report it with the command you ran",
 };
 
-/** The error's own hint, else the CLI's for its code. */
+/**
+ * The error's own hint, else the CLI's for its code. A core hint that ends in setting a private
+ * supervisord up anew (`details.recreate`) gets the command that does it.
+ */
 export function hintFor(e: VexoError, h: HintContext): string {
+  const recreate = e.details?.recreate;
+  if (e.hint && typeof recreate === "string") return `${e.hint}: \`vexo-sv install --prefix ${recreate}\``;
   return e.hint ?? HINTS[e.code](e, h);
 }

@@ -134,7 +134,8 @@ async function runAs(sv: Ctl, spec: WorkerSpec, warnings: string[]) {
 /** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `cfg`: supervisord's config, when already read. */
 export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
   const layout = sv.layout;
-  assertTrustedLayout(layout);
+  // Before reading what the tree includes (apply checked it already, and passes what it read).
+  if (!cfg) assertTrustedLayout(layout);
   const config = cfg ?? supervisorConfig(layout);
   assertNameFree(sv, input.spec.name, config);
   const file = programFile(layout, input.spec.name);

@@ -1,19 +1,22 @@
 import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { type Layout, layoutFromText } from "./layout.js";
+import { globMatch, type Layout, layoutFromText } from "./layout.js";
 import { stateDir } from "./pause.js";
+import { privateConfigChanges } from "./private-config.js";
 import { isManaged } from "./program-file.js";
-import { readSupervisorConfig } from "./supervisor-config.js";
-import { readRegularFile, untrustedReason } from "./trust.js";
+import { readFileStrict, readSupervisorConfig, recordingReader } from "./supervisor-config.js";
+import { shownPath, untrustedReason } from "./trust.js";
 
 // Whose files a root supervisord would act on. supervisord runs whatever its main config and
 // every file its [include] globs match define, and writes its pidfile, socket and logs where the
 // config says, through any symlink there. So before vexo-sv starts (or reuses) one under a prefix,
 // every one of those paths, every directory above them and the whole prefix tree must be root's
 // (or the caller's) and writable by nobody else: listed all at once, so that fixing what is named
-// leaves nothing unnamed behind (a chown per named path, one run at a time, is how a planted
-// program ends up root's).
+// leaves nothing unnamed behind. A tree another user could write is never made root's with chown:
+// chown keeps what they planted and every file they still hold open, so the hints say to move it
+// aside and set it up anew. A main config with vexo-sv's marker is trusted only when it is what
+// vexo-sv writes (private-config.ts): the marker is a line anyone who could write the file keeps.
 
 /** The pieces of a private supervisord under one directory (install.ts's prefixPaths). */
 export interface PrefixLike {
@@ -33,6 +36,8 @@ export interface PrefixProblems {
   findings: Findings;
   /** Files supervisord reads as programs that lack vexo-sv's marker (root's own hand-written ones, or planted). */
   unmanaged: string[];
+  /** What in the main config (with vexo-sv's marker) is not what vexo-sv writes; empty when it is. */
+  changed: string[];
 }
 
 interface Trust {
@@ -94,25 +99,6 @@ function walkTree(p: string, t: Trust, f: Findings, budget: { left: number }): v
   }
 }
 
-/**
- * An included file as supervisord opens it (following a link: root's own link to its own file is
- * fine), but never a FIFO or device that would hang or harm the read, and never a huge file.
- */
-function readIncluded(file: string, texts: Map<string, string>): string {
-  const st = fs.statSync(file);
-  if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: "ENOTREG" });
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
-  try {
-    const now = fs.fstatSync(fd);
-    if (!now.isFile() || now.size > 8 * 1024 * 1024) throw Object.assign(new Error(`${file} is not a config file`), { code: "ENOTREG" });
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(fs.readFileSync(fd));
-    texts.set(file, text);
-    return text;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** The directory part of a glob before its first wildcard. */
 function globBase(pattern: string): string {
   const parts = pattern.split("/");
@@ -128,7 +114,9 @@ function globBase(pattern: string): string {
 function configProblems(config: string, text: string, uids: number[], f: Findings): string[] {
   const layout = layoutFromText(config, text);
   const texts = new Map<string, string>();
-  const cfg = readSupervisorConfig(config, process.env, (file) => readIncluded(file, texts));
+  // A FIFO, socket or device there is a finding, never a hang.
+  const refused = (file: string, reason: string) => add(f, file, `${reason}, which supervisord cannot read as a config file`);
+  const cfg = readSupervisorConfig(config, process.env, recordingReader(texts, refused));
   const check = (p: string, followFinal: boolean) => {
     if ([...f.keys()].some((k) => within(k, p))) return;
     const why = untrustedReason(p, { trustedUids: uids, followFinal });
@@ -145,18 +133,24 @@ function configProblems(config: string, text: string, uids: number[], f: Finding
   return [...new Set(cfg.files.filter((file) => file !== config && !isManaged(texts.get(file) ?? "")))];
 }
 
-/** The main config's text when it is a regular file (a symlink or FIFO is refused later, by the caller). */
+/** The main config's text as supervisord would read it (a link followed), when it is a regular file. */
 function configText(config: string): string | null {
   try {
-    return readRegularFile(config);
+    return readFileStrict(config);
   } catch {
     return null;
   }
 }
 
+/** A config's changes from what vexo-sv writes, as one reason. */
+function changedReason(changes: string[]): string {
+  return `changed from what vexo-sv writes there (${changes.slice(0, 5).map(shownPath).join("; ")}${changes.length > 5 ? "; ..." : ""})`;
+}
+
 /**
  * Every path under and above a prefix, and every path its config makes supervisord read or write,
- * that a user outside `uids` owns or can write, or that is a symlink where supervisord writes.
+ * that a user outside `uids` owns or can write, or that is a symlink where supervisord writes; and
+ * a main config with vexo-sv's marker that is not what vexo-sv writes.
  */
 export function prefixProblems(p: PrefixLike, uids: number[]): PrefixProblems {
   const f: Findings = new Map();
@@ -167,27 +161,56 @@ export function prefixProblems(p: PrefixLike, uids: number[]): PrefixProblems {
   const t: Trust = { uids, writes };
   walkTree(p.dir, t, f, { left: MAX_ENTRIES });
   const text = configText(p.config);
-  const unmanaged = text !== null && isManaged(text) ? configProblems(p.config, text, uids, f) : [];
-  return { findings: f, unmanaged };
+  if (text === null || !isManaged(text)) return { findings: f, unmanaged: [], changed: [] };
+  const changed = privateConfigChanges(p.config, text);
+  if (changed.length > 0) add(f, p.config, changedReason(changed));
+  return { findings: f, unmanaged: configProblems(p.config, text, uids, f), changed };
 }
 
-/** The refusal of a prefix: every path at once, and a hint that fixes the whole tree, not one path. */
-export function prefixRefusal(dir: string, { findings, unmanaged }: PrefixProblems, asRoot: boolean): VexoError {
+/** Never chown what another user could have written: the hint for a tree of theirs. */
+const NO_CHOWN = "never make it root's in place: that keeps what they planted and every file they still hold open";
+
+/** What fixes a prefix: another location when a directory above is not trusted; a new tree when the tree is not. */
+function prefixFix(dir: string, { findings, changed }: PrefixProblems, asRoot: boolean): { hint: string; recreate: boolean } {
+  const paths = [...findings.keys()];
+  const above = paths.filter((p) => !within(dir, p));
+  const parts: string[] = [];
+  if (above.length > 0)
+    parts.push(`use another location: ${above.map(shownPath).join(", ")} is not ${asRoot ? "root's" : "yours or root's"} alone`);
+  const inTree = paths.some((p) => within(dir, p));
+  if (inTree) {
+    const d = shownPath(dir);
+    const why =
+      changed.length > 0 && paths.length === 1
+        ? "its config was changed; if you did not change it, another user may have"
+        : "another user could have written in it";
+    parts.push(
+      `${why}: move the whole ${d} aside (\`mv ${d} ${d}.untrusted\`; ${NO_CHOWN}), then set it up anew${asRoot ? " as root" : ""}`,
+    );
+  }
+  return { hint: parts.join("; "), recreate: inTree };
+}
+
+/** The refusal of a prefix: every path at once, and a hint that replaces the whole tree, never one path. */
+export function prefixRefusal(dir: string, problems: PrefixProblems, asRoot: boolean): VexoError {
+  const { findings, unmanaged } = problems;
   const paths = [...findings.keys()];
   const shown = paths.slice(0, 40).map((p) => {
     const whys = [...(findings.get(p) ?? []), ...(unmanaged.includes(p) ? ["not written by vexo-sv"] : [])];
-    return `\n  ${p}: ${whys.join("; ")}`;
+    return `\n  ${shownPath(p)}: ${whys.join("; ")}`;
   });
   const more = paths.length > shown.length ? `\n  and ${paths.length - shown.length} more (all in details.paths)` : "";
-  const inTree = paths.some((p) => within(dir, p));
-  const fix = asRoot
-    ? `chown -R root:root ${dir} && chmod -R go-w ${dir}, then remove what you did not create (program files in its conf.d that you do not recognise, symbolic links); if you did not set up ${dir} yourself, remove it all`
-    : `use a directory that only you own and can write, and remove what you did not create in it`;
-  const hint = inTree
-    ? fix
-    : "use a directory that only you (or root) own and can write, or fix the owner and mode of the directory named (chown, chmod go-w)";
-  const err = invalid("prefix", `another user could change what a supervisord started from ${dir} runs:${shown.join("")}${more}`, hint);
-  Object.assign(err.details as object, { paths, unmanaged: unmanaged.filter((u) => findings.has(u)) });
+  const { hint, recreate } = prefixFix(dir, problems, asRoot);
+  const err = invalid(
+    "prefix",
+    `another user could change what a supervisord started from ${shownPath(dir)} runs:${shown.join("")}${more}`,
+    hint,
+  );
+  Object.assign(err.details as object, {
+    paths,
+    unmanaged: unmanaged.filter((u) => findings.has(u)),
+    ...(recreate ? { recreate: dir } : {}),
+  });
   return err;
 }
 
@@ -215,13 +238,29 @@ function outermostUntrusted(p: string, uids: number[]): string {
   return p;
 }
 
-/** What fixes an untrusted path of the config tree: chown -R inside the config's directory, moving it otherwise. */
-function layoutFix(config: string, p: string): string {
+/** The directory of a private supervisord's config (vexo-sv's marker on it), else null. */
+function privateDir(config: string): string | null {
+  const text = configText(config);
+  return text !== null && isManaged(text) ? path.dirname(config) : null;
+}
+
+/** Moving a tree aside and setting it up anew: what replaces a tree another user could have written. */
+function moveAside(p: string, anew: string): string {
+  const d = shownPath(p);
+  return `move ${d} aside (\`mv ${d} ${d}.untrusted\`; ${NO_CHOWN}), then ${anew}`;
+}
+
+/** What fixes an untrusted path of the config tree: a new tree inside the config's directory, another location above it. */
+function layoutFix(config: string, p: string): { fix: string; recreate?: string } {
   const bad = outermostUntrusted(p, [0]);
-  if (within(path.dirname(config), bad)) {
-    return `chown -R root:root ${bad} && chmod -R go-w ${bad}, and remove what you did not create there (symbolic links in particular)`;
+  if (!within(path.dirname(config), bad)) {
+    return {
+      fix: `keep supervisord's config and program directory where only root can write (such as /etc/supervisor): ${shownPath(bad)} is not root's alone`,
+    };
   }
-  return `keep supervisord's config and program directory where only root can write (such as /etc/supervisor): ${bad} is not root's alone`;
+  const dir = privateDir(config);
+  if (dir !== null) return { fix: moveAside(dir, "set up the private supervisord anew as root"), recreate: dir };
+  return { fix: moveAside(bad, "create it anew as root and put back only files you have read and recognise") };
 }
 
 /** An untrusted path of the config tree, with the fix for it. */
@@ -229,13 +268,72 @@ export interface LayoutProblem {
   path: string;
   why: string;
   fix: string;
+  /** A private supervisord's directory to set up anew, when that is the fix. */
+  recreate?: string;
+}
+
+/** Files supervisord reads in the program directory that another user owns, can write or leads to, or that are no regular files. */
+function confDirProblems(layout: Layout, confDir: string): LayoutProblem[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(confDir).sort();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? []
+      : [{ path: confDir, why: `cannot be listed (${code ?? (e as Error).message})`, fix: "make it a directory of root's" }];
+  }
+  const fix = `remove the files named (write what you need anew, as root); never make another user's file, or what a link leads to, root's in place`;
+  const out: LayoutProblem[] = [];
+  for (const name of names) {
+    const file = path.join(confDir, name);
+    if (layout.includeGlobs.length > 0 && !layout.includeGlobs.some((g) => globMatch(g, file))) continue;
+    const why = includedFileProblem(file);
+    if (why) out.push({ path: file, why, fix });
+  }
+  return out;
+}
+
+/** What is wrong with one file supervisord reads as root: another user's, writable by others, a link to theirs, not a regular file. */
+function includedFileProblem(file: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? undefined : `cannot be inspected (${code ?? (e as Error).message})`;
+  }
+  const why = pathProblems(file, st, { uids: [0], writes: () => false });
+  if (why.length > 0) return why.join("; ");
+  let target: fs.Stats;
+  try {
+    target = fs.statSync(file);
+  } catch {
+    return undefined; // a dangling link: supervisord skips it, as it skips any file it cannot open
+  }
+  return target.isFile() || target.isDirectory()
+    ? undefined
+    : "not a regular file (a FIFO, socket or device), which supervisord cannot read as a config file";
+}
+
+/** The main config with vexo-sv's marker that is not what vexo-sv writes for its directory. */
+function changedConfigProblem(config: string): LayoutProblem[] {
+  const text = configText(config);
+  if (text === null || !isManaged(text)) return [];
+  const changes = privateConfigChanges(config, text);
+  if (changes.length === 0) return [];
+  const dir = path.dirname(config);
+  const fix = `the config was changed; if you did not change it, another user may have: ${moveAside(dir, "set up the private supervisord anew as root")}`;
+  return [{ path: config, why: changedReason(changes), fix, recreate: dir }];
 }
 
 /**
  * As root: the main config, the program directory and the state directory (and every directory
- * above them, links followed) that a user other than root could have written. vexo-sv writes
- * program files, the lock and pause and removal records there, and supervisord runs what the
- * config and the program directory say, as root. Not root: nothing (the caller writes as itself).
+ * above them, links followed) that a user other than root could have written; a private
+ * supervisord's config that is not what vexo-sv writes; and the files supervisord reads in the
+ * program directory that another user owns or leads to. vexo-sv writes program files, the lock
+ * and pause and removal records there, and supervisord runs what the config and the program
+ * directory say, as root. Not root: nothing (the caller writes as itself).
  */
 export function layoutProblems(layout: Layout): LayoutProblem[] {
   if (process.geteuid?.() !== 0) return [];
@@ -243,25 +341,37 @@ export function layoutProblems(layout: Layout): LayoutProblem[] {
   for (const p of [layout.config, layout.confDir, stateDir(layout)]) {
     if (p === null || out.some((o) => within(o.path, p))) continue;
     const why = untrustedReason(p, { trustedUids: [0], followFinal: true });
-    if (why) out.push({ path: p, why, fix: layoutFix(layout.config, p) });
+    if (why) out.push({ path: p, why, ...layoutFix(layout.config, p) });
   }
+  if (!out.some((o) => o.path === layout.config)) out.push(...changedConfigProblem(layout.config));
+  const confDir = layout.confDir;
+  if (confDir !== null && !out.some((o) => within(o.path, confDir))) out.push(...confDirProblems(layout, confDir));
   return out;
+}
+
+/** One fix per problem outside a tree to set up anew, then (last: the CLI names the command after it) that tree's. */
+function layoutHint(problems: LayoutProblem[], recreate: string | undefined): string {
+  const rest = problems.filter((p) => p.recreate === undefined && (recreate === undefined || !within(recreate, p.path)));
+  const anew = problems.find((p) => p.recreate !== undefined);
+  return [...new Set([...rest, ...(anew ? [anew] : [])].map((p) => p.fix))].join("; ");
 }
 
 /** Refuses to write into a config tree another user could change (root only): unsafe_file, every path named. */
 export function assertTrustedLayout(layout: Layout): void {
   const problems = layoutProblems(layout);
   if (problems.length === 0) return;
-  const lines = problems.map((p) => `\n  ${p.path}: ${p.why}`).join("");
+  const lines = problems.map((p) => `\n  ${shownPath(p.path)}: ${p.why}`).join("");
+  const recreate = problems.find((p) => p.recreate !== undefined)?.recreate;
   throw new VexoError("unsafe_file", `another user could change what vexo-sv writes here, and so what supervisord runs as root:${lines}`, {
-    hint: [...new Set(problems.map((p) => p.fix))].join("; "),
-    details: { file: problems[0]?.path, paths: problems.map((p) => p.path) },
+    hint: layoutHint(problems, recreate),
+    details: { file: problems[0]?.path, paths: problems.map((p) => p.path), ...(recreate !== undefined ? { recreate } : {}) },
   });
 }
 
 /** The same problems, as warnings for commands that only read. */
 export function layoutWarnings(layout: Layout): string[] {
   return layoutProblems(layout).map(
-    (p) => `${p.path}: ${p.why}; another user could change what supervisord runs, and changes are refused until it is fixed: ${p.fix}`,
+    (p) =>
+      `${shownPath(p.path)}: ${p.why}; another user could change what supervisord runs, and changes are refused until it is fixed: ${p.fix}`,
   );
 }

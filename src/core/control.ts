@@ -232,6 +232,8 @@ async function dryRun(sv: Ctl, input: ControlInput, result: ControlResult): Prom
 export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<ControlResult> {
   const handler = MODES[`${input.action}:${input.mode}`];
   if (!handler) throw new VexoError("usage", `${input.action} has no ${input.mode} mode`);
+  // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
+  assertTrustedLayout(sv.layout);
   const entries = readPrograms(sv.layout);
   const names = resolveTargets(entries, input.names, input.all);
   const result: ControlResult = {
@@ -246,8 +248,6 @@ export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<Cont
   if (names.length === 0) return result;
   await sv.probe();
   if (input.dryRun) return dryRun(sv, input, result);
-  // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
-  assertTrustedLayout(sv.layout);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseRecordPath(sv.layout, n));
   const call = async (c: CtlCall) => {

@@ -4,7 +4,8 @@ import { execa } from "execa";
 import { invalid, VexoError } from "../errors.js";
 import { ensureDir, LOG_DIR_MODE, readIfExists, writeAtomic } from "./fsutil.js";
 import { requireConfDir, resolveLayout } from "./layout.js";
-import { escapePercent, isManaged } from "./program-file.js";
+import { isManaged } from "./program-file.js";
+import { prefixPaths, renderPrivateConfig } from "./private-config.js";
 import { unsafeReason } from "./rules.js";
 import { Ctl, type SupervisorIO, realIO } from "./supervisorctl.js";
 import { onPath, startSupervisord, supervisordPid, waitReachable } from "./supervisord.js";
@@ -13,44 +14,6 @@ import type { PrefixInstallResult, SystemInstallResult } from "./results.js";
 
 // Getting a supervisord: the system's (Debian's package, started by its init system) or a
 // private one under a directory of the caller's (its own config, socket, programs and logs).
-
-/** Where a private supervisord keeps its pieces, all under one directory. */
-export function prefixPaths(dir: string) {
-  return {
-    dir,
-    config: path.join(dir, "supervisord.conf"),
-    confDir: path.join(dir, "conf.d"),
-    logDir: path.join(dir, "logs"),
-    socket: path.join(dir, "supervisor.sock"),
-    pidfile: path.join(dir, "supervisord.pid"),
-  };
-}
-
-/** The main config of a private supervisord. Pure. */
-export function renderPrivateConfig(dir: string): string {
-  const p = prefixPaths(dir);
-  const e = escapePercent;
-  return `; managed-by: vexo-sv
-; A private supervisord, made by \`vexo-sv install --prefix ${dir}\`.
-[unix_http_server]
-file=${e(p.socket)}
-chmod=0700
-
-[supervisord]
-logfile=${e(path.join(p.logDir, "supervisord.log"))}
-pidfile=${e(p.pidfile)}
-childlogdir=${e(p.logDir)}
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://${e(p.socket)}
-
-[include]
-files = ${e(path.join(p.confDir, "*.conf"))}
-`;
-}
 
 /** A directory for a private supervisord: absolute, safe in a config line, short enough for a socket. */
 function checkPrefix(dirIn: string): string {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { getOption, type ParsedIni, parseConfigText, pySplit } from "./configparser.js";
 import { unsafeReason } from "./rules.js";
-import { expandValue } from "./supervisor-config.js";
+import { expandValue, readFileStrict } from "./supervisor-config.js";
 
 // Where supervisord's files are: its main config (given, or the system's), the include globs,
 // the program and log directories, and the server URL, parsed once, as supervisorctl reads them.
@@ -145,7 +145,8 @@ export function requireConfDir(layout: Layout): string {
 /** The main config, parsed by configparser's rules (continuation lines, `:`, header comments). */
 function readConfig(config: string): ParsedIni {
   try {
-    return parseConfigText(fs.readFileSync(config, "utf8"), config);
+    // Non-blocking and regular files only: a FIFO in its place must not hang the command.
+    return parseConfigText(readFileStrict(config), config);
   } catch (e) {
     throw new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
       hint: "run with sudo, or use a config file you can read",

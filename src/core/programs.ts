@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { VexoError } from "../errors.js";
+import { shownPath } from "./trust.js";
 import { type Layout } from "./layout.js";
 import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
 import type { WorkerSpec } from "./spec.js";
@@ -7,7 +9,7 @@ import {
   type LogTarget,
   programsOf,
   type ProgramInfo,
-  readFileStrict,
+  recordingReader,
   readSupervisorConfig,
   type SupervisorConfig,
 } from "./supervisor-config.js";
@@ -83,13 +85,21 @@ function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): Prog
   return entry;
 }
 
-/** Reads what supervisord reads, from the main config on (or the layout's parse of it). */
+/**
+ * Reads what supervisord reads, from the main config on (or the layout's parse of it). A file its
+ * globs match that is not a regular file (a FIFO, socket or device: never opened in a way that
+ * could hang) is refused, every such file named.
+ */
 export function supervisorConfig(layout: Layout): SupervisorConfig {
   texts.clear();
-  return readSupervisorConfig(layout.config, process.env, (file) => {
-    const text = readFileStrict(file);
-    texts.set(file, text);
-    return text;
+  const unreadable: { path: string; reason: string }[] = [];
+  const onRefused = (file: string, reason: string) => unreadable.push({ path: file, reason });
+  const cfg = readSupervisorConfig(layout.config, process.env, recordingReader(texts, onRefused));
+  if (unreadable.length === 0) return cfg;
+  const lines = unreadable.map((u) => `\n  ${shownPath(u.path)} is ${u.reason}`).join("");
+  throw new VexoError("unsafe_file", `supervisord cannot read these as config files:${lines}`, {
+    hint: "remove them (a FIFO, socket or device there would hang or harm supervisord's reread), then run again",
+    details: { file: unreadable[0]?.path, paths: unreadable.map((u) => u.path) },
   });
 }
 

@@ -3,7 +3,7 @@
  * (supervisor/options.py: ServerOptions.read_config, process_groups_from_parser,
  * _processes_from_section; supervisor/datatypes.py). Standalone: imports only its sibling parser.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, type Stats, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { createIni, getOption, type IniError, type IniOption, type ParsedIni, pyStrip, pySplit, readIntoIni } from "./configparser.js";
 
@@ -60,10 +60,66 @@ export interface SupervisorConfig {
   listDir: ListDirFn;
 }
 
-/** Default file reader: UTF-8 like Python's locale encoding here, strict, BOM kept (Python keeps it too). */
+/** The largest config file read: a bigger one is refused rather than read into memory. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+/** Why a path is not read as a config file (not a regular file, or too big): `code` ENOTREG, `path`, and `reason`. */
+function notAConfigFile(path: string, reason: string): Error {
+  return Object.assign(new Error(`${path} is ${reason}`), { code: "ENOTREG", path, reason });
+}
+
+/** What a stat says a path is, for a refusal. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return st.isDirectory() ? "a directory" : "not a regular file";
+}
+
+/**
+ * Default file reader. Follows a symbolic link (supervisord does), but reads only a regular file
+ * of at most 8 MiB, opened non-blocking: a FIFO, socket or device in an include is refused
+ * (ENOTREG) before it can hang or harm the read. UTF-8 like Python's locale encoding here,
+ * strict, BOM kept (Python keeps it too).
+ */
 export function readFileStrict(path: string): string {
-  const bytes = readFileSync(path);
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  const before = statSync(path);
+  if (!before.isFile()) throw notAConfigFile(path, kindOf(before));
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notAConfigFile(path, kindOf(st));
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const part = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, part, 0, part.length, null);
+      if (n === 0) break;
+      parts.push(part.subarray(0, n));
+      if ((total += n) > MAX_CONFIG_BYTES) throw notAConfigFile(path, `larger than ${MAX_CONFIG_BYTES} bytes`);
+    }
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Buffer.concat(parts, total));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * readFileStrict that keeps each text it read in `texts` (for callers that look at a file again),
+ * and hands each file it refuses as no config file (a FIFO, socket, device, too big) to `onRefused`.
+ */
+export function recordingReader(texts: Map<string, string>, onRefused: (path: string, reason: string) => void): ReadFileFn {
+  return (path) => {
+    try {
+      const text = readFileStrict(path);
+      texts.set(path, text);
+      return text;
+    } catch (e) {
+      const err = e as { code?: unknown; reason?: unknown };
+      if (err.code === "ENOTREG") onRefused(path, String(err.reason));
+      throw e;
+    }
+  };
 }
 
 /** Default directory lister, on the real file system. */
