@@ -10,7 +10,7 @@ import { logSizes } from "./logs.js";
 import { type Machine, onPath } from "./machine.js";
 import { applyUpdate, assertNameFree, beforeMutation, lockForMutation } from "./mutation.js";
 import { assertRereads, stopBeforeLock } from "./prestop.js";
-import { hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram } from "./program-file.js";
+import { type FileOwner, hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram, sameProgram } from "./program-file.js";
 import { readPrograms, supervisorConfig } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.js";
 import type { AddResult, Plan } from "./results.js";
@@ -39,7 +39,7 @@ export function classify(file: string, name: string, existing: string | null, co
   if (!isManaged(existing)) {
     throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, { details: { file } });
   }
-  if (existing === content) return "unchanged";
+  if (existing === content || sameProgram(existing, content)) return "unchanged"; // only the owner's header may differ
   if (!replace) throw new VexoError("exists", `worker ${name} exists with a different spec`, { details: { file, names: [name] } });
   return "replaced";
 }
@@ -103,6 +103,8 @@ export interface AddInput {
   /** Let the processes run as root (refused without it). */
   allowRoot?: boolean;
   lockWaitSeconds?: number;
+  /** Which command writes the file (its header says so); `worker add` by default. */
+  owner?: FileOwner;
   /** Workers planned alongside this one (apply): they count, in place of the defined ones of their names, when looking for users shared across applications. */
   peers?: WorkerSpec[];
 }
@@ -146,7 +148,7 @@ export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig):
   warnings.push(...sharedUserWarning(spec, uid, layout, config, input.peers));
   const readable = logDirReadableBy(layout.logDir);
   if (readable) warnings.push(readable);
-  const content = renderProgram(spec, layout.logDir);
+  const content = renderProgram(spec, layout.logDir, input.owner);
   const existing = readIfExists(file);
   const action = classify(file, spec.name, existing, content, input.replace);
   const plan: Plan = {
@@ -187,7 +189,7 @@ export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
 export function stopIfReplacing(sv: Ctl, p: AddPlan, consequence: string): Promise<boolean> {
   return stopBeforeLock(sv, p.result.worker.name, p.file, {
     force: false,
-    changes: (current) => p.input.replace && current !== p.content,
+    changes: (current) => p.input.replace && !sameProgram(current, p.content),
     consequence,
   });
 }
@@ -254,6 +256,8 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Pr
     // first, so that a run killed in between leaves no pause behind on a new worker).
     removeFile(pauseRecord);
     writeAtomic(file, content, programFileMode(content));
+  } else if (current !== null && current !== content && p.input.owner === "apply") {
+    writeAtomic(file, content, programFileMode(content)); // apply takes the file over: only its header changes, nothing restarts
   }
   await applyUpdate(sv, name, async () => {
     if (action === "unchanged") return;

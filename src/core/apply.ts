@@ -209,7 +209,9 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
   const adds: AddPlan[] = [];
   for (const [i, spec] of input.specs.entries()) {
     try {
-      adds.push(await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot, peers: input.specs }, cfg));
+      adds.push(
+        await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot, peers: input.specs, owner: "apply" }, cfg),
+      );
     } catch (e) {
       throw atIndex(e, i);
     }
@@ -229,8 +231,10 @@ function partial(e: unknown, result: ApplyResult, finished: Set<string>): unknow
   if (!(e instanceof VexoError)) return e;
   const done = result.workers.filter((w) => finished.has(w.name)).map((w) => ({ name: w.name, action: w.action }));
   const notDone = result.workers.filter((w) => !finished.has(w.name)).map((w) => w.name);
-  const what = done.length > 0 ? `; done: ${done.map((d) => `${d.name} ${d.action}`).join(", ")}` : "; nothing was changed";
-  return new VexoError(e.code, `${e.message}${what}${notDone.length > 0 ? `; not done: ${notDone.join(", ")}` : ""}`, {
+  const what = `${done.length > 0 ? `done: ${done.map((d) => `${d.name} ${d.action}`).join(", ")}` : "nothing was changed"}${notDone.length > 0 ? `; not done: ${notDone.join(", ")}` : ""}`;
+  // A multi-line message ends with a worker's own log lines: the summary goes on a line of its own, not onto theirs.
+  const message = e.message.includes("\n") ? `${e.message}\n  apply: ${what}` : `${e.message}; ${what}`;
+  return new VexoError(e.code, message, {
     hint: e.hint ?? "fix the cause and apply the same file again: it converges from where this run stopped",
     details: { ...e.details, done, notDone },
   });

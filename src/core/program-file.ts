@@ -71,15 +71,30 @@ export function logPath(logDir: string, name: string, index: number): string {
   return path.join(logDir, `${name}_${String(index).padStart(2, "0")}.log`);
 }
 
+/** Which command owns a program file, named in its header: the one to change it with. */
+export type FileOwner = "worker add" | "apply";
+
+/**
+ * Two program files that supervisord reads as the same program: equal but for comment lines (the
+ * header that names the owner). supervisord compares parsed configs, so rewriting one as the
+ * other restarts nothing.
+ */
+export function sameProgram(a: string, b: string): boolean {
+  const code = (t: string) => t.split("\n").filter((l) => !/^[;#]/u.test(l));
+  return code(a).join("\n") === code(b).join("\n");
+}
+
 /**
  * Renders the program file. Pure: the same spec and log directory always give the same
  * bytes, which is what makes `worker add` idempotent (an identical file is "unchanged").
  * Every value has passed workerSpecSchema, so none can end its line or open a comment.
  */
-export function renderProgram(spec: WorkerSpec, logDir: string): string {
+export function renderProgram(spec: WorkerSpec, logDir: string, owner: FileOwner = "worker add"): string {
   const lines = [
     MARKER,
-    `; Written by \`vexo-sv worker add\`; change it with \`vexo-sv worker add --name ${spec.name} ... --replace\`.`,
+    owner === "apply"
+      ? "; Written by `vexo-sv apply`: change this worker in the workers file and apply it again (a `worker add --replace` here is undone by the next apply)."
+      : `; Written by \`vexo-sv worker add\`; change it with \`vexo-sv worker add --name ${spec.name} ... --replace\`.`,
     `[program:${spec.name}]`,
     `command=${workerArgv(spec)
       .map((a) => escapePercent(quoteArg(a)))

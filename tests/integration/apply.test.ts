@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { apply, entry, loadedGroups, runningPids, workersFile } from "../helpers/apply.js";
-import { ALLOW_ROOT, BIN, BROKEN_APP, cli, openersOf, SAMPLE_APP, snapshot, useSupervisor, waitFor } from "../helpers/cli.js";
+import { addArgs, ALLOW_ROOT, BIN, BROKEN_APP, cli, openersOf, SAMPLE_APP, snapshot, useSupervisor, waitFor } from "../helpers/cli.js";
 
 // `vexo-sv apply FILE` on real supervisords: it converges the host to the file, touching only
 // what differs. Each describe has its own supervisord, and each test its own worker names.
@@ -15,6 +15,26 @@ const pidsOf = (pids: Record<string, number>, group: string) =>
     .filter(([k]) => k.startsWith(`${group}:`))
     .sort()
     .map(([, v]) => v);
+
+describe("which command owns a program file (issue 25)", () => {
+  const sv = useSupervisor();
+  it("a worker added by hand and then listed in a workers file: apply takes the file over, its header says so, nothing restarts", async () => {
+    expect((await cli([...addArgs("own-a"), "--json"], sv.env)).code).toBe(0);
+    const file = path.join(sv.confDir, "own-a.conf");
+    expect(fs.readFileSync(file, "utf8")).toMatch(/^; Written by `vexo-sv worker add`/mu);
+    const before = await runningPids(sv);
+    const r = await apply(sv, workersFile(sv, [entry("own-a")], "own.json"));
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.json).toMatchObject({ changed: false, workers: [expect.objectContaining({ name: "own-a", action: "unchanged" })] });
+    expect(fs.readFileSync(file, "utf8")).toMatch(/^; Written by `vexo-sv apply`: change this worker in the workers file/mu);
+    expect((await runningPids(sv))["own-a:own-a_00"]).toBe(before["own-a:own-a_00"]);
+    // The same spec through worker add again is unchanged too, and leaves apply's header alone.
+    const again = await cli([...addArgs("own-a"), "--json"], sv.env);
+    expect(again.json).toMatchObject({ action: "unchanged", changed: false });
+    expect(fs.readFileSync(file, "utf8")).toMatch(/^; Written by `vexo-sv apply`/mu);
+    expect((await cli(["worker", "rm", "own-a", "--json"], sv.env)).code).toBe(0);
+  });
+});
 
 describe("apply converges and leaves the rest alone", () => {
   const sv = useSupervisor();
@@ -234,6 +254,10 @@ describe("apply --prune", () => {
       { name: "h-bad", action: "created" },
     ]);
     expect(r.json.error.details.notDone).toEqual([]);
+    // The summary is a line of its own, never glued onto the app's last log line (issue 25).
+    const lines = String(r.json.error.message).split("\n");
+    expect(lines.at(-1)).toBe("  apply: done: h-good created, h-bad created");
+    expect(lines.slice(0, -1).join("\n")).not.toMatch(/done:/u);
     workersFile(sv, [entry("h-good")], "health.json");
     const fixed = await apply(sv, file, ["--prune", "--prune-path", BROKEN_APP]);
     expect(fixed.code, fixed.stdout).toBe(0);
