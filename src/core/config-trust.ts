@@ -4,7 +4,7 @@ import { invalid, VexoError } from "../errors.js";
 import { type Layout, layoutFromText } from "./layout.js";
 import { stateDir } from "./pause.js";
 import { isManaged } from "./program-file.js";
-import { readSupervisorConfig } from "./supervisor-config.js";
+import { readSupervisorConfig } from "./supervisord/read-config.js";
 import { readRegularFile, untrustedReason } from "./trust.js";
 
 // Whose files a root supervisord would act on. supervisord runs whatever its main config and

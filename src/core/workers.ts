@@ -14,7 +14,7 @@ import { nameDefinedIn, readPrograms, supervisorConfig } from "./programs.js";
 import type { WorkerSpec } from "./spec.js";
 import { assertReachable, type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 import { isExecutable, onPath, supervisordPathVar, supervisordUid, userUid } from "./supervisord.js";
-import type { SupervisorConfig } from "./supervisor-config.js";
+import type { SupervisorConfig } from "./supervisord/read-config.js";
 import { untrustedReason } from "./trust.js";
 import type { AddResult, Plan, RemoveResult } from "./results.js";
 import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
