@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { issuePath } from "../../src/cli/commands/apply.js";
+import { issuePath } from "../../src/cli/validate.js";
 import { fieldChanges } from "../../src/core/apply.js";
 import { workerSpecSchema, workersFileSchema } from "../../src/core/spec.js";
 
