@@ -1,4 +1,5 @@
 import path from "node:path";
+import { DEFAULT_CONFIGS } from "../core/rules.js";
 import type { ErrorCode, VexoError } from "../errors.js";
 
 // What to do next, for errors the core raised without a hint of its own: the core speaks of
@@ -11,8 +12,6 @@ export interface HintContext {
   /** The config in use, if known (for a private supervisord's own `install --prefix DIR`). */
   config?: string | undefined;
 }
-
-const SYSTEM_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
 
 const list = (v: unknown) => (Array.isArray(v) && v.length ? v.map(String).join(" ") : "NAME");
 
@@ -35,7 +34,7 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
   conf_dir_not_included: () => "drop --conf-dir, or add that directory to [include] files= in the config",
   supervisord_unreachable: (e, h) => {
     const config = String(e.details?.config ?? h.config ?? "");
-    if (config && !SYSTEM_CONFIGS.includes(config))
+    if (config && !DEFAULT_CONFIGS.includes(config))
       return `start it with \`vexo-sv install --prefix ${path.dirname(config)}\`, then run again`;
     return "start it (`sudo systemctl start supervisor`, or `sudo vexo-sv install`), then run again";
   },

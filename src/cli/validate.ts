@@ -12,7 +12,16 @@ import { invalid, type VexoError } from "../errors.js";
 export const z = { array, object, optional };
 export { intInRange, nameSchema, pathSchema, workerSpecSchema, workersFileSchema } from "../core/spec.js";
 
-/** The first zod issue as an invalid-input error on its field; the CLI boundary names the flag. */
+/** A zod issue's path as a reader finds it in a file: `workers[2].procs` (`file` for the whole). */
+export function issuePath(path: readonly PropertyKey[], unknownKey?: string): string {
+  const parts = unknownKey === undefined ? path : [...path, unknownKey];
+  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "file";
+}
+
+/**
+ * The first zod issue as an invalid-input error on its field; the CLI boundary names the flag.
+ * Options are flat, so the field is the path's first key (what maps to a flag), not issuePath.
+ */
 export function issuesToError(err: core.$ZodError): VexoError {
   const issue = err.issues[0];
   const field = issue?.path[0];

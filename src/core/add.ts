@@ -16,7 +16,7 @@ import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.
 import type { AddResult, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
 import { type Ctl, ctl } from "./supervisorctl.js";
-import type { SupervisorConfig } from "./supervisor-config.js";
+import type { SupervisorConfig } from "./supervisord/read-config.js";
 import { untrustedReason } from "./trust.js";
 import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 

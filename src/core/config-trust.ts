@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { globMatch, type Layout, layoutFromText } from "./layout.js";
+import { type Layout, layoutFromText } from "./layout.js";
+import { globMatch } from "./python/glob.js";
 import { stateDir } from "./pause.js";
 import { privateConfigChanges } from "./private-config.js";
 import { isManaged } from "./program-file.js";
-import { readFileStrict, readSupervisorConfig, recordingReader } from "./supervisor-config.js";
+import { readFileStrict, readSupervisorConfig, recordingReader } from "./supervisord/read-config.js";
 import { shownPath, untrustedReason } from "./trust.js";
 
 // Whose files a root supervisord would act on. supervisord runs whatever its main config and

@@ -2,14 +2,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
-import { getOption, type ParsedIni, parseConfigText, pySplit } from "./configparser.js";
-import { unsafeReason } from "./rules.js";
-import { expandValue, readFileStrict } from "./supervisor-config.js";
+import { expandValue } from "./python/format.js";
+import { globMatch } from "./python/glob.js";
+import { pySplit } from "./python/str.js";
+import { DEFAULT_CONFIGS, unsafeReason } from "./rules.js";
+import { getOption, type ParsedIni, parseConfigText } from "./supervisord/configparser.js";
+import { configExpansions, envExpansions } from "./supervisord/expansions.js";
+import { readFileStrict } from "./supervisord/read-config.js";
 
 // Where supervisord's files are: its main config (given, or the system's), the include globs,
 // the program and log directories, and the server URL, parsed once, as supervisorctl reads them.
-
-export const DEFAULT_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
 
 /** The config file to use: the given one, else the first default that exists. */
 export function findConfig(given: string | undefined): string {
@@ -74,42 +76,8 @@ export interface Layout {
 function expanded(ini: ParsedIni, section: string, key: string, here: string): string | undefined {
   const raw = getOption(ini, section, key)?.value;
   if (raw === undefined) return undefined;
-  const expansions = new Map<string, string | number>([
-    ["here", here],
-    ["host_node_name", os.hostname()],
-  ]);
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) expansions.set(`ENV_${k}`, v);
-  const r = expandValue(raw, expansions, `${section}.${key}`);
+  const r = expandValue(raw, configExpansions(envExpansions(process.env), here, os.hostname()), `${section}.${key}`);
   return r.ok ? r.value : raw;
-}
-
-/** Python-glob semantics for one path: `*` and `?` stay within a segment and skip dotfiles. */
-export function globMatch(pattern: string, file: string): boolean {
-  const ps = pattern.split("/");
-  const fs_ = file.split("/");
-  if (ps.length !== fs_.length) return false;
-  return ps.every((seg, i) => {
-    const name = fs_[i] as string;
-    if (seg === name) return true;
-    if (name.startsWith(".") && !seg.startsWith(".")) return false;
-    let re = "^";
-    for (let j = 0; j < seg.length; j++) {
-      const c = seg[j] as string;
-      if (c === "*") re += "[^/]*";
-      else if (c === "?") re += "[^/]";
-      else if (c === "[") {
-        const end = seg.indexOf("]", j + 2);
-        if (end < 0) re += "\\[";
-        else {
-          let cls = seg.slice(j + 1, end).replace(/\\/gu, "\\\\");
-          if (cls.startsWith("!")) cls = `^${cls.slice(1)}`;
-          re += `[${cls}]`;
-          j = end;
-        }
-      } else re += c.replace(/[.+^${}()|\\]/gu, "\\$&");
-    }
-    return new RegExp(`${re}$`, "u").test(name);
-  });
 }
 
 /** The directory of the first include glob of the form DIR/*.EXT (or --conf-dir), and EXT; null when there is none. */

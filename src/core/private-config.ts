@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type IniSection, parseConfigText } from "./configparser.js";
+import { type IniSection, parseConfigText } from "./supervisord/configparser.js";
 import { escapePercent } from "./program-file.js";
 
 // A private supervisord's main config: what vexo-sv writes for a directory, and whether a config

@@ -2,6 +2,7 @@
 // identical add is "unchanged"), and a file's text -> its programs and, for managed ones, the spec.
 import path from "node:path";
 import ini from "ini";
+import { dictOfKeyValuePairs, shlexSplit } from "./python/shlex.js";
 import type { WorkerSpec } from "./spec.js";
 
 /** First line of every file vexo-sv writes; a file without it is never overwritten. */
@@ -165,51 +166,13 @@ export function unescapePercent(v: string): string {
   return v.replaceAll("%%", "%");
 }
 
-/** Python shlex's whitespace: space, tab, CR, LF. */
-const SHLEX_SPACE = new Set([" ", "\t", "\r", "\n"]);
-
-/** POSIX shlex.split, as supervisord applies it to `command=`. Throws on an unclosed quote. */
-export function shlexSplit(s: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] as string;
-    if (quote) {
-      if (c === quote) quote = null;
-      else if (quote === '"' && c === "\\" && (s[i + 1] === '"' || s[i + 1] === "\\")) cur += s[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === "\\" && i + 1 < s.length) {
-      cur += s[++i];
-      inWord = true;
-    } else if (SHLEX_SPACE.has(c)) {
-      if (inWord) out.push(cur);
-      cur = "";
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (quote) throw new Error("unclosed quotation");
-  if (inWord) out.push(cur);
-  return out;
-}
-
-/** `K="v",K2="v2"` as supervisord reads `environment=`. */
+/**
+ * `K="v",K2="v2"` as supervisord reads `environment=` (datatypes.dict_of_key_value_pairs, which
+ * throws on a malformed list). Reading back vexo-sv's own files, only `%%` is expanded first:
+ * vexo-sv writes no other expansion, so a `%(ENV_X)s` written by hand stays as written here.
+ */
 export function parseEnvironment(v: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:"([^"]*)"|([^,]*))\s*(?:,|$)/uy;
-  let m: RegExpExecArray | null;
-  re.lastIndex = 0;
-  while (re.lastIndex < v.length && (m = re.exec(v)) !== null) {
-    out[m[1] as string] = unescapePercent(m[2] ?? (m[3] ?? "").trim());
-  }
-  return out;
+  return Object.fromEntries(dictOfKeyValuePairs(unescapePercent(v)));
 }
 
 const NUMERIC_FLAGS: Record<string, keyof WorkerSpec> = {

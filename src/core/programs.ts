@@ -5,17 +5,11 @@ import { shownPath } from "./trust.js";
 import { type Layout } from "./layout.js";
 import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
 import type { WorkerSpec } from "./spec.js";
-import {
-  type LogTarget,
-  programsOf,
-  type ProgramInfo,
-  recordingReader,
-  readSupervisorConfig,
-  type SupervisorConfig,
-} from "./supervisor-config.js";
+import { type LogTarget, programsOf, type ProgramInfo } from "./supervisord/processes.js";
+import { readSupervisorConfig, recordingReader, type SupervisorConfig } from "./supervisord/read-config.js";
 
 // Everything supervisord runs, read from every file it reads, the way it reads them
-// (supervisor-config.ts): programs, groups, eventlisteners and fcgi-programs, from the main
+// (supervisord/read-config.ts, supervisord/processes.ts): programs, groups, eventlisteners and fcgi-programs, from the main
 // config and every include glob, same-named sections merged. One entry per process group, the
 // unit supervisorctl acts on; a vexo-sv worker is always a group of its own.
 

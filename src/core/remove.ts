@@ -9,7 +9,7 @@ import { supervisorConfig } from "./programs.js";
 import { dropRemovalRecord, pauseRecordPath, writeRemovalRecord } from "./records.js";
 import type { Plan, RemoveResult } from "./results.js";
 import { type Ctl, ctl } from "./supervisorctl.js";
-import type { SupervisorConfig } from "./supervisor-config.js";
+import type { SupervisorConfig } from "./supervisord/read-config.js";
 
 // Removing workers, as plan then apply: planRemoveAll works out every removal and changes
 // nothing (--dry-run prints that plan); applyRemoveAll does them one after another and returns a

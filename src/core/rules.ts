@@ -2,6 +2,11 @@
 // can reach a Supervisor config line. Plain constants and predicates (no zod), so that every
 // command, however light, can check the paths it is given and show the defaults in --help.
 
+import { isPySpace } from "./python/str.js";
+
+/** Where supervisord's main config is when none is given: Debian's, then RHEL's (EPEL). */
+export const DEFAULT_CONFIGS = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"];
+
 /** Defaults of a worker spec, shown in --help and applied by the schema (spec.ts). */
 export const DEFAULTS = {
   connection: "database",
@@ -37,12 +42,6 @@ export function nameProblem(name: string): string | undefined {
  */
 const FORBIDDEN = /[\u0000-\u001f\u007f\u0085\u2028\u2029"\\;#]/u;
 
-/**
- * Python's whitespace (str.isspace), which configparser strips from both ends of every value:
- * wider than JavaScript's trim (U+0085, U+001C-U+001F) and narrower (not U+FEFF).
- */
-const PY_SPACE = /^[\s\u0085\u001c-\u001f]|[\s\u0085\u001c-\u001f]$/u;
-
 function describeChar(ch: string): string {
   const code = ch.codePointAt(0) ?? 0;
   if (ch === "\n") return "a newline";
@@ -63,6 +62,9 @@ export function unsafeReason(value: string, opts: { spaces?: boolean; max?: numb
     return `must not contain ${describeChar(bad[0])} (newlines, control characters, ; # " and \\ are not allowed in Supervisor config values)`;
   }
   if (!opts.spaces && /\s/u.test(value)) return "must not contain whitespace";
-  if (value.trim() !== value || PY_SPACE.test(value)) return "must not start or end with whitespace";
+  // Neither JavaScript's whitespace (trim) nor Python's (str.isspace, which configparser strips
+  // from both ends of every value: U+0085 and U+001C-U+001F too, U+FEFF not).
+  const pyEnds = isPySpace(value.charCodeAt(0)) || isPySpace(value.charCodeAt(value.length - 1));
+  if (value.trim() !== value || pyEnds) return "must not start or end with whitespace";
   return undefined;
 }

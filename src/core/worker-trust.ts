@@ -6,7 +6,7 @@ import type { Layout } from "./layout.js";
 import { type ProgramEntry, readPrograms } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
-import type { SupervisorConfig } from "./supervisor-config.js";
+import type { SupervisorConfig } from "./supervisord/read-config.js";
 import { hasUnshowable, shownPath, untrustedAt, untrustedReason } from "./trust.js";
 
 // What another local user could have planted where a worker writes or what it runs: its log

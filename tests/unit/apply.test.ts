@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { issuePath } from "../../src/cli/commands/apply.js";
+import { issuePath } from "../../src/cli/validate.js";
 import { applyConvergence, fieldChanges, planApply } from "../../src/core/apply.js";
 import { removalRecordPath } from "../../src/core/records.js";
 import { workerSpecSchema, workersFileSchema } from "../../src/core/spec.js";

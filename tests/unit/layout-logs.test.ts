@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { globMatch, programFile, resolveLayout } from "../../src/core/layout.js";
+import { programFile, resolveLayout } from "../../src/core/layout.js";
 import { tailLines } from "../../src/core/logs.js";
 import { VexoError } from "../../src/errors.js";
 import { createOutput, errorDocument, jsonLine, printable, successDocument, terminalText } from "../../src/output.js";
@@ -17,19 +17,6 @@ function write(name: string, content: string | Buffer): string {
   fs.writeFileSync(f, content);
   return f;
 }
-
-describe("globMatch (Python glob semantics)", () => {
-  it.each([
-    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/a.conf", true],
-    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/.vexo-sv-tmp-a.conf.1", false],
-    ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/conf.d/.hidden.conf", false],
-    ["/etc/supervisor/conf.d/*", "/etc/supervisor/conf.d/.vexo-sv.lock", false],
-    ["/etc/supervisord.d/*.ini", "/etc/supervisord.d/a.conf", false],
-    ["/etc/supervisord.d/*.ini", "/etc/supervisord.d/sub/a.ini", false],
-    ["/x/[ab].conf", "/x/a.conf", true],
-    ["/x/?.conf", "/x/ab.conf", false],
-  ])("%s ~ %s = %s", (g, f, want) => expect(globMatch(g, f)).toBe(want));
-});
 
 describe("resolveLayout", () => {
   it("reads the Debian layout, with relative include and childlogdir", () => {

@@ -8,7 +8,6 @@ import {
   parseEnvironment,
   parseProgramFile,
   renderProgram,
-  shlexSplit,
   specFromSection,
   workerArgv,
 } from "../../src/core/program-file.js";
@@ -176,19 +175,13 @@ describe("helpers", () => {
     expect(suggestName(bad)).toBe(good);
   });
 
-  it.each([
-    ['php "/a b/artisan" x', ["php", "/a b/artisan", "x"]],
-    ["a  b\tc", ["a", "b", "c"]],
-    ["a'b c'd", ["ab cd"]],
-    ['"" x', ["", "x"]],
-    // Python's shlex splits on space, tab, CR and LF only: a no-break space stays inside a word.
-    ["/srv/caf\u00e9\u00a0app/artisan x", ["/srv/caf\u00e9\u00a0app/artisan", "x"]],
-  ])("shlex-splits %j", (s, argv) => {
-    expect(shlexSplit(s)).toEqual(argv);
-  });
-
   it("parses environment= as supervisord does", () => {
     expect(parseEnvironment('A="1,2",B="x=y",C=plain, D="50%%"')).toEqual({ A: "1,2", B: "x=y", C: "plain", D: "50%" });
+  });
+
+  it("reads environment= back with supervisord's own parser: quotes stripped as dict_of_key_value_pairs does (issue 25)", () => {
+    expect(parseEnvironment("A='x y',B=\"p'q\",C=\"'z'\"")).toEqual({ A: "x y", B: "p'q", C: "z" });
+    expect(() => parseEnvironment("A=1,B")).toThrow(/Unexpected end of key\/value pairs/u);
   });
 
   it("keeps dotted section names whole and values as strings", () => {

@@ -128,4 +128,30 @@ describe("structure of src/", () => {
     }
     expect(bad).toEqual([]);
   });
+  it("has no src file over about 400 lines (those still waiting for their split listed)", () => {
+    const waiting = new Set(["core/trust.ts", "core/workers.ts"]);
+    const big = [...parsed]
+      .map(([f, sf]) => [rel(f), sf.getLineAndCharacterOfPosition(sf.getEnd()).line] as const)
+      .filter(([f, lines]) => lines > 420 && !waiting.has(f))
+      .map(([f, lines]) => `${f} (${lines} lines)`);
+    expect(big).toEqual([]);
+  });
+
+  it("keeps no state in module globals: no top-level let or var, no top-level Map cache (those still to go listed)", () => {
+    // A registry of commander's objects, and two caches the one-snapshot-per-command step removes.
+    const known = new Set(["cli/command.ts: EXAMPLES", "core/worker-trust.ts: definedByConfig", "core/programs.ts: texts"]);
+    const bad: string[] = [];
+    for (const [f, sf] of parsed) {
+      for (const st of sf.statements) {
+        if (!ts.isVariableStatement(st)) continue;
+        const mutable = !(st.declarationList.flags & ts.NodeFlags.Const);
+        for (const d of st.declarationList.declarations) {
+          const init = d.initializer?.getText(sf) ?? "";
+          const what = `${rel(f)}: ${d.name.getText(sf)}`;
+          if ((mutable || /^new (Weak)?Map\b/u.test(init)) && !known.has(what)) bad.push(what);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
 });

@@ -4,12 +4,6 @@ import { invalid } from "../../errors.js";
 import { defineCommand } from "../command.js";
 import { renderPlan } from "./plan.js";
 
-/** A zod issue's path as a reader finds it in the file: `workers[2].procs`. */
-export function issuePath(path: readonly PropertyKey[], unknownKey?: string): string {
-  const parts = unknownKey === undefined ? path : [...path, unknownKey];
-  return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "file";
-}
-
 const show = (v: unknown) => (v === null ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
 const changeLine = (c: FieldChange) => `${c.field}: ${show(c.from)} -> ${show(c.to)}`;
 
@@ -57,7 +51,7 @@ export default defineCommand({
       .option("--dry-run", "print what would change, worker by worker and field by field; change nothing")
       .option("--no-wait", "return once supervisord took the changes, without checking the processes come up"),
   async input({ args, opts }, validate) {
-    const { parse, pathSchema, workersFileSchema, z } = await validate();
+    const { issuePath, parse, pathSchema, workersFileSchema, z } = await validate();
     const { readWorkersFile } = await import("../../core/apply.js");
     const file = String(args[0]);
     const prunePath = opts.prunePath === undefined ? null : parse(z.object({ prunePath: pathSchema }), opts).prunePath;

@@ -8,7 +8,7 @@ export default defineCommand({
   define: (c) => c.option("--force", "also shut down the system supervisord (/etc/...)"),
   input: ({ opts }) => ({ force: Boolean(opts.force) }),
   async run(input, ctx) {
-    const { DEFAULT_CONFIGS } = await import("../../core/layout.js");
+    const { DEFAULT_CONFIGS } = await import("../../core/rules.js");
     // Decided on the name alone, before any file is read: a test (or a typo) must never reach the
     // system supervisord, on a host that has one or not. No --config means the system's.
     const given = ctx.globals.config === undefined ? undefined : path.resolve(ctx.globals.config);

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { type ParsedIni, parseConfigText, readIntoIni, createIni, splitUniversalLines } from "../../src/core/configparser.js";
+import { splitUniversalLines } from "../../../src/core/python/str.js";
+import { type ParsedIni, parseConfigText, readIntoIni, createIni } from "../../../src/core/supervisord/configparser.js";
 
 const PYTHON = "/usr/bin/python3";
 const SUPERVISOR_SRC = "/usr/lib/python3/dist-packages/supervisor";
-const REF = new URL("../helpers/supervisor_ref.py", import.meta.url).pathname;
+const REF = new URL("../../helpers/supervisor_ref.py", import.meta.url).pathname;
 const HAVE_SUPERVISOR = existsSync(SUPERVISOR_SRC) && existsSync(PYTHON);
 
 /** Sections as plain objects (DEFAULT first when non-empty), for compact expectations. */

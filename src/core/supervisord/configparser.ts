@@ -2,8 +2,9 @@
  * Supervisor's config dialect, read exactly as supervisord 4.2.5 reads it on Python 3.11:
  * `configparser.RawConfigParser._read` configured by supervisor's `UnhosedConfigParser`
  * (inline comments on `;` and `#`, `strict=False`, delimiters `=` and `:`, empty lines kept
- * inside values, keys lowercased). Standalone on purpose: no import from the rest of the project.
+ * inside values, keys lowercased). Imports only Python's str helpers.
  */
+import { isPySpace, pyRstrip, pyStrip, splitUniversalLines } from "../python/str.js";
 
 /** One option as stored: its final value and where it was (last) set. */
 export interface IniOption {
@@ -42,57 +43,6 @@ export interface ParsedIni {
 
 /** configparser's DEFAULTSECT. */
 export const DEFAULT_SECTION = "DEFAULT";
-
-// Python's str.isspace() (== re's \s on str patterns): JS's \s minus U+FEFF plus U+001C..U+001F and U+0085.
-const PY_SPACE = new Set([
-  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
-  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
-]);
-
-/** Python's `str.isspace()` for one UTF-16 unit (no whitespace lies outside the BMP). */
-export function isPySpace(code: number): boolean {
-  return code === 0x20 || (code < 0x20 ? code >= 0x09 && (code <= 0x0d || code >= 0x1c) : code >= 0x85 && PY_SPACE.has(code));
-}
-
-/** Python's `str.strip()` with no argument. */
-export function pyStrip(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && isPySpace(s.charCodeAt(start))) start++;
-  while (end > start && isPySpace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/** Python's `str.rstrip()` with no argument. */
-export function pyRstrip(s: string): string {
-  let end = s.length;
-  while (end > 0 && isPySpace(s.charCodeAt(end - 1))) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
-
-/** Python's `str.split()` with no argument: runs of whitespace separate, no empty fields. */
-export function pySplit(s: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < s.length) {
-    while (i < s.length && isPySpace(s.charCodeAt(i))) i++;
-    const start = i;
-    while (i < s.length && !isPySpace(s.charCodeAt(i))) i++;
-    if (i > start) out.push(s.slice(start, i));
-  }
-  return out;
-}
-
-/**
- * Lines as Python's text mode yields them (universal newlines): `\r\n`, `\r` and `\n` end a line,
- * U+2028 / U+0085 do not. Line endings are dropped; a final newline does not open an empty line.
- */
-export function splitUniversalLines(text: string): string[] {
-  const lines = text.split(/\r\n|\r|\n/);
-  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
-  if (lines.length === 1 && lines[0] === "") return [];
-  return lines;
-}
 
 /** An empty parser state, to read several files into (as supervisord does with includes). */
 export function createIni(): ParsedIni {

@@ -3,45 +3,14 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  type DirEntry,
-  dictOfKeyValuePairs,
-  expandValue,
-  fnmatchRegExp,
-  type LogTarget,
-  programsOf,
-  pyGlob,
-  pyInt,
-  readSupervisorConfig,
-  type SupervisorConfig,
-} from "../../src/core/supervisor-config.js";
+import { type LogTarget, programsOf } from "../../../src/core/supervisord/processes.js";
+import { readSupervisorConfig, type SupervisorConfig } from "../../../src/core/supervisord/read-config.js";
+import { memFs } from "../../helpers/memfs.js";
 
 const PYTHON = "/usr/bin/python3";
 const SUPERVISOR_SRC = "/usr/lib/python3/dist-packages/supervisor";
-const REF = new URL("../helpers/supervisor_ref.py", import.meta.url).pathname;
+const REF = new URL("../../helpers/supervisor_ref.py", import.meta.url).pathname;
 const HAVE_SUPERVISOR = existsSync(SUPERVISOR_SRC) && existsSync(PYTHON);
-
-/** An in-memory tree: path -> file text; directories are implied by the paths. */
-function memFs(files: Record<string, string>) {
-  const readFile = (p: string): string => {
-    const text = files[p];
-    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-    return text;
-  };
-  const listDir = (dir: string): DirEntry[] | null => {
-    const prefix = dir.endsWith("/") ? dir : `${dir}/`;
-    const seen = new Map<string, boolean>();
-    for (const p of Object.keys(files)) {
-      if (!p.startsWith(prefix)) continue;
-      const [first, ...rest] = p.slice(prefix.length).split("/");
-      if (first) seen.set(first, (seen.get(first) ?? false) || rest.length > 0);
-    }
-    return seen.size === 0 && !Object.keys(files).some((p) => p.startsWith(prefix))
-      ? null
-      : [...seen].map(([name, isDir]) => ({ name, isDir }));
-  };
-  return { readFile, listDir };
-}
 
 const read = (files: Record<string, string>, env: NodeJS.ProcessEnv = {}): SupervisorConfig => {
   const fs = memFs(files);
@@ -49,82 +18,6 @@ const read = (files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Super
 };
 const MAIN = "/etc/supervisor/supervisord.conf";
 const SV = "[supervisord]\n";
-
-const M = (o: Record<string, string | number>) => new Map(Object.entries(o));
-
-// One line a case: [format, expansions, result or {error: fragment}].
-const expandCases: [string, Record<string, string | number>, string | { error: string }][] = [
-  ["plain", {}, "plain"],
-  ["%(program_name)s_%(process_num)02d", { program_name: "q", process_num: 3 }, "q_03"],
-  ["%(process_num)d/%(numprocs)d", { process_num: 0, numprocs: 4 }, "0/4"],
-  ["100%%", {}, "100%"],
-  ["%%(here)s", { here: "/x" }, "%(here)s"],
-  ["%(ENV_HOME)s/log", { ENV_HOME: "/home/u" }, "/home/u/log"],
-  ["%(process_num)03x|%(process_num)#o|%(process_num)-4d|", { process_num: 10 }, "00a|0o12|10  |"],
-  ["%(n)+05d|%(n) d|%(n).3d", { n: 7 }, "+0007| 7|007"],
-  ["%(n)e|%(n)g|%(n).2f", { n: 1234567 }, "1.234567e+06|1.23457e+06|1234567.00"],
-  ["%(s)5.2s|%(s)r", { s: "abc" }, "   ab|'abc'"],
-  ["%(nope)s", {}, { error: "contains names ('nope') which cannot be expanded" }],
-  ["%(program_name)d", { program_name: "q" }, { error: "badly formatted: %d format: a real number is required, not str" }],
-  ["50%", {}, { error: "badly formatted: incomplete format" }],
-  ["%(a", { a: 1 }, { error: "incomplete format key" }],
-  ["%(a)q", { a: 1 }, { error: "unsupported format character 'q' (0x71) at index 4" }],
-  ["%(a)5%", { a: 1 }, { error: "unsupported format character '%'" }],
-  ["%s", { a: 1 }, { error: "badly formatted" }],
-];
-
-describe("expandValue", () => {
-  it.each(expandCases)("%s", (fmt, exp, want) => {
-    const got = expandValue(fmt, M(exp), "x");
-    if (typeof want === "string") expect(got).toEqual({ ok: true, value: want });
-    else expect(got.ok ? got.value : got.error).toContain(want.error);
-  });
-});
-
-describe("helpers", () => {
-  it.each([
-    ["A=1,B=2", { A: "1", B: "2" }],
-    ["A=\"x,y\",B='z'", { A: "x,y", B: "z" }],
-    ["A=/a/b:c(d),B=1.5+x", { A: "/a/b:c(d)", B: "1.5+x" }],
-    ["A=b#c\nD=e", { A: "bD", e: "" }],
-  ] as const)("dict_of_key_value_pairs %j", (arg, want) => {
-    if (arg.includes("#")) expect(() => dictOfKeyValuePairs(arg)).toThrow(/Unexpected end/);
-    else expect(Object.fromEntries(dictOfKeyValuePairs(arg))).toEqual(want);
-  });
-
-  it.each([
-    [" 3 ", 3],
-    ["+1_0", 10],
-    ["\u0663", 3],
-    ["-2", -2],
-    ["1__0", null],
-    ["3.0", null],
-    ["", null],
-  ] as const)("int(%j)", (s, want) => expect(pyInt(s)).toBe(want));
-
-  it.each([
-    ["*.conf", "a.conf", true],
-    ["*.conf", "a.ini", false],
-    ["[ab].conf", "b.conf", true],
-    ["[!ab].conf", "b.conf", false],
-    ["[a-c]x", "bx", true],
-    ["[z-a]x", "zx", false],
-    ["[!]x", "[!]x", true],
-    ["a[", "a[", true],
-    ["?.conf", "ab.conf", false],
-    ["*a*b", "xaab", true],
-  ] as const)("fnmatch(%j, %j) = %j", (pat, name, want) => expect(fnmatchRegExp(pat).test(name)).toBe(want));
-
-  it("globs like Python: hidden files need a dot pattern, [..] and ? stay within a segment", () => {
-    const { listDir } = memFs({ "/c/a.conf": "", "/c/.h.conf": "", "/c/sub/x.conf": "", "/d/e/f.conf": "" });
-    expect(pyGlob("/c/*.conf", listDir).sort()).toEqual(["/c/a.conf"]);
-    expect(pyGlob("/c/.*.conf", listDir)).toEqual(["/c/.h.conf"]);
-    expect(pyGlob("/c/*", listDir).sort()).toEqual(["/c/a.conf", "/c/sub"]);
-    expect(pyGlob("/*/*/f.conf", listDir)).toEqual(["/d/e/f.conf"]);
-    expect(pyGlob("/c/a.conf", listDir)).toEqual(["/c/a.conf"]);
-    expect(pyGlob("/c/none.conf", listDir)).toEqual([]);
-  });
-});
 
 const stdoutOf = (cfg: SupervisorConfig): Record<string, LogTarget | null> =>
   Object.fromEntries(programsOf(cfg).flatMap((p) => (p.kind === "group" ? [] : p.processes.map((q) => [q.namespec, q.stdoutLogfile]))));
