@@ -15,7 +15,8 @@ import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./rem
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
 import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
-import { readRegularFile, untrustedReason } from "./trust.js";
+import { untrustedReason } from "./trust.js";
+import { readRegularFile } from "./safe-files.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything

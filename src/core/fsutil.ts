@@ -3,7 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { VexoError } from "../errors.js";
-import { mkdirMode, openLockFile, readRegularFile, shownPath, TrustError, writeFileExclusive } from "./trust.js";
+import { shownPath, TrustError } from "./trust.js";
+import { mkdirMode, openLockFile, readRegularFile, writeFileExclusive } from "./safe-files.js";
 
 // Files and directories as root writes them: every mode explicit whatever the umask, no
 // symlink followed where vexo-sv creates or locks, temp files exclusive and out of every glob.

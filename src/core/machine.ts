@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import type { Layout } from "./layout.js";
-import { readRegularFile, untrustedReason } from "./trust.js";
+import { untrustedReason } from "./trust.js";
+import { readRegularFile } from "./safe-files.js";
 
 // What only the machine can tell, as one seam (`Machine`): who a user is, which uid and PATH
 // supervisord runs with, whether a file is there and may be run. `Ctl` carries it (`sv.machine`):
