@@ -256,8 +256,8 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Pr
     // first, so that a run killed in between leaves no pause behind on a new worker).
     removeFile(pauseRecord);
     writeAtomic(file, content, programFileMode(content));
-  } else if (current !== null && current !== content && p.input.owner === "apply") {
-    writeAtomic(file, content, programFileMode(content)); // apply takes the file over: only its header changes, nothing restarts
+  } else {
+    takeOver(p);
   }
   await applyUpdate(sv, name, async () => {
     if (action === "unchanged") return;
@@ -275,6 +275,18 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Pr
     action = (await convergeRunning(sv, [name], { wait: p.input.wait, start: true })).get(name) ?? "unchanged";
   }
   return action;
+}
+
+/**
+ * `apply` takes over a file whose program is already the one it would write and whose header
+ * names another owner (`worker add`): the file is rewritten, and nothing restarts (supervisord
+ * compares parsed programs, not comments). Call with the lock held.
+ */
+export function takeOver(p: AddPlan): void {
+  if (p.input.owner !== "apply") return;
+  const current = readIfExists(p.file);
+  if (current !== null && current !== p.content && isManaged(current) && sameProgram(current, p.content))
+    writeAtomic(p.file, p.content, programFileMode(p.content));
 }
 
 /** How a worker's action reads in "worker NAME was ..., but ...". */

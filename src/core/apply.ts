@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
-import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing } from "./add.js";
+import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing, takeOver } from "./add.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { convergeRunning, type RunAction, startCall } from "./converge.js";
 import { ioError } from "./fsutil.js";
@@ -348,6 +348,7 @@ async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, progress
     const loadedAs = a.result.action === "unchanged" ? pending?.get(name) : undefined;
     if (loadedAs || a.result.action !== "unchanged" || pending === null || hasRemovalRecord(sv.layout, name))
       actions.set(name, await addLocked(sv, a, { converge: false, stopped: stopped.has(name), as: loadedAs })); // re-checked under the lock
+    else takeOver(a); // identical program: only a header naming another owner may change
     finished.add(name);
   }
   await convergeUnchanged(sv, p, actions);

@@ -230,6 +230,20 @@ function validateWith(key: string, schema: object, doc: unknown, args: string[])
 }
 
 /** pids of the processes that have FILE open (from /proc/PID/fd). */
+/**
+ * Whether a vexo-sv process (the built CLI, not a flock it started or the test's own holder and
+ * its forks) has `file` open: how a test knows a run is waiting for the lock it holds.
+ */
+export function vexoHasOpen(file: string): boolean {
+  return openersOf(file).some((pid) => {
+    try {
+      return cmdline(pid).includes(BIN);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 export function openersOf(file: string): number[] {
   const pids: number[] = [];
   for (const p of fs.readdirSync("/proc").filter((n) => /^\d+$/u.test(n))) {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, BIN, BROKEN_APP, cli, openersOf, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, BIN, BROKEN_APP, cli, ROOT, snapshot, useSupervisor, vexoHasOpen, waitFor, waitRunning } from "../helpers/cli.js";
 import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
@@ -258,7 +258,7 @@ describe("locking and isolation", () => {
     // The run has reached the lock (a process besides the holder has the lock file open), and
     // while the lock is held nothing is written.
     const lockFile = path.join(sv.confDir, ".vexo-sv.lock");
-    await waitFor(async () => openersOf(lockFile).some((pid) => pid !== holder.pid), 60, "the add waiting for the lock");
+    await waitFor(async () => vexoHasOpen(lockFile), 60, "the add waiting for the lock");
     expect(done).toBe(false);
     expect(fs.existsSync(path.join(sv.confDir, "locked.conf"))).toBe(false);
     process.kill(-(holder.pid as number), "SIGKILL");
