@@ -146,7 +146,7 @@ export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promis
   const readable = logDirReadableBy(layout.logDir);
   if (readable) warnings.push(readable);
   const content = renderProgram(spec, layout.logDir, input.owner);
-  const existing = readIfExists(file);
+  const existing = sv.world.ownFile(file);
   const action = classify(file, spec.name, existing, content, input.replace);
   const plan: Plan = {
     mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
@@ -237,7 +237,7 @@ export interface AddLockedOptions {
 export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
   const { file, content } = p;
   const name = p.result.worker.name;
-  // Re-read under the lock: a parallel run may have written it meanwhile.
+  // Re-read under the lock, on purpose: a parallel run may have written it meanwhile (this one file, not the world).
   const current = readIfExists(file);
   let action = current !== p.existing ? classify(file, name, current, content, p.input.replace) : (opts.as ?? p.result.action);
   const interrupted = hasRemovalRecord(sv.layout, name);

@@ -53,7 +53,7 @@ export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePla
   const { name } = input;
   assertNameFree(sv, name);
   const file = programFile(sv.layout, name);
-  const existing = readIfExists(file);
+  const existing = sv.world.ownFile(file);
   const plan: Plan = {
     mkdirs: [],
     writes: [],
@@ -179,6 +179,7 @@ async function removeGone(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
  */
 export async function removeLocked(sv: Ctl, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
   const { file, input } = p;
+  // Re-read under the lock, on purpose: a parallel run may have changed it meanwhile (this one file, not the world).
   const current = readIfExists(file);
   if (current === null) return removeGone(sv, p);
   // Again under the lock: someone may have put their own program there while this run waited.

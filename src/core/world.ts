@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { readIfExists } from "./fsutil.js";
 import { findConfig, type Layout, type LayoutOptions, layoutOfMain, readMainConfig } from "./layout.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
 import { readFileStrict, type SupervisorConfig } from "./supervisord/read-config.js";
@@ -64,6 +65,17 @@ export class World {
     this.progs = undefined;
   }
 
+  /**
+   * A program file's text, or null when there is none: as this command read it when it is a
+   * regular file itself (lstat: never a link), else read as readIfExists reads (no link followed,
+   * no FIFO opened). Call after config(): the config reader reads every file the globs match.
+   */
+  ownFile(file: string): string | null {
+    const known = this.texts.get(file);
+    if (known !== undefined && isRegularFile(file)) return known;
+    return readIfExists(file);
+  }
+
   /** A path with its links resolved (the path itself when it cannot be), resolved once per command. */
   realPath(p: string): string {
     let r = this.real.get(p);
@@ -76,5 +88,13 @@ export class World {
       this.real.set(p, r);
     }
     return r;
+  }
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
   }
 }

@@ -51,6 +51,8 @@ describe("each file supervisord reads is opened once per command", () => {
     ["worker ls --json", ["worker", "ls", "--json"]],
     ["status --json", ["status", "--json"]],
     ["worker add --dry-run --json", [...addArgs("rnew", ["--dry-run"]), "--json"]],
+    ["worker add --replace --dry-run --json", [...addArgs("ra", ["--replace", "--procs", "2", "--dry-run"]), "--json"]],
+    ["worker rm --dry-run --json", ["worker", "rm", "rb", "--dry-run", "--json"]],
   ])("%s opens the main config and each program file once", async (_what, args) => {
     const before = configFiles();
     const { counts } = await opens(args);
