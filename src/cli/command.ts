@@ -104,6 +104,12 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** Supervisor for the global options; the core loads here, on first use. */
 export async function openSupervisor(globals: GlobalOptions, io: SupervisorIO | undefined): Promise<Ctl> {
-  const [{ resolveLayout }, { Ctl, realIO }] = await Promise.all([import("../core/layout.js"), import("../core/supervisorctl.js")]);
-  return new Ctl(resolveLayout(layoutOf(globals)), io ?? realIO);
+  const [{ World }, { Ctl, realIO }, { realMachine }] = await Promise.all([
+    import("../core/world.js"),
+    import("../core/supervisorctl.js"),
+    import("../core/machine.js"),
+  ]);
+  // The command's one reading of the world: the main config read once, for the layout and for the config reader.
+  const world = World.read(layoutOf(globals));
+  return new Ctl(world.layout, io ?? realIO, realMachine, world);
 }

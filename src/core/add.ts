@@ -11,12 +11,10 @@ import { type Machine, onPath } from "./machine.js";
 import { applyUpdate, assertNameFree, beforeMutation, lockForMutation } from "./mutation.js";
 import { assertRereads, stopBeforeLock } from "./prestop.js";
 import { type FileOwner, hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram, sameProgram } from "./program-file.js";
-import { readPrograms, supervisorConfig } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.js";
 import type { AddResult, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
 import { type Ctl, ctl } from "./supervisorctl.js";
-import type { SupervisorConfig } from "./supervisord/read-config.js";
 import { untrustedReason } from "./trust.js";
 import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 
@@ -133,23 +131,22 @@ async function runAs(sv: Ctl, spec: WorkerSpec, warnings: string[]) {
   return { spec, svUid: uid, runsAs: spec.user === null ? (uid ?? 0) : env.uid, php: env.php };
 }
 
-/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `cfg`: supervisord's config, when already read. */
-export async function planAdd(sv: Ctl, input: AddInput, cfg?: SupervisorConfig): Promise<AddPlan> {
+/** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `checked`: apply checked the tree already. */
+export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promise<AddPlan> {
   const layout = sv.layout;
-  // Before reading what the tree includes (apply checked it already, and passes what it read).
-  if (!cfg) assertTrustedLayout(layout);
-  const config = cfg ?? supervisorConfig(layout);
-  assertNameFree(sv, input.spec.name, config);
+  // Before reading what the tree includes (apply checked it already).
+  if (!checked) assertTrustedLayout(sv.world);
+  assertNameFree(sv, input.spec.name, sv.world.config());
   const file = programFile(layout, input.spec.name);
   const warnings: string[] = [];
   const { spec, svUid, runsAs: uid, php } = await runAs(sv, input.spec, warnings);
   warnings.push(...checkWhoCanWrite(spec, uid, php, Boolean(input.allowRoot)));
   checkLogDir(layout.logDir, svUid, spec);
-  warnings.push(...sharedUserWarning(spec, uid, layout, config, input.peers));
+  warnings.push(...sharedUserWarning(spec, uid, sv.world, input.peers));
   const readable = logDirReadableBy(layout.logDir);
   if (readable) warnings.push(readable);
   const content = renderProgram(spec, layout.logDir, input.owner);
-  const existing = readIfExists(file);
+  const existing = sv.world.ownFile(file);
   const action = classify(file, spec.name, existing, content, input.replace);
   const plan: Plan = {
     mkdirs: fs.existsSync(layout.logDir) ? [] : [layout.logDir],
@@ -240,7 +237,7 @@ export interface AddLockedOptions {
 export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
   const { file, content } = p;
   const name = p.result.worker.name;
-  // Re-read under the lock: a parallel run may have written it meanwhile.
+  // Re-read under the lock, on purpose: a parallel run may have written it meanwhile (this one file, not the world).
   const current = readIfExists(file);
   let action = current !== p.existing ? classify(file, name, current, content, p.input.replace) : (opts.as ?? p.result.action);
   const interrupted = hasRemovalRecord(sv.layout, name);
@@ -302,7 +299,10 @@ const ACTION_WORDS: Record<AddAction, string> = {
 async function waitAfterAdd(sv: Ctl, p: AddPlan, action: AddAction, since: Map<string, number> | undefined): Promise<void> {
   const name = p.result.worker.name;
   try {
-    await waitHealthy(sv, readPrograms(sv.layout), [name], { since });
+    // The file now holds what was planned (written, or found so under the lock): the world as it
+    // is now, without reading every file again.
+    if (action === "created" || action === "replaced") sv.world.wrote(p.file, p.content);
+    await waitHealthy(sv, sv.world.programs(), [name], { since });
   } catch (e) {
     if (!(e instanceof VexoError && e.code === "start_failed")) throw e;
     throw new VexoError("start_failed", `worker ${name} was ${ACTION_WORDS[action]}, but ${e.message}`, {

@@ -9,7 +9,7 @@ import { logSizes } from "./logs.js";
 import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
 import { assertRereads } from "./prestop.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
-import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
+import { type ProgramEntry, readPrograms } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
 import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
@@ -204,14 +204,13 @@ function plannedResult(sv: Ctl, input: ApplyInput, adds: readonly AddPlan[], rem
  * With `reread` (--dry-run), the result also says what apply would find for identical workers.
  */
 export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
-  assertTrustedLayout(sv.layout);
-  const cfg = supervisorConfig(sv.layout);
-  const programs = readPrograms(sv.layout, cfg);
+  assertTrustedLayout(sv.world);
+  const programs = sv.world.programs();
   const adds: AddPlan[] = [];
   for (const [i, spec] of input.specs.entries()) {
     try {
       adds.push(
-        await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot, peers: input.specs, owner: "apply" }, cfg),
+        await planAdd(sv, { spec, replace: true, wait: false, allowRoot: input.allowRoot, peers: input.specs, owner: "apply" }, true),
       );
     } catch (e) {
       throw atIndex(e, i);
@@ -220,7 +219,7 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
   const warnings = adds.flatMap((p) => p.result.warnings.map((w) => `${p.result.worker.name}: ${w}`));
   const removes: RemovePlan[] = [];
   for (const name of pruneTargets(sv, programs, input, warnings)) {
-    removes.push(await planRemove(sv, { name, force: false, missingOk: true }, cfg));
+    removes.push(await planRemove(sv, { name, force: false, missingOk: true }));
   }
   const planned = plannedResult(sv, input, adds, removes);
   const result = opts.reread ? await previewPending(sv, adds, planned, input.wait) : planned;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { type Layout, layoutFromText } from "./layout.js";
+import type { World } from "./world.js";
 import { globMatch } from "./python/glob.js";
 import { stateDir } from "./pause.js";
 import { privateConfigChanges } from "./private-config.js";
@@ -239,9 +240,8 @@ function outermostUntrusted(p: string, uids: number[]): string {
   return p;
 }
 
-/** The directory of a private supervisord's config (vexo-sv's marker on it), else null. */
-function privateDir(config: string): string | null {
-  const text = configText(config);
+/** The directory of a private supervisord's config (vexo-sv's marker on its text), else null. */
+function privateDir(config: string, text: string | null): string | null {
   return text !== null && isManaged(text) ? path.dirname(config) : null;
 }
 
@@ -252,14 +252,14 @@ function moveAside(p: string, anew: string): string {
 }
 
 /** What fixes an untrusted path of the config tree: a new tree inside the config's directory, another location above it. */
-function layoutFix(config: string, p: string): { fix: string; recreate?: string } {
+function layoutFix(config: string, text: string | null, p: string): { fix: string; recreate?: string } {
   const bad = outermostUntrusted(p, [0]);
   if (!within(path.dirname(config), bad)) {
     return {
       fix: `keep supervisord's config and program directory where only root can write (such as /etc/supervisor): ${shownPath(bad)} is not root's alone`,
     };
   }
-  const dir = privateDir(config);
+  const dir = privateDir(config, text);
   if (dir !== null) return { fix: moveAside(dir, "set up the private supervisord anew as root"), recreate: dir };
   return { fix: moveAside(bad, "create it anew as root and put back only files you have read and recognise") };
 }
@@ -318,8 +318,7 @@ function includedFileProblem(file: string): string | undefined {
 }
 
 /** The main config with vexo-sv's marker that is not what vexo-sv writes for its directory. */
-function changedConfigProblem(config: string): LayoutProblem[] {
-  const text = configText(config);
+function changedConfigProblem(config: string, text: string | null): LayoutProblem[] {
   if (text === null || !isManaged(text)) return [];
   const changes = privateConfigChanges(config, text);
   if (changes.length === 0) return [];
@@ -336,15 +335,18 @@ function changedConfigProblem(config: string): LayoutProblem[] {
  * and pause and removal records there, and supervisord runs what the config and the program
  * directory say, as root. Not root: nothing (the caller writes as itself).
  */
-export function layoutProblems(layout: Layout): LayoutProblem[] {
+export function layoutProblems(world: World): LayoutProblem[] {
   if (process.geteuid?.() !== 0) return [];
+  const layout = world.layout;
+  // The main config's text as this command read it (once: the layout came from the same text).
+  const text = world.mainText();
   const out: LayoutProblem[] = [];
   for (const p of [layout.config, layout.confDir, stateDir(layout)]) {
     if (p === null || out.some((o) => within(o.path, p))) continue;
     const why = untrustedReason(p, { trustedUids: [0], followFinal: true });
-    if (why) out.push({ path: p, why, ...layoutFix(layout.config, p) });
+    if (why) out.push({ path: p, why, ...layoutFix(layout.config, text, p) });
   }
-  if (!out.some((o) => o.path === layout.config)) out.push(...changedConfigProblem(layout.config));
+  if (!out.some((o) => o.path === layout.config)) out.push(...changedConfigProblem(layout.config, text));
   const confDir = layout.confDir;
   if (confDir !== null && !out.some((o) => within(o.path, confDir))) out.push(...confDirProblems(layout, confDir));
   return out;
@@ -358,8 +360,8 @@ function layoutHint(problems: LayoutProblem[], recreate: string | undefined): st
 }
 
 /** Refuses to write into a config tree another user could change (root only): unsafe_file, every path named. */
-export function assertTrustedLayout(layout: Layout): void {
-  const problems = layoutProblems(layout);
+export function assertTrustedLayout(world: World): void {
+  const problems = layoutProblems(world);
   if (problems.length === 0) return;
   const lines = problems.map((p) => `\n  ${shownPath(p.path)}: ${p.why}`).join("");
   const recreate = problems.find((p) => p.recreate !== undefined)?.recreate;
@@ -370,8 +372,8 @@ export function assertTrustedLayout(layout: Layout): void {
 }
 
 /** The same problems, as warnings for commands that only read. */
-export function layoutWarnings(layout: Layout): string[] {
-  return layoutProblems(layout).map(
+export function layoutWarnings(world: World): string[] {
+  return layoutProblems(world).map(
     (p) =>
       `${shownPath(p.path)}: ${p.why}; another user could change what supervisord runs, and changes are refused until it is fixed: ${p.fix}`,
   );

@@ -7,7 +7,6 @@ import { logSizes } from "./logs.js";
 import { pauseRecordPath, stateDir } from "./records.js";
 import { ACTIVE, DOWN, UP } from "./states.js";
 import type { ProgramEntry } from "./programs.js";
-import { readPrograms } from "./programs.js";
 import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ControlResult, Plan, ProcessStatus, WorkerOutcome } from "./results.js";
@@ -233,8 +232,8 @@ export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<Cont
   const handler = MODES[`${input.action}:${input.mode}`];
   if (!handler) throw new VexoError("usage", `${input.action} has no ${input.mode} mode`);
   // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
-  assertTrustedLayout(sv.layout);
-  const entries = readPrograms(sv.layout);
+  assertTrustedLayout(sv.world);
+  const entries = sv.world.programs();
   const names = resolveTargets(entries, input.names, input.all);
   const result: ControlResult = {
     action: input.action,

@@ -110,22 +110,35 @@ export function requireConfDir(layout: Layout): string {
   );
 }
 
-/** The main config, parsed by configparser's rules (continuation lines, `:`, header comments). */
-function readConfig(config: string): ParsedIni {
+const unreadable = (config: string, e: unknown) =>
+  new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
+    hint: "run with sudo, or use a config file you can read",
+  });
+
+/** The main config's text (a link followed; non-blocking and regular files only: a FIFO in its place must not hang the command). */
+export function readMainConfig(config: string): string {
   try {
-    // Non-blocking and regular files only: a FIFO in its place must not hang the command.
-    return parseConfigText(readFileStrict(config), config);
+    return readFileStrict(config);
   } catch (e) {
-    throw new VexoError("io_error", `cannot read ${config}: ${(e as Error).message}`, {
-      hint: "run with sudo, or use a config file you can read",
-    });
+    throw unreadable(config, e);
   }
 }
 
-/** Reads supervisord's main config and works out where programs and logs go. */
+/** The layout of the main config's text, parsed by configparser's rules (continuation lines, `:`, header comments). */
+export function layoutOfMain(config: string, text: string, opts: LayoutOptions): Layout {
+  let ini: ParsedIni;
+  try {
+    ini = parseConfigText(text, config);
+  } catch (e) {
+    throw unreadable(config, e);
+  }
+  return layoutOf(config, ini, opts);
+}
+
+/** Reads supervisord's main config and works out where programs and logs go (a command's World reads it once for both). */
 export function resolveLayout(opts: LayoutOptions): Layout {
   const config = findConfig(opts.config);
-  return layoutOf(config, readConfig(config), opts);
+  return layoutOfMain(config, readMainConfig(config), opts);
 }
 
 /** The layout of a main config already read (by a caller that reads it its own way). */

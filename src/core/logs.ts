@@ -5,7 +5,8 @@ import { ioError } from "./fsutil.js";
 import { shownPath, TrustError } from "./trust.js";
 import { openNoFollow, tailLinesSafe } from "./safe-files.js";
 import type { Layout } from "./layout.js";
-import { type EntryProcess, readPrograms } from "./programs.js";
+import type { World } from "./world.js";
+import type { EntryProcess } from "./programs.js";
 import { supervisordPid, supervisordUid } from "./supervisord.js";
 import type { LogLine, LogsResult } from "./results.js";
 
@@ -180,11 +181,12 @@ function logFileOf(layout: Layout, p: EntryProcess, autoLog: (processName: strin
  * is the error.
  */
 export function logFiles(
-  layout: Layout,
+  world: World,
   opts: LogsInput,
 ): { files: { process: string; path: string }[]; skipped: { process: string; reason: string }[] } {
+  const layout = world.layout;
   if (!opts.name) return { files: [{ process: "supervisord", path: layout.supervisordLog }], skipped: [] };
-  const entry = readPrograms(layout).find((e) => e.name === opts.name);
+  const entry = world.programs().find((e) => e.name === opts.name);
   if (!entry) throw new VexoError("not_found", `no program named ${shownPath(opts.name)}`, { details: { names: [opts.name] } });
   let procs = entry.processes;
   if (opts.process !== undefined) {
@@ -213,8 +215,8 @@ export function logFiles(
 }
 
 /** The last lines of each log file, labelled with their process. */
-export function readLogs(layout: Layout, opts: LogsInput): LogsResult {
-  const { files, skipped } = logFiles(layout, opts);
+export function readLogs(world: World, opts: LogsInput): LogsResult {
+  const { files, skipped } = logFiles(world, opts);
   const lines: LogLine[] = [];
   for (const f of files) for (const line of tailLines(f.path, opts.lines, true)) lines.push({ process: f.process, line });
   return skipped.length ? { files, lines, skipped } : { files, lines };

@@ -3,7 +3,7 @@ import { VexoError } from "../errors.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { acquireLock, type Lock, sweepTempFiles } from "./fsutil.js";
 import { requireConfDir } from "./layout.js";
-import { nameDefinedIn, supervisorConfig } from "./programs.js";
+import { nameDefinedIn } from "./programs.js";
 import type { Plan } from "./results.js";
 import { assertReachable, type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 
@@ -18,7 +18,7 @@ const DEFAULT_LOCK_WAIT_SECONDS = 600;
  * in vexo-sv's own file for it (another include, the main config, a [group:] that lists it) is
  * someone else's program, and is never written over, merged with or removed.
  */
-export function assertNameFree(sv: Ctl, name: string, cfg = supervisorConfig(sv.layout)): void {
+export function assertNameFree(sv: Ctl, name: string, cfg = sv.world.config()): void {
   const own = sv.layout.confDir === null ? "" : path.join(sv.layout.confDir, `${name}${sv.layout.ext}`);
   const elsewhere = nameDefinedIn(cfg, name, own);
   if (elsewhere.length > 0) {
@@ -33,7 +33,7 @@ export function assertNameFree(sv: Ctl, name: string, cfg = supervisorConfig(sv.
  * another user can change is refused; then supervisord must answer (else nothing is done).
  */
 export async function beforeMutation(sv: Ctl): Promise<void> {
-  assertTrustedLayout(sv.layout);
+  assertTrustedLayout(sv.world);
   await sv.probe();
 }
 

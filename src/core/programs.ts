@@ -47,9 +47,6 @@ function filesOf(cfg: SupervisorConfig, section: string): string[] {
   return [...files];
 }
 
-/** What the config reader read, by file: a worker's own file is read once, not again to be recognised. */
-const texts = new Map<string, string>();
-
 /** The spec of a managed worker, read back from its own file (as vexo-sv wrote it). */
 function managedSpec(file: string, text: string, name: string): { spec: WorkerSpec | null; parseError?: string } {
   const own = text === "" ? undefined : parseProgramFile(file, text).find((p) => p.name === name);
@@ -57,7 +54,7 @@ function managedSpec(file: string, text: string, name: string): { spec: WorkerSp
   return own.parseError || !own.spec ? { spec: null, parseError: own.parseError ?? "no spec" } : { spec: hideEnv(own.spec) };
 }
 
-function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): ProgramEntry {
+function toEntry(cfg: SupervisorConfig, layout: Layout, texts: ReadonlyMap<string, string>, info: ProgramInfo): ProgramEntry {
   const files = filesOf(cfg, info.section);
   const own = layout.confDir === null ? "" : path.join(layout.confDir, `${info.name}${layout.ext}`);
   // Our own file was read by the config reader just now; only a regular file counts (lstat: never a symlink).
@@ -80,15 +77,16 @@ function toEntry(cfg: SupervisorConfig, layout: Layout, info: ProgramInfo): Prog
 }
 
 /**
- * Reads what supervisord reads, from the main config on (or the layout's parse of it). A file its
- * globs match that is not a regular file (a FIFO, socket or device: never opened in a way that
- * could hang) is refused, every such file named.
+ * Reads what supervisord reads, from the main config on. A file its globs match that is not a
+ * regular file (a FIFO, socket or device: never opened in a way that could hang) is refused,
+ * every such file named. `texts`: what this command read already, by file (each file is opened
+ * once: one read already there is taken from it); every file read is added to it.
  */
-export function supervisorConfig(layout: Layout): SupervisorConfig {
-  texts.clear();
+export function supervisorConfig(layout: Layout, texts = new Map<string, string>()): SupervisorConfig {
   const unreadable: { path: string; reason: string }[] = [];
   const onRefused = (file: string, reason: string) => unreadable.push({ path: file, reason });
-  const cfg = readSupervisorConfig(layout.config, process.env, recordingReader(texts, onRefused));
+  const read = recordingReader(texts, onRefused);
+  const cfg = readSupervisorConfig(layout.config, process.env, (file) => texts.get(file) ?? read(file));
   if (unreadable.length === 0) return cfg;
   const lines = unreadable.map((u) => `\n  ${shownPath(u.path)} is ${u.reason}`).join("");
   throw new VexoError("unsafe_file", `supervisord cannot read these as config files:${lines}`, {
@@ -105,11 +103,14 @@ function isRegular(file: string): boolean {
   }
 }
 
-/** Every process group of every file supervisord reads, managed ones first, then by name. */
-export function readPrograms(layout: Layout, cfg = supervisorConfig(layout)): ProgramEntry[] {
+/**
+ * Every process group of every file supervisord reads, managed ones first, then by name. The
+ * managed specs are parsed from `texts`, the files as the config reader read them (never read again).
+ */
+export function readPrograms(layout: Layout, texts = new Map<string, string>(), cfg = supervisorConfig(layout, texts)): ProgramEntry[] {
   const infos = programsOf(cfg);
   // A program listed by a [group:g] runs inside g: g is the entry (with its members' processes).
-  const entries = infos.filter((i) => i.kind === "group" || i.groups.length === 0).map((i) => toEntry(cfg, layout, i));
+  const entries = infos.filter((i) => i.kind === "group" || i.groups.length === 0).map((i) => toEntry(cfg, layout, texts, i));
   const groups = new Map(infos.filter((i) => i.kind === "group").map((i) => [i.name, i]));
   for (const g of entries) {
     const info = g.kind === "group" ? groups.get(g.name) : undefined;

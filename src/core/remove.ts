@@ -5,11 +5,9 @@ import { programFile } from "./layout.js";
 import { applyUpdate, assertNameFree, beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
 import { stopBeforeLock, stopGroup } from "./prestop.js";
 import { isManaged, parseProgramFile, programFileMode } from "./program-file.js";
-import { supervisorConfig } from "./programs.js";
 import { dropRemovalRecord, pauseRecordPath, writeRemovalRecord } from "./records.js";
 import type { Plan, RemoveResult } from "./results.js";
 import { type Ctl, ctl } from "./supervisorctl.js";
-import type { SupervisorConfig } from "./supervisord/read-config.js";
 
 // Removing workers, as plan then apply: planRemoveAll works out every removal and changes
 // nothing (--dry-run prints that plan); applyRemoveAll does them one after another and returns a
@@ -51,11 +49,11 @@ async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
 }
 
 /** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
-export async function planRemove(sv: Ctl, input: RemoveInput, cfg?: SupervisorConfig): Promise<RemovePlan> {
+export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePlan> {
   const { name } = input;
-  assertNameFree(sv, name, cfg);
+  assertNameFree(sv, name);
   const file = programFile(sv.layout, name);
-  const existing = readIfExists(file);
+  const existing = sv.world.ownFile(file);
   const plan: Plan = {
     mkdirs: [],
     writes: [],
@@ -91,14 +89,13 @@ export interface RemoveAllPlan {
  * refusal fails the whole: not_found names every missing worker at once.
  */
 export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<RemoveAllPlan> {
-  assertTrustedLayout(sv.layout);
-  const cfg = supervisorConfig(sv.layout);
+  assertTrustedLayout(sv.world);
   const removals: RemovePlan[] = [];
   const missing: string[] = [];
   const names = [...new Set(input.names)];
   for (const name of names) {
     try {
-      removals.push(await planRemove(sv, { ...input, name }, cfg));
+      removals.push(await planRemove(sv, { ...input, name }));
     } catch (e) {
       if (!(e instanceof VexoError && e.code === "not_found") || names.length === 1) throw e;
       missing.push(name);
@@ -182,6 +179,7 @@ async function removeGone(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
  */
 export async function removeLocked(sv: Ctl, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
   const { file, input } = p;
+  // Re-read under the lock, on purpose: a parallel run may have changed it meanwhile (this one file, not the world).
   const current = readIfExists(file);
   if (current === null) return removeGone(sv, p);
   // Again under the lock: someone may have put their own program there while this run waited.

@@ -1,6 +1,5 @@
 import { type Layout } from "./layout.js";
 import type { ProgramEntry } from "./programs.js";
-import { readPrograms } from "./programs.js";
 import { isPaused } from "./pause.js";
 import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
@@ -75,7 +74,7 @@ export async function listWorkers(sv: Ctl): Promise<ListResult> {
   const statusP = sv.run(ctl.status());
   let entries: ProgramEntry[];
   try {
-    entries = readPrograms(layout);
+    entries = sv.world.programs();
   } catch (e) {
     statusP.catch(() => undefined); // this error is the one to report
     throw e;

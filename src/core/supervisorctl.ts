@@ -5,6 +5,7 @@ import type { Layout, Server } from "./layout.js";
 import { type Machine, realMachine } from "./machine.js";
 import type { ProcessStatus } from "./results.js";
 import { PROCESS_STATES, type ProcessState } from "./states.js";
+import { World } from "./world.js";
 
 // Everything vexo-sv says to supervisord goes through here: pure builders of each call, one
 // seam (SupervisorIO) that runs them, and the parsers of what supervisorctl answers.
@@ -98,13 +99,26 @@ export const realIO: SupervisorIO = {
   now: () => Date.now(),
 };
 
-/** supervisorctl for one supervisord (its layout), through an IO seam; `machine`: the lookups about the machine around it. */
+/**
+ * supervisorctl for one supervisord (its layout), through an IO seam; `machine`: the lookups about
+ * the machine around it; `world`: this command's one reading of supervisord's files (built on first use).
+ */
 export class Ctl {
+  private known: World | undefined;
+
   constructor(
     readonly layout: Layout,
     readonly io: SupervisorIO = realIO,
     readonly machine: Machine = realMachine,
-  ) {}
+    world?: World,
+  ) {
+    this.known = world;
+  }
+
+  /** This command's reading of every file supervisord reads: read once, whoever asks. */
+  get world(): World {
+    return (this.known ??= new World(this.layout));
+  }
 
   /** The full argv of a call, for display and for results. */
   argv(call: CtlCall): string[] {

@@ -2,11 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid } from "../errors.js";
 import { logPath } from "./program-file.js";
-import type { Layout } from "./layout.js";
-import { type ProgramEntry, readPrograms } from "./programs.js";
 import { unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
-import type { SupervisorConfig } from "./supervisord/read-config.js";
+import type { World } from "./world.js";
 import { hasUnshowable, shownPath, untrustedAt, untrustedReason } from "./trust.js";
 
 // What another local user could have planted where a worker writes or what it runs: its log
@@ -258,37 +256,6 @@ export function untrustedInTree(dir: string, limit = 200_000): string | undefine
 // ---------------------------------------------------------------------------------------------
 // One user for several applications
 
-/** The managed workers of one reading of supervisord's config, and the real paths of their apps, read once per config. */
-interface Defined {
-  programs: ProgramEntry[];
-  real: Map<string, string>;
-}
-
-const definedByConfig = new WeakMap<SupervisorConfig, Defined>();
-
-/** `apply` plans every worker against one config: read its workers once, not once per worker. */
-function defined(layout: Layout, cfg: SupervisorConfig): Defined {
-  let d = definedByConfig.get(cfg);
-  if (d === undefined) {
-    d = { programs: readPrograms(layout, cfg), real: new Map() };
-    definedByConfig.set(cfg, d);
-  }
-  return d;
-}
-
-function realOf(d: Defined, p: string): string {
-  let r = d.real.get(p);
-  if (r === undefined) {
-    try {
-      r = fs.realpathSync(p);
-    } catch {
-      r = p;
-    }
-    d.real.set(p, r);
-  }
-  return r;
-}
-
 /**
  * A warning when the worker's user also runs workers of another application (by path, links
  * resolved): processes of one uid can read each other's environment (/proc/PID/environ, where
@@ -297,18 +264,18 @@ function realOf(d: Defined, p: string): string {
  * anyway), and so are workers without user= (with a non-root supervisord all run as its user, as
  * the warning about user= being left out already says).
  */
-export function sharedUserWarning(
-  spec: WorkerSpec,
-  runsAs: number | null,
-  layout: Layout,
-  cfg: SupervisorConfig,
-  peers: WorkerSpec[] = [],
-): string[] {
+export function sharedUserWarning(spec: WorkerSpec, runsAs: number | null, world: World, peers: WorkerSpec[] = []): string[] {
   if (runsAs === 0 || spec.user === null) return [];
-  const d = defined(layout, cfg);
+  // `apply` plans every worker against one world: its workers are read once, not once per worker.
   const peerNames = new Set(peers.map((p) => p.name));
-  const others = [...d.programs.filter((e) => e.managed && e.spec && !peerNames.has(e.name)).map((e) => e.spec as WorkerSpec), ...peers];
-  const differs = (o: WorkerSpec) => o.path !== spec.path && realOf(d, o.path) !== realOf(d, spec.path);
+  const others = [
+    ...world
+      .programs()
+      .filter((e) => e.managed && e.spec && !peerNames.has(e.name))
+      .map((e) => e.spec as WorkerSpec),
+    ...peers,
+  ];
+  const differs = (o: WorkerSpec) => o.path !== spec.path && world.realPath(o.path) !== world.realPath(spec.path);
   const sharing = others.filter((o) => o.name !== spec.name && o.user === spec.user && differs(o));
   if (sharing.length === 0) return [];
   const list = sharing.map((o) => `${o.name} (${shownPath(o.path)})`);

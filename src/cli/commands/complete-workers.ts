@@ -11,10 +11,11 @@ export default defineCommand({
   async run(_input, ctx) {
     try {
       const sv = await ctx.supervisor();
-      const [{ readPrograms }, { nameProblem }] = await Promise.all([import("../../core/programs.js"), import("../../core/rules.js")]);
+      const { nameProblem } = await import("../../core/rules.js");
       // Only names that pass the name rule: a hand-written `[program:x$(cmd)]` never reaches a shell.
       return {
-        names: readPrograms(sv.layout)
+        names: sv.world
+          .programs()
           .map((e) => e.name)
           .filter((n) => !nameProblem(n)),
       };

@@ -25,9 +25,9 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.layout)) ctx.warn(w);
+    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.world)) ctx.warn(w);
     const { followLogs, readLogs } = await import("../../core/logs.js");
-    const r = readLogs(sv.layout, input);
+    const r = readLogs(sv.world, input);
     for (const k of r.skipped ?? []) ctx.warn(k.reason);
     if (!input.follow) return r;
     const label = r.files.length > 1;

@@ -19,7 +19,7 @@ export default defineCommand({
   input: ({ opts }) => ({ check: Boolean(opts.check) }),
   async run(_input, ctx) {
     const sv = await ctx.supervisor();
-    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.layout)) ctx.warn(w);
+    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.world)) ctx.warn(w);
     const { statusReport } = await import("../../core/report.js");
     return statusReport(sv);
   },

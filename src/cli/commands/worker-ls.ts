@@ -8,7 +8,7 @@ export default defineCommand({
   input: () => ({}),
   async run(_input, ctx) {
     const sv = await ctx.supervisor();
-    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.layout)) ctx.warn(w);
+    for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.world)) ctx.warn(w);
     const { listWorkers } = await import("../../core/report.js");
     const r = await listWorkers(sv);
     for (const w of r.warnings) ctx.warn(w);
