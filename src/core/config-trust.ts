@@ -187,7 +187,7 @@ function prefixFix(dir: string, { findings, changed }: PrefixProblems, asRoot: b
         ? "its config was changed; if you did not change it, another user may have"
         : "another user could have written in it";
     parts.push(
-      `${why}: move the whole ${d} aside (\`mv ${d} ${d}.untrusted\`; ${NO_CHOWN}), then set it up anew${asRoot ? " as root" : ""}`,
+      `${why}: move the whole ${d} aside (\`mv -T ${d} ${d}.untrusted\`; ${NO_CHOWN}), then set it up anew${asRoot ? " as root" : ""}`,
     );
   }
   return { hint: parts.join("; "), recreate: inTree };
@@ -248,7 +248,7 @@ function privateDir(config: string, text: string | null): string | null {
 /** Moving a tree aside and setting it up anew: what replaces a tree another user could have written. */
 function moveAside(p: string, anew: string): string {
   const d = shownPath(p);
-  return `move ${d} aside (\`mv ${d} ${d}.untrusted\`; ${NO_CHOWN}), then ${anew}`;
+  return `move ${d} aside (\`mv -T ${d} ${d}.untrusted\`; ${NO_CHOWN}), then ${anew}`;
 }
 
 /** What fixes an untrusted path of the config tree: a new tree inside the config's directory, another location above it. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import ini from "ini";
 import { dictOfKeyValuePairs, shlexSplit } from "./python/shlex.js";
 import type { WorkerSpec } from "./spec.js";
+import { parseConfigText } from "./supervisord/configparser.js";
 
 /** First line of every file vexo-sv writes; a file without it is never overwritten. */
 export const MARKER = "; managed-by: vexo-sv";
@@ -81,8 +82,15 @@ export type FileOwner = "worker add" | "apply";
  * other restarts nothing.
  */
 export function sameProgram(a: string, b: string): boolean {
-  const code = (t: string) => t.split("\n").filter((l) => !/^[;#]/u.test(l));
-  return code(a).join("\n") === code(b).join("\n");
+  // Read as supervisord reads them (a bare \r ends a line there too, so text compared line by
+  // line could hide a section behind a comment): the same sections, keys and values, nothing more.
+  const read = (t: string) => {
+    const ini = parseConfigText(t);
+    if (ini.errors.length > 0 || ini.defaults.options.size > 0) return null;
+    return JSON.stringify([...ini.sections.values()].map((s) => [s.name, [...s.options].map(([k, o]) => [k, o.value])]));
+  };
+  const ra = read(a);
+  return ra !== null && ra === read(b);
 }
 
 /**

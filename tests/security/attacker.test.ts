@@ -419,7 +419,7 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
       expect(r.json.error.message).toMatch(/supervisord\.log.*symbolic link/u);
       // Never chown: that keeps what they planted and the files they hold open. Move it aside, set it up anew.
       expect(r.json.error.hint).not.toMatch(/chown|chmod/u);
-      expect(r.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+      expect(r.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
       expect(r.json.error.hint).toMatch(new RegExp(`\`vexo-sv install --prefix ${prefix}\`$`, "u"));
       // Their home, above the prefix: another location.
       expect(r.json.error.hint).toContain(`use another location: ${home} is not root's alone`);
@@ -488,7 +488,7 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     expect(pause.json.error.code).toBe("unsafe_file");
     expect(pause.json.error.details.paths).toEqual([state]);
     expect(pause.json.error.hint).not.toMatch(/chown|chmod/u);
-    expect(pause.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+    expect(pause.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
     expect(fs.readdirSync(theirs)).toEqual([]);
     fs.rmSync(state);
     // The program directory is theirs, with a program file planted as a link to a file of root's.
@@ -505,7 +505,7 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.json.error.code).toBe("unsafe_file");
       expect(r.json.error.message).toContain(`${confDir} is owned by uid ${atk.uid}`);
-      expect(r.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+      expect(r.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
       expect(r.json.error.hint).toMatch(new RegExp(`\`vexo-sv install --prefix ${prefix}\`$`, "u"));
     }
     expect(fs.readdirSync(confDir).sort()).toEqual(before);
@@ -521,7 +521,7 @@ describe.skipIf(skip !== undefined)("vexo-sv as root against another local user"
     fs.chownSync(prefix, atk.uid, atk.gid);
     const rm = await cli(["worker", "rm", "held", "--json"], env);
     expect(rm.code).toBe(1);
-    expect(rm.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+    expect(rm.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
     expect(rm.json.error.hint).not.toMatch(/chown|chmod/u);
     expect(fs.existsSync(path.join(confDir, "held.conf"))).toBe(true);
     fs.chownSync(prefix, 0, 0);

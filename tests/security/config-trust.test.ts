@@ -79,7 +79,7 @@ describe.skipIf(skip !== undefined)("the main config and the config tree, as roo
     expect(first.code).toBe(2);
     expect(first.json.error.details.flag).toBe("--prefix");
     expect(first.json.error.hint).not.toMatch(/chown|chmod/u);
-    expect(first.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+    expect(first.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
     expect(first.json.error.hint).toContain(`\`vexo-sv install --prefix ${prefix}\``);
     // Root does what the hint of before said: chown -R root:root, chmod -R go-w. Still refused.
     chownTree(prefix, 0, 0);
@@ -118,7 +118,7 @@ describe.skipIf(skip !== undefined)("the main config and the config tree, as roo
     expect(add.code).toBe(1);
     expect(add.json.error.code).toBe("unsafe_file");
     expect(add.json.error.hint).not.toMatch(/chown|chmod/u);
-    expect(add.json.error.hint).toContain(`mv ${prefix} ${prefix}.untrusted`);
+    expect(add.json.error.hint).toContain(`mv -T ${prefix} ${prefix}.untrusted`);
     expect(add.json.error.hint).toMatch(new RegExp(`\`vexo-sv install --prefix ${prefix}\`$`, "u"));
     // Root makes it all root's (what the hints of before led to, one path after another).
     chownTree(prefix, 0, 0);

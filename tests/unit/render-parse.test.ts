@@ -8,6 +8,7 @@ import {
   parseEnvironment,
   parseProgramFile,
   renderProgram,
+  sameProgram,
   specFromSection,
   workerArgv,
 } from "../../src/core/program-file.js";
@@ -208,5 +209,24 @@ describe("helpers", () => {
       stopwaitsecs: "90",
     });
     expect(s).toMatchObject({ connection: "redis", queue: ["q"], sleep: 1, tries: 2, maxTime: 3, procs: 4, stopwaitsecs: 90, user: null });
+  });
+});
+
+describe("sameProgram: what supervisord reads, not the text (review after issue 24)", () => {
+  const spec = workerSpecSchema.parse({ name: "q1", path: "/srv/app", user: null });
+  const text = renderProgram(spec, "/var/log/supervisor");
+  it.each([
+    ["the same text", text, true],
+    ["only the header names another owner", renderProgram(spec, "/var/log/supervisor", "apply"), true],
+    ["a comment added", `${text}; a note\n`, true],
+    [
+      "a section behind a comment and a bare CR (supervisord reads the CR as a line end)",
+      `${text}; note\r[program:hid]\rcommand=/bin/id\r\n`,
+      false,
+    ],
+    ["a key added", `${text}startsecs=5\n`, false],
+    ["a value changed", text.replace("numprocs=1", "numprocs=2"), false],
+  ] as const)("%s: %s", (_what, other, same) => {
+    expect(sameProgram(text, other)).toBe(same);
   });
 });
