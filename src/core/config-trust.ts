@@ -6,7 +6,7 @@ import type { World } from "./world.js";
 import { globMatch } from "./python/glob.js";
 import { stateDir } from "./pause.js";
 import { privateConfigChanges } from "./private-config.js";
-import { isManaged } from "./program-file.js";
+import { isManaged, writtenByVexo } from "./program-file.js";
 import { readFileStrict, readSupervisorConfig, recordingReader } from "./supervisord/read-config.js";
 import { shownPath, untrustedReason } from "./trust.js";
 
@@ -47,6 +47,9 @@ interface Trust {
   /** Paths supervisord writes to: a symlink there is refused whoever owns it. */
   writes(p: string): boolean;
 }
+
+/** Why a program file that claims to be vexo-sv's is refused. */
+const FORGED = "carries vexo-sv's marker but is not a program file vexo-sv writes (another user may have written it)";
 
 /** A bound on the walk of a prefix: a tree bigger than this is refused rather than half checked. */
 const MAX_ENTRIES = 100_000;
@@ -132,7 +135,10 @@ function configProblems(config: string, text: string, uids: number[], f: Finding
   if (!rootSticky(layout.childLogDir)) check(layout.childLogDir, true);
   const socket = layout.server.kind === "unix" ? [layout.server.path] : [];
   for (const file of [layout.pidfile, layout.supervisordLog, ...socket]) check(file, false);
-  return [...new Set(cfg.files.filter((file) => file !== config && !isManaged(texts.get(file) ?? "")))];
+  const programs = cfg.files.filter((file) => file !== config);
+  // A marker on a file vexo-sv would not write is forged: root's own after a chown it may be, but not vexo-sv's.
+  for (const file of programs) if (isManaged(texts.get(file) ?? "") && !writtenByVexo(file, texts.get(file) ?? "")) add(f, file, FORGED);
+  return [...new Set(programs.filter((file) => !isManaged(texts.get(file) ?? "")))];
 }
 
 /** The main config's text as supervisord would read it (a link followed), when it is a regular file. */

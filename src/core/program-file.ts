@@ -263,3 +263,17 @@ export function parseProgramFile(file: string, text: string): FileProgram[] {
   }
   return entries;
 }
+
+/**
+ * Whether a file that carries vexo-sv's marker is a program file vexo-sv would write: one program
+ * whose spec, read back and rendered again, is what supervisord reads in it. The marker is one
+ * line anyone who could write the file keeps, so it alone proves nothing.
+ */
+export function writtenByVexo(file: string, text: string): boolean {
+  if (!isManaged(text)) return false;
+  const programs = parseProgramFile(file, text);
+  const own = programs[0];
+  const log = /^stdout_logfile=(.*)\/%\(program_name\)s_%\(process_num\)02d\.log$/mu.exec(text);
+  if (programs.length !== 1 || !own?.spec || !log) return false;
+  return sameProgram(text, renderProgram(own.spec, unescapePercent(log[1] as string)));
+}

@@ -204,4 +204,34 @@ describe.skipIf(skip !== undefined)("the main config and the config tree, as roo
     expect(r.stderr).not.toContain("\u202e");
     expect(r.stderr).toContain(JSON.stringify(path.join(prefix, "conf.d", name)).replace("\u202e", "\\u202e"));
   }, 120_000);
+
+  it("second review: a conf.d file with vexo-sv's marker that is not what vexo-sv writes is refused, also after a chown the hint said not to make", async () => {
+    const prefix = fs.mkdtempSync(path.join(tmp, "forged-"));
+    const marker = path.join(tmp, `forged-${path.basename(prefix)}`);
+    onTestFinished(() => killFromPidfile(prefix));
+    expect((await cli(["install", "--prefix", prefix, "--json"])).code).toBe(0);
+    expect((await cli(["shutdown", "--json"], { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf") })).code).toBe(0);
+    // A mistaken deploy hands the tree to another user, who plants a program that claims to be vexo-sv's.
+    chownTree(prefix, atk.uid, atk.gid);
+    const forged = `; managed-by: vexo-sv\n[program:zz]\ncommand=/bin/sh -c "id > ${marker}"\nstartsecs=0\nautorestart=false\n`;
+    const planted = await atk.run("/bin/sh", ["-c", 'cat > "$1"', "_", path.join(prefix, "conf.d", "zz.conf")], { input: forged });
+    expect(planted.code, planted.stderr).toBe(0);
+    // The admin chowns it back instead of moving it aside (what the hint says not to do).
+    chownTree(prefix, 0, 0);
+    chmodTreeGoW(prefix);
+    const r = await cli(["install", "--prefix", prefix, "--json"]);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json.error.message).toContain(path.join(prefix, "conf.d", "zz.conf"));
+    expect(r.json.error.message).toMatch(/marker but is not a program file vexo-sv writes/u);
+    expect(fs.existsSync(marker)).toBe(false);
+    // A file vexo-sv did write passes the same check (a worker added, then install again).
+    fs.rmSync(path.join(prefix, "conf.d", "zz.conf"));
+    const env = { VEXO_SV_CONFIG: path.join(prefix, "supervisord.conf") };
+    expect((await cli(["install", "--prefix", prefix, "--json"])).code).toBe(0);
+    expect((await cli([...addArgs("real", ["--no-wait", "--env", "K=v"]), "--json"], env)).code).toBe(0);
+    expect((await cli(["shutdown", "--json"], env)).code).toBe(0);
+    const again = await cli(["install", "--prefix", prefix, "--json"]);
+    expect(again.code, again.stdout).toBe(0);
+    expect((await cli(["shutdown", "--json"], env)).code).toBe(0);
+  }, 120_000);
 });

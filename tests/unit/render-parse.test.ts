@@ -9,6 +9,7 @@ import {
   parseProgramFile,
   renderProgram,
   sameProgram,
+  writtenByVexo,
   specFromSection,
   workerArgv,
 } from "../../src/core/program-file.js";
@@ -228,5 +229,21 @@ describe("sameProgram: what supervisord reads, not the text (review after issue 
     ["a value changed", text.replace("numprocs=1", "numprocs=2"), false],
   ] as const)("%s: %s", (_what, other, same) => {
     expect(sameProgram(text, other)).toBe(same);
+  });
+});
+
+describe("writtenByVexo: the marker alone proves nothing (second review after issue 24)", () => {
+  const spec = workerSpecSchema.parse({ name: "q1", path: "/srv/app", user: "www-data", env: { K: "v 1" }, procs: 2 });
+  const text = renderProgram(spec, "/var/log/supervisor");
+  it.each([
+    ["as worker add writes it", text, true],
+    ["as apply writes it", renderProgram(spec, "/var/log/supervisor", "apply"), true],
+    ["a log directory with a % in it", renderProgram(spec, "/var/log/50%"), true],
+    ["a forged program under the marker", `${MARKER}\n[program:zz]\ncommand=/bin/sh -c "id"\n`, false],
+    ["a key added", `${text}startsecs=0\n`, false],
+    ["a second program", `${text}[program:other]\ncommand=/bin/true\n`, false],
+    ["no marker", text.replace(`${MARKER}\n`, ""), false],
+  ] as const)("%s: %s", (_what, file, ok) => {
+    expect(writtenByVexo("/etc/supervisor/conf.d/q1.conf", file)).toBe(ok);
   });
 });
