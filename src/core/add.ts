@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { assertTrustedLayout } from "./config-trust.js";
-import { convergeRunning, startCall } from "./converge.js";
+import { convergeRunning, previewRunning, startCall } from "./converge.js";
 import { ensureDir, LOG_DIR_MODE, readIfExists, removeFile, writeAtomic } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
 import { programFile } from "./layout.js";
@@ -176,10 +176,11 @@ export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promis
 export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
   const name = p.result.worker.name;
   if (p.result.action !== "unchanged") return { ...p.result };
-  const run = await convergeRunning(sv, [name], { wait: p.input.wait, start: false }).catch(() => new Map());
-  const action = run.get(name) ?? "unchanged";
+  const { actions, warning } = await previewRunning(sv, [name], p.input.wait);
+  const action = actions.get(name) ?? "unchanged";
   const supervisorctl = [...p.result.plan.supervisorctl, ...startCall(sv, action === "started" ? [name] : [])];
-  return { ...withAction(p.result, action), plan: { ...p.result.plan, supervisorctl } };
+  const warnings = warning ? [...p.result.warnings, warning] : p.result.warnings;
+  return { ...withAction(p.result, action), plan: { ...p.result.plan, supervisorctl }, warnings };
 }
 
 /** Stops a worker that this add will replace, before the lock (prestop.ts); true when it did. */

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { invalid, VexoError } from "../errors.js";
 import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing, takeOver } from "./add.js";
 import { assertTrustedLayout } from "./config-trust.js";
-import { convergeRunning, type RunAction, startCall } from "./converge.js";
+import { convergeRunning, previewRunning, startCall } from "./converge.js";
 import { ioError } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
@@ -149,7 +149,13 @@ function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warn
  * changes no process): those supervisord runs another config of, or whose removal a killed run
  * left half done. Returns the planned result with those actions (a new one).
  */
-async function previewPending(sv: Ctl, adds: readonly AddPlan[], result: ApplyResult, wait: boolean): Promise<ApplyResult> {
+async function previewPending(
+  sv: Ctl,
+  adds: readonly AddPlan[],
+  result: ApplyResult,
+  wait: boolean,
+  warnings: string[],
+): Promise<ApplyResult> {
   if (!adds.some((a) => a.result.action === "unchanged")) return result;
   const pending = await notYetLoaded(sv);
   const isAdd = new Set(adds.map((a) => a.result.worker.name));
@@ -160,7 +166,8 @@ async function previewPending(sv: Ctl, adds: readonly AddPlan[], result: ApplyRe
   );
   // Read-only: what convergeRunning would find (status only, nothing started; unreachable: nothing known).
   const same = workers.filter((w) => w.action === "unchanged" && isAdd.has(w.name)).map((w) => w.name);
-  const run = await convergeRunning(sv, same, { wait, start: false }).catch(() => new Map<string, RunAction>());
+  const { actions: run, warning } = await previewRunning(sv, same, wait);
+  if (warning) warnings.push(warning);
   workers = workers.map((w) => (same.includes(w.name) ? { ...w, action: run.get(w.name) ?? ("unchanged" as const) } : w));
   const toStart = same.filter((name) => run.get(name) === "started");
   const plan = { ...result.plan, supervisorctl: [...result.plan.supervisorctl, ...startCall(sv, toStart)] };
@@ -222,7 +229,7 @@ export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boo
     removes.push(await planRemove(sv, { name, force: false, missingOk: true }));
   }
   const planned = plannedResult(sv, input, adds, removes);
-  const result = opts.reread ? await previewPending(sv, adds, planned, input.wait) : planned;
+  const result = opts.reread ? await previewPending(sv, adds, planned, input.wait, warnings) : planned;
   return { input, adds, removes, result, warnings };
 }
 

@@ -45,6 +45,27 @@ export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: bo
   return actions;
 }
 
+/**
+ * For a dry run: what convergeRunning would do (status only, nothing started). When supervisord
+ * cannot be asked, nothing is known: the workers stay `unchanged` in the plan, and the warning
+ * says that this is a guess, not an answer (a real run would ask, and start or wait).
+ */
+export async function previewRunning(
+  sv: Ctl,
+  names: string[],
+  wait: boolean,
+): Promise<{ actions: Map<string, RunAction>; warning?: string }> {
+  try {
+    return { actions: await convergeRunning(sv, names, { wait, start: false }) };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      actions: new Map(),
+      warning: `whether ${names.join(", ")} run is not known (${why}): a real run asks supervisord, and starts or waits for any that do not`,
+    };
+  }
+}
+
 /** The supervisorctl call that starting these workers makes, for a plan. */
 export function startCall(sv: Ctl, names: string[]): string[][] {
   return names.length > 0 ? [sv.argv(ctl.groups("start", names))] : [];

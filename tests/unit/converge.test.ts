@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { convergeRunning, runAction } from "../../src/core/converge.js";
+import { convergeRunning, previewRunning, runAction } from "../../src/core/converge.js";
 import { pauseRecordPath } from "../../src/core/records.js";
 import type { ProcessStatus } from "../../src/core/results.js";
 import { PROCESS_STATES, type ProcessState } from "../../src/core/states.js";
@@ -77,5 +77,23 @@ describe("convergeRunning", () => {
     const io = new ScriptedIO(() => "");
     expect((await convergeRunning(fakeSupervisor(io), [], { wait: true, start: true })).size).toBe(0);
     expect(io.calls).toEqual([]);
+  });
+});
+
+describe("previewRunning (a dry run)", () => {
+  it("supervisord unreachable: nothing known, said so in a warning, never a silent 'unchanged'", async () => {
+    // What supervisorctl prints when supervisord's socket is gone.
+    const io = new ScriptedIO(() => ({ exitCode: 4, output: "unix:///tmp/vx/supervisor.sock no such file" }));
+    const r = await previewRunning(fakeSupervisor(io), ["a"], true);
+    expect(r.actions.size).toBe(0);
+    expect(r.warning).toMatch(/^whether a run is not known \(supervisord is not running or not reachable/u);
+    expect(io.verbs()).toEqual(["status"]);
+  });
+  it("reachable: the same answer as convergeRunning, nothing started, no warning", async () => {
+    const io = new ScriptedIO((args) => (args[0] === "status" ? statusLine("a:a_00", "STOPPED", "Not started") : ""));
+    const r = await previewRunning(fakeSupervisor(io), ["a"], true);
+    expect(Object.fromEntries(r.actions)).toEqual({ a: "started" });
+    expect(r.warning).toBeUndefined();
+    expect(io.verbs()).toEqual(["status"]);
   });
 });

@@ -64,7 +64,10 @@ export default defineCommand({
     const { applyAdd, planAdd, previewAdd } = await import("../../core/add.js");
     const plan = await planAdd(sv, input);
     for (const w of plan.result.warnings) ctx.warn(w);
-    return input.dryRun ? { ...(await previewAdd(sv, plan)), dryRun: true } : applyAdd(sv, plan);
+    if (!input.dryRun) return applyAdd(sv, plan);
+    const preview = await previewAdd(sv, plan);
+    for (const w of preview.warnings.slice(plan.result.warnings.length)) ctx.warn(w);
+    return { ...preview, dryRun: true };
   },
   render(r, out) {
     if (r.dryRun) return renderPlan(out, r.plan);
