@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 export const root = path.resolve(import.meta.dirname, "..");
-export const bin = path.join(root, "bin/vexo-sv.js");
+export const bin = path.join(root, "bin/vexo-sv.cjs");
 
 const sh = (cmd, args, env = {}) => spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
 

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
-const bin = path.join(root, "bin/vexo-sv.js");
+const bin = path.join(root, "bin/vexo-sv.cjs");
 const minutes = Number(process.argv[2] ?? 10);
 const perSecond = Number(process.argv[3] ?? 2000);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-follow-"));

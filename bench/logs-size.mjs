@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
-const bin = path.join(root, "bin/vexo-sv.js");
+const bin = path.join(root, "bin/vexo-sv.cjs");
 const runs = Number(process.argv[2] ?? 11);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-bench-"));
 

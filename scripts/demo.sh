@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh demo
 npm run build --silent
-vexo() { echo "\$ vexo-sv $*" >&2; node bin/vexo-sv.js "$@"; }
+vexo() { echo "\$ vexo-sv $*" >&2; node bin/vexo-sv.cjs "$@"; }
 
 vexo install --prefix "$PWD/demo/sv"
 export VEXO_SV_CONFIG="$PWD/demo/sv/supervisord.conf"

@@ -1,6 +1,7 @@
 import { Command, type ParseOptionsResult } from "commander";
 import type { Output } from "../output.js";
-import type { Ctl, SupervisorIO } from "../core/supervisorctl.js";
+import type { SupervisorIO } from "../core/ctl-io.js";
+import type { SupervisordClient } from "../core/supervisorctl.js";
 import type { GlobalOptions } from "./globals.js";
 import type * as Validation from "./validate.js";
 
@@ -52,7 +53,7 @@ export interface RunContext {
   /** The whole command tree (for the completion generator). */
   program: VexoCommand;
   /** supervisorctl for the layout of the global options, through the session's IO seam. */
-  supervisor(): Promise<Ctl>;
+  supervisor(): Promise<SupervisordClient>;
   /** A line of progress on a terminal (dropped with --json or --quiet, or off a terminal). */
   progress(msg: string): void;
   /** A warning: stderr, or the document's `warnings` with --json. */
@@ -103,13 +104,14 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** Supervisor for the global options; the core loads here, on first use. */
-export async function openSupervisor(globals: GlobalOptions, io: SupervisorIO | undefined): Promise<Ctl> {
-  const [{ World }, { Ctl, realIO }, { realMachine }] = await Promise.all([
+export async function openSupervisor(globals: GlobalOptions, io: SupervisorIO | undefined): Promise<SupervisordClient> {
+  const [{ World }, { SupervisordClient }, { realIO }, { realMachine }] = await Promise.all([
     import("../core/world.js"),
     import("../core/supervisorctl.js"),
+    import("../core/ctl-io.js"),
     import("../core/machine.js"),
   ]);
   // The command's one reading of the world: the main config read once, for the layout and for the config reader.
   const world = World.read(layoutOf(globals));
-  return new Ctl(world.layout, io ?? realIO, realMachine, world);
+  return new SupervisordClient(world.layout, io ?? realIO, realMachine, world);
 }

@@ -5,7 +5,7 @@
 // runs the normal way. Measured in docs/performance.md.
 
 import { GLOBAL_SWITCHES, GLOBAL_VALUE_FLAGS } from "./globals.js";
-import type { CtlResult, SupervisorIO } from "../core/supervisorctl.js";
+import type { CtlResult, SupervisorIO } from "../core/ctl-io.js";
 
 /** The only calls ever started early: both read-only. */
 export type EarlyVerb = "status" | "version";
@@ -53,7 +53,7 @@ export interface EarlyIO extends SupervisorIO {
 
 /** Starts the plan's calls now. A config that does not resolve starts nothing: the command reports it. */
 export async function startEarly(plan: EarlyPlan): Promise<EarlyIO | null> {
-  const [{ findConfig }, { realIO, spawnCtl }] = await Promise.all([import("../core/layout.js"), import("../core/supervisorctl.js")]);
+  const [{ findConfig }, { realIO, spawnCtl }] = await Promise.all([import("../core/config-path.js"), import("../core/ctl-io.js")]);
   let config: string;
   try {
     config = findConfig(plan.config);

@@ -2,7 +2,7 @@ import { GLOBAL_VALUE_FLAGS } from "./globals.js";
 import { CommanderError } from "commander";
 import { VexoError } from "../errors.js";
 import { createOutput, errorDocument, jsonLine, type Output, successDocument } from "../output.js";
-import type { SupervisorIO } from "../core/supervisorctl.js";
+import type { SupervisorIO } from "../core/ctl-io.js";
 import { outputFlags } from "./globals.js";
 import { hintFor } from "./hints.js";
 import { buildProgram, type Session } from "./program.js";

@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import type { SupervisorIO } from "../core/supervisorctl.js";
+import type { SupervisorIO } from "../core/ctl-io.js";
 import { createOutput, type Output } from "../output.js";
 import { type CommandDef, openSupervisor, type RawInput, VexoCommand } from "./command.js";
 import apply from "./commands/apply.js";

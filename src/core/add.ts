@@ -14,7 +14,7 @@ import { type FileOwner, hideEnv, hideEnvLine, isManaged, logPath, programFileMo
 import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.js";
 import type { AddResult, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
-import { type Ctl, ctl } from "./supervisorctl.js";
+import { type SupervisordClient, calls } from "./supervisorctl.js";
 import { untrustedReason } from "./trust.js";
 import { checkLogDir, logDirReadableBy, ROOT_APP_HINT, sharedUserWarning, untrustedInTree } from "./worker-trust.js";
 
@@ -119,7 +119,7 @@ export interface AddPlan {
 }
 
 /** The spec as supervisord can run it, and the uid it would run as, with what that warns of. */
-async function runAs(sv: Ctl, spec: WorkerSpec, warnings: string[]) {
+async function runAs(sv: SupervisordClient, spec: WorkerSpec, warnings: string[]) {
   const uid = sv.machine.supervisordUid(sv.layout);
   // supervisord can only switch users when it runs as root.
   if (uid !== null && uid !== 0 && spec.user !== null) {
@@ -132,7 +132,7 @@ async function runAs(sv: Ctl, spec: WorkerSpec, warnings: string[]) {
 }
 
 /** Works out an add (or replace) of one worker: validates against the machine, changes nothing. `checked`: apply checked the tree already. */
-export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promise<AddPlan> {
+export async function planAdd(sv: SupervisordClient, input: AddInput, checked = false): Promise<AddPlan> {
   const layout = sv.layout;
   // Before reading what the tree includes (apply checked it already).
   if (!checked) assertTrustedLayout(sv.world);
@@ -155,7 +155,7 @@ export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promis
     // Also when unchanged: it completes a run that was killed between write and update,
     // and is a no-op for a group that is already up to date. A replaced worker is stopped first,
     // before the lock (prestop.ts).
-    supervisorctl: [...(action === "replaced" ? [sv.argv(ctl.groups("stop", [spec.name]))] : []), sv.argv(ctl.update(spec.name))],
+    supervisorctl: [...(action === "replaced" ? [sv.argv(calls.groups("stop", [spec.name]))] : []), sv.argv(calls.update(spec.name))],
   };
   const logs = Array.from({ length: spec.procs }, (_, i) => logPath(layout.logDir, spec.name, i));
   const result: AddResult = {
@@ -173,7 +173,7 @@ export async function planAdd(sv: Ctl, input: AddInput, checked = false): Promis
 }
 
 /** For --dry-run: the plan, with what converging an unchanged worker would do (read-only: one status call). */
-export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+export async function previewAdd(sv: SupervisordClient, p: AddPlan): Promise<AddResult> {
   const name = p.result.worker.name;
   if (p.result.action !== "unchanged") return { ...p.result };
   const { actions, warning } = await previewRunning(sv, [name], p.input.wait);
@@ -184,7 +184,7 @@ export async function previewAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
 }
 
 /** Stops a worker that this add will replace, before the lock (prestop.ts); true when it did. */
-export function stopIfReplacing(sv: Ctl, p: AddPlan, consequence: string): Promise<boolean> {
+export function stopIfReplacing(sv: SupervisordClient, p: AddPlan, consequence: string): Promise<boolean> {
   return stopBeforeLock(sv, p.result.worker.name, p.file, {
     force: false,
     changes: (current) => p.input.replace && !sameProgram(current, p.content),
@@ -198,7 +198,7 @@ export function replaces(p: AddPlan): boolean {
 }
 
 /** Does a planned add: stops a worker it replaces, then under the lock writes the file and runs `update NAME`, then waits for health. */
-export async function applyAdd(sv: Ctl, p: AddPlan): Promise<AddResult> {
+export async function applyAdd(sv: SupervisordClient, p: AddPlan): Promise<AddResult> {
   if (replaces(p)) {
     await beforeMutation(sv);
     await assertRereads(sv);
@@ -235,7 +235,7 @@ export interface AddLockedOptions {
  * started again, and counts as created. With `converge`, an unchanged worker that is not running
  * (and not paused) is started, or its start awaited (convergeRunning). Returns what it did.
  */
-export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
+export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
   const { file, content } = p;
   const name = p.result.worker.name;
   // Re-read under the lock, on purpose: a parallel run may have written it meanwhile (this one file, not the world).
@@ -263,11 +263,11 @@ export async function addLocked(sv: Ctl, p: AddPlan, opts: AddLockedOptions): Pr
     else writeAtomic(file, current, programFileMode(current));
     // Back as it was: paused if it was, else running again after the stop before the lock.
     if (paused !== null) writeAtomic(pauseRecord, paused, 0o600);
-    else if (opts.stopped) await sv.run(ctl.groups("start", [name]));
+    else if (opts.stopped) await sv.run(calls.groups("start", [name]));
   });
   if (interrupted) {
     // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
-    await sv.run(ctl.groups("start", [name]));
+    await sv.run(calls.groups("start", [name]));
     dropRemovalRecord(sv.layout, name);
   } else if (opts.converge && action === "unchanged") {
     action = (await convergeRunning(sv, [name], { wait: p.input.wait, start: true })).get(name) ?? "unchanged";
@@ -297,7 +297,7 @@ const ACTION_WORDS: Record<AddAction, string> = {
 };
 
 /** The health wait after an add that did `action`; `since`: log sizes before it (a failure report shows only later lines), or all lines without. */
-async function waitAfterAdd(sv: Ctl, p: AddPlan, action: AddAction, since: Map<string, number> | undefined): Promise<void> {
+async function waitAfterAdd(sv: SupervisordClient, p: AddPlan, action: AddAction, since: Map<string, number> | undefined): Promise<void> {
   const name = p.result.worker.name;
   try {
     // The file now holds what was planned (written, or found so under the lock): the world as it

@@ -14,7 +14,7 @@ import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.j
 import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
 import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
-import { type Ctl, ctl, reportsError } from "./supervisorctl.js";
+import { type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
 import { untrustedReason } from "./trust.js";
 import { readRegularFile } from "./safe-files.js";
 
@@ -130,7 +130,7 @@ function atIndex(e: unknown, i: number): unknown {
 }
 
 /** The managed workers (and removals a killed run left half done: their removal records) that --prune removes: not in the list, and of prunePath when given. */
-function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warnings: string[]): string[] {
+function pruneTargets(sv: SupervisordClient, programs: ProgramEntry[], input: ApplyInput, warnings: string[]): string[] {
   if (!input.prune) return [];
   const wanted = new Set(input.specs.map((s) => s.name));
   const inScope = (name: string, p: string | null | undefined) => {
@@ -150,7 +150,7 @@ function pruneTargets(sv: Ctl, programs: ProgramEntry[], input: ApplyInput, warn
  * left half done. Returns the planned result with those actions (a new one).
  */
 async function previewPending(
-  sv: Ctl,
+  sv: SupervisordClient,
   adds: readonly AddPlan[],
   result: ApplyResult,
   wait: boolean,
@@ -175,7 +175,7 @@ async function previewPending(
 }
 
 /** The planned result: each worker's action as planned, and every call in order. */
-function plannedResult(sv: Ctl, input: ApplyInput, adds: readonly AddPlan[], removes: readonly RemovePlan[]): ApplyResult {
+function plannedResult(sv: SupervisordClient, input: ApplyInput, adds: readonly AddPlan[], removes: readonly RemovePlan[]): ApplyResult {
   const workers: ApplyWorker[] = [
     ...adds.map((p, i) => ({
       name: p.result.worker.name,
@@ -198,7 +198,7 @@ function plannedResult(sv: Ctl, input: ApplyInput, adds: readonly AddPlan[], rem
     plan: concatPlans([
       // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
       ...(adds.some((p) => p.result.action === "unchanged")
-        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(ctl.reread())] }]
+        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(calls.reread())] }]
         : []),
       ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
       ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
@@ -210,7 +210,7 @@ function plannedResult(sv: Ctl, input: ApplyInput, adds: readonly AddPlan[], rem
  * Works out the whole convergence; validates every worker against the machine; changes nothing.
  * With `reread` (--dry-run), the result also says what apply would find for identical workers.
  */
-export async function planApply(sv: Ctl, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
+export async function planApply(sv: SupervisordClient, input: ApplyInput, opts: { reread?: boolean } = {}): Promise<ApplyPlan> {
   assertTrustedLayout(sv.world);
   const programs = sv.world.programs();
   const adds: AddPlan[] = [];
@@ -252,8 +252,8 @@ function partial(e: unknown, result: ApplyResult, finished: Set<string>): unknow
  * the action an update of each would be; null when reread fails (then every worker is updated,
  * and a broken file is reported as `worker add` reports it).
  */
-async function notYetLoaded(sv: Ctl): Promise<Map<string, "created" | "replaced"> | null> {
-  const r = await sv.run(ctl.reread());
+async function notYetLoaded(sv: SupervisordClient): Promise<Map<string, "created" | "replaced"> | null> {
+  const r = await sv.run(calls.reread());
   // A false alarm (another program called ERROR) only makes every worker get its update.
   if (r.exitCode !== 0 || reportsError(r.output, "")) return null;
   const out = new Map<string, "created" | "replaced">();
@@ -278,7 +278,7 @@ function resultOf(p: ApplyPlan, progress: Progress): ApplyResult {
  * Identical workers converge on running too (convergeRunning, one status call for all of them):
  * one that is stopped, exited or FATAL is started; one already starting is awaited with the rest.
  */
-async function convergeUnchanged(sv: Ctl, p: ApplyPlan, actions: Progress["actions"]): Promise<void> {
+async function convergeUnchanged(sv: SupervisordClient, p: ApplyPlan, actions: Progress["actions"]): Promise<void> {
   const same = p.adds.map((a) => a.result.worker.name).filter((name) => actions.get(name) === "unchanged");
   const run = await convergeRunning(sv, same, { wait: p.input.wait, start: true });
   for (const [name, action] of run) actions.set(name, action);
@@ -295,7 +295,7 @@ function sinceStart(p: ApplyPlan, actions: Progress["actions"], since: Map<strin
  * the slow part, and no other vexo-sv run waits on them. Returns the names it stopped; a failure
  * says which were stopped and not yet changed (applying again finishes them).
  */
-async function stopChanging(sv: Ctl, p: ApplyPlan): Promise<Set<string>> {
+async function stopChanging(sv: SupervisordClient, p: ApplyPlan): Promise<Set<string>> {
   const stopped = new Set<string>();
   if (p.adds.some(replaces) || p.removes.some((r) => r.result.changed)) await beforeMutation(sv);
   // A replace refused for a broken file elsewhere must leave the worker running as it was (prestop.ts).
@@ -320,7 +320,7 @@ async function stopChanging(sv: Ctl, p: ApplyPlan): Promise<Set<string>> {
  * running; then, with the lock released, the health of every worker it started is awaited.
  * Returns a new result: the plan is left as it was.
  */
-export async function applyConvergence(sv: Ctl, p: ApplyPlan): Promise<ApplyResult> {
+export async function applyConvergence(sv: SupervisordClient, p: ApplyPlan): Promise<ApplyResult> {
   const progress: Progress = { actions: new Map(p.result.workers.map((w) => [w.name, w.action])), finished: new Set() };
   const failed = (e: unknown) => partial(e, resultOf(p, progress), progress.finished);
   const stopped = await stopChanging(sv, p).catch((e: unknown) => {
@@ -345,7 +345,7 @@ export async function applyConvergence(sv: Ctl, p: ApplyPlan): Promise<ApplyResu
 }
 
 /** The changes themselves, with the lock held; `progress` records each worker's action and each worker done. */
-async function applyLocked(sv: Ctl, p: ApplyPlan, stopped: Set<string>, progress: Progress): Promise<void> {
+async function applyLocked(sv: SupervisordClient, p: ApplyPlan, stopped: Set<string>, progress: Progress): Promise<void> {
   const { actions, finished } = progress;
   const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
   for (const a of p.adds) {

@@ -7,7 +7,8 @@ import { logSizes } from "./logs.js";
 import { pauseRecordPath, stateDir } from "./records.js";
 import { ACTIVE, DOWN, UP } from "./states.js";
 import type { ProgramEntry } from "./programs.js";
-import { type Ctl, type CtlCall, type CtlResult, ctl, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
+import type { CtlResult } from "./ctl-io.js";
+import { type SupervisordClient, type CtlCall, calls, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ControlResult, Plan, ProcessStatus, WorkerOutcome } from "./results.js";
 
@@ -45,7 +46,7 @@ export function resolveTargets(entries: ProgramEntry[], names: string[], all: bo
 
 /** What one mode needs: the targets, their files, and a runner that records every call it makes. */
 interface ModeContext {
-  sv: Ctl;
+  sv: SupervisordClient;
   entries: ProgramEntry[];
   names: string[];
   input: ControlInput;
@@ -57,7 +58,7 @@ interface ModeContext {
 
 /** A signal call must reach every process; "not running" is fine (nothing to signal). */
 async function signal(m: ModeContext, sig: "TERM" | "USR2" | "CONT"): Promise<void> {
-  const r = await m.call(ctl.signal(sig, m.names));
+  const r = await m.call(calls.signal(sig, m.names));
   if (/ERROR/u.test(r.output) && !/not running/u.test(r.output)) {
     throw new VexoError("supervisorctl_failed", `could not signal: ${faultReason(r.output)}`);
   }
@@ -69,7 +70,7 @@ const sinceNow = (m: ModeContext) => logSizes(m.entries.filter((e) => m.names.in
 /** Plain start or restart: supervisorctl itself waits startsecs for each process. */
 async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const since = sinceNow(m);
-  const r = await m.call(ctl.groups(m.input.action === "start" ? "start" : "restart", m.names));
+  const r = await m.call(calls.groups(m.input.action === "start" ? "start" : "restart", m.names));
   const failed = failedInOutput(r.output);
   const procs = await m.sv.status(m.names);
   const down = procs.filter((p) => !UP.has(p.state));
@@ -80,7 +81,7 @@ async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
 }
 
 async function stop(m: ModeContext): Promise<ProcessStatus[]> {
-  const r = await m.call(ctl.groups("stop", m.names));
+  const r = await m.call(calls.groups("stop", m.names));
   if (r.exitCode !== 0 && !/not running/u.test(r.output))
     throw new VexoError("supervisorctl_failed", `stop failed: ${faultReason(r.output)}`);
   return m.sv.status(m.names);
@@ -104,7 +105,7 @@ async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const procs = await m.sv.status(m.names);
   for (const [i, p] of procs.entries()) {
     m.input.onProgress?.(`[${i + 1}/${procs.length}] restarting ${p.fullName}`);
-    const r = await m.call(ctl.restartProcess(p.fullName));
+    const r = await m.call(calls.restartProcess(p.fullName));
     if (failedInOutput(r.output).length > 0 || r.exitCode !== 0) {
       const now = await m.sv.status([p.group]);
       throw startFailure(
@@ -118,7 +119,7 @@ async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
 }
 
 /** The text of a pause record written now. */
-const pauseRecord = (sv: Ctl) =>
+const pauseRecord = (sv: SupervisordClient) =>
   `${JSON.stringify({ at: new Date(sv.io.now()).toISOString(), supervisordPid: supervisordPid(sv.layout) })}\n`;
 
 /**
@@ -132,7 +133,7 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
     if (!active.includes(n)) m.outcomes.push({ worker: n, outcome: "not-running", detail: "no process runs: nothing to pause" });
   let after: ProcessStatus[] = [];
   if (active.length > 0) {
-    await m.call(ctl.groups("stop", active));
+    await m.call(calls.groups("stop", active));
     after = await m.sv.status(active);
     const record = pauseRecord(m.sv);
     ensureDir(stateDir(m.sv.layout), 0o700);
@@ -163,7 +164,7 @@ async function resume(m: ModeContext): Promise<ProcessStatus[]> {
   for (const n of m.names)
     if (!paused.includes(n)) m.outcomes.push({ worker: n, outcome: "not-paused", detail: "it was not paused: left as it is" });
   if (paused.length === 0) return m.sv.status(m.names);
-  const r = await m.call(ctl.groups("start", paused));
+  const r = await m.call(calls.groups("start", paused));
   for (const n of paused) removeFile(pauseRecordPath(m.sv.layout, n));
   const procs = await m.sv.status(m.names);
   const failed = failedInOutput(r.output);
@@ -185,37 +186,37 @@ const MODES: Record<string, (m: ModeContext) => Promise<ProcessStatus[]>> = {
 
 /** What a dry run knows: the targets, their processes now, and the plan being filled in. */
 interface DryContext {
-  sv: Ctl;
+  sv: SupervisordClient;
   names: string[];
   procs: ProcessStatus[];
   plan: Plan;
 }
 
-const groupCall = (verb: "start" | "stop" | "restart") => async (d: DryContext) => [ctl.groups(verb, d.names)];
+const groupCall = (verb: "start" | "stop" | "restart") => async (d: DryContext) => [calls.groups(verb, d.names)];
 
 /** Each mode as a dry run: the calls it would make (and, for pause and resume, the pause records it would change). */
 const PLANS: Record<string, (d: DryContext) => Promise<CtlCall[]>> = {
   "start:plain": groupCall("start"),
   "stop:plain": groupCall("stop"),
   "restart:plain": groupCall("restart"),
-  "restart:graceful": async (d) => [ctl.signal("TERM", d.names)],
-  "restart:rolling": async (d) => d.procs.map((p) => ctl.restartProcess(p.fullName)),
+  "restart:graceful": async (d) => [calls.signal("TERM", d.names)],
+  "restart:rolling": async (d) => d.procs.map((p) => calls.restartProcess(p.fullName)),
   "pause:plain": async (d) => {
     const active = d.names.filter((n) => d.procs.some((p) => p.group === n && ACTIVE.has(p.state)));
     if (active.length === 0) return [];
     if (!fs.existsSync(stateDir(d.sv.layout))) d.plan.mkdirs.push(stateDir(d.sv.layout));
     d.plan.writes = active.map((n) => ({ path: pauseRecordPath(d.sv.layout, n), content: pauseRecord(d.sv) }));
-    return [ctl.groups("stop", active)];
+    return [calls.groups("stop", active)];
   },
   "resume:plain": async (d) => {
     const paused = d.names.filter((n) => fs.existsSync(pauseRecordPath(d.sv.layout, n)));
     d.plan.removes = paused.map((n) => pauseRecordPath(d.sv.layout, n));
-    return paused.length > 0 ? [ctl.groups("start", paused)] : [];
+    return paused.length > 0 ? [calls.groups("start", paused)] : [];
   },
 };
 
 /** A dry run: the plan of what the mode would do and the processes as they are; nothing is changed. */
-async function dryRun(sv: Ctl, input: ControlInput, result: ControlResult): Promise<ControlResult> {
+async function dryRun(sv: SupervisordClient, input: ControlInput, result: ControlResult): Promise<ControlResult> {
   const names = result.workers;
   const procs = await sv.status(names);
   const plan: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
@@ -228,7 +229,7 @@ async function dryRun(sv: Ctl, input: ControlInput, result: ControlResult): Prom
 }
 
 /** Runs one control action on whole groups and reports every call made and every process after. */
-export async function controlWorkers(sv: Ctl, input: ControlInput): Promise<ControlResult> {
+export async function controlWorkers(sv: SupervisordClient, input: ControlInput): Promise<ControlResult> {
   const handler = MODES[`${input.action}:${input.mode}`];
   if (!handler) throw new VexoError("usage", `${input.action} has no ${input.mode} mode`);
   // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).

@@ -2,7 +2,7 @@ import { isPaused } from "./pause.js";
 import { readPauseRecord } from "./records.js";
 import type { ProcessStatus } from "./results.js";
 import { DOWN, UP } from "./states.js";
-import { type Ctl, ctl } from "./supervisorctl.js";
+import { type SupervisordClient, calls } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 
 // `worker add` and `apply` converge on running workers, not only on their files: a worker whose
@@ -30,7 +30,11 @@ export function runAction(procs: ProcessStatus[]): RunAction {
  * Without `wait`, a worker that is only coming up is left `unchanged` (nobody waits on it).
  * Returns each worker's action.
  */
-export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: boolean; start: boolean }): Promise<Map<string, RunAction>> {
+export async function convergeRunning(
+  sv: SupervisordClient,
+  names: string[],
+  opts: { wait: boolean; start: boolean },
+): Promise<Map<string, RunAction>> {
   const actions = new Map<string, RunAction>();
   if (names.length === 0) return actions;
   const procs = await sv.status(names);
@@ -41,7 +45,7 @@ export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: bo
     actions.set(name, action === "waited" && !opts.wait ? "unchanged" : action);
   }
   const toStart = names.filter((n) => actions.get(n) === "started");
-  if (opts.start && toStart.length > 0) await sv.run(ctl.groups("start", toStart));
+  if (opts.start && toStart.length > 0) await sv.run(calls.groups("start", toStart));
   return actions;
 }
 
@@ -51,7 +55,7 @@ export async function convergeRunning(sv: Ctl, names: string[], opts: { wait: bo
  * says that this is a guess, not an answer (a real run would ask, and start or wait).
  */
 export async function previewRunning(
-  sv: Ctl,
+  sv: SupervisordClient,
   names: string[],
   wait: boolean,
 ): Promise<{ actions: Map<string, RunAction>; warning?: string }> {
@@ -67,6 +71,6 @@ export async function previewRunning(
 }
 
 /** The supervisorctl call that starting these workers makes, for a plan. */
-export function startCall(sv: Ctl, names: string[]): string[][] {
-  return names.length > 0 ? [sv.argv(ctl.groups("start", names))] : [];
+export function startCall(sv: SupervisordClient, names: string[]): string[][] {
+  return names.length > 0 ? [sv.argv(calls.groups("start", names))] : [];
 }

@@ -3,7 +3,7 @@ import { tailLines, tailLinesSince } from "./logs.js";
 import { poll } from "./poll.js";
 import type { ProgramEntry } from "./programs.js";
 import { FAILED_START, STARTING, UP } from "./states.js";
-import type { Ctl } from "./supervisorctl.js";
+import type { SupervisordClient } from "./supervisorctl.js";
 import type { ProcessFailure, ProcessStatus } from "./results.js";
 
 // Did the processes come up? The wait after add, start and restart, and the failure report
@@ -76,7 +76,12 @@ export const STARTSECS_MS = 1000;
  * process has lived past startsecs) or one has failed; polls `status` at a modest pace, the
  * first time once startsecs have passed.
  */
-export async function waitHealthy(sv: Ctl, entries: ProgramEntry[], names: string[], opts: HealthOptions = {}): Promise<ProcessStatus[]> {
+export async function waitHealthy(
+  sv: SupervisordClient,
+  entries: ProgramEntry[],
+  names: string[],
+  opts: HealthOptions = {},
+): Promise<ProcessStatus[]> {
   const seconds = opts.timeoutSeconds ?? 60;
   await sv.io.sleep(STARTSECS_MS);
   return poll(sv.io, { timeoutMs: seconds * 1000 - STARTSECS_MS, intervalMs: 250 }, async (timedOut) => {

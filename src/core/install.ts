@@ -7,7 +7,8 @@ import { requireConfDir, resolveLayout } from "./layout.js";
 import { isManaged } from "./program-file.js";
 import { prefixPaths, renderPrivateConfig } from "./private-config.js";
 import { unsafeReason } from "./rules.js";
-import { Ctl, type SupervisorIO, realIO } from "./supervisorctl.js";
+import { realIO, type SupervisorIO } from "./ctl-io.js";
+import { SupervisordClient } from "./supervisorctl.js";
 import { onPath, startSupervisord, supervisordPid, waitReachable } from "./supervisord.js";
 import { prefixProblems, prefixRefusal } from "./config-trust.js";
 import type { PrefixInstallResult, SystemInstallResult } from "./results.js";
@@ -82,7 +83,7 @@ export async function installPrefix(dirIn: string, opts: PrefixInstallOptions = 
   if (!onPath("supervisord") && process.getuid?.() === 0 && onPath("apt-get")) {
     if (await installPackage(opts.onOutput)) created.push("the supervisor package");
   }
-  const sv = new Ctl(resolveLayout({ config: p.config }), opts.io ?? realIO);
+  const sv = new SupervisordClient(resolveLayout({ config: p.config }), opts.io ?? realIO);
   let started = false;
   let pid = supervisordPid(sv.layout);
   try {
@@ -147,7 +148,7 @@ export async function installPackage(onOutput?: (line: string) => void): Promise
 }
 
 /** Starts the system supervisord with whatever can: systemd, the init script, else supervisord itself. */
-async function startSystemSupervisord(sv: Ctl, onOutput?: (l: string) => void): Promise<SystemInstallResult["startedBy"]> {
+async function startSystemSupervisord(sv: SupervisordClient, onOutput?: (l: string) => void): Promise<SystemInstallResult["startedBy"]> {
   const service = sv.layout.config === DEBIAN_CONFIG ? "supervisor" : "supervisord";
   if (fs.existsSync("/run/systemd/system")) {
     await run("systemctl", ["enable", "--now", service], onOutput);
@@ -178,7 +179,7 @@ export async function installSystem(opts: { onOutput?: (line: string) => void; i
     actions.push("installed the supervisor package");
   }
   const config = fs.existsSync(DEBIAN_CONFIG) ? DEBIAN_CONFIG : "/etc/supervisord.conf";
-  const sv = new Ctl(resolveLayout({ config }), opts.io);
+  const sv = new SupervisordClient(resolveLayout({ config }), opts.io);
   let startedBy: SystemInstallResult["startedBy"] = "already-running";
   if (!(await waitReachable(sv, 0))) {
     startedBy = await startSystemSupervisord(sv, opts.onOutput);

@@ -1,33 +1,17 @@
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { invalid, VexoError } from "../errors.js";
 import { expandValue } from "./python/format.js";
 import { globMatch } from "./python/glob.js";
 import { pySplit } from "./python/str.js";
-import { DEFAULT_CONFIGS, unsafeReason } from "./rules.js";
+import { findConfig } from "./config-path.js";
+import { unsafeReason } from "./rules.js";
 import { getOption, type ParsedIni, parseConfigText } from "./supervisord/configparser.js";
 import { configExpansions, envExpansions } from "./supervisord/expansions.js";
 import { readFileStrict } from "./supervisord/read-config.js";
 
 // Where supervisord's files are: its main config (given, or the system's), the include globs,
 // the program and log directories, and the server URL, parsed once, as supervisorctl reads them.
-
-/** The config file to use: the given one, else the first default that exists. */
-export function findConfig(given: string | undefined): string {
-  if (given) {
-    const bad = unsafeReason(given, { spaces: true, max: 4096 });
-    if (bad) throw invalid("config", bad);
-    const abs = path.resolve(given);
-    if (!fs.existsSync(abs)) throw new VexoError("config_not_found", `supervisord config ${abs} does not exist`);
-    return abs;
-  }
-  const found = DEFAULT_CONFIGS.find((c) => fs.existsSync(c));
-  if (!found) {
-    throw new VexoError("config_not_found", `no supervisord config found (looked for ${DEFAULT_CONFIGS.join(" and ")})`);
-  }
-  return found;
-}
 
 /** What supervisorctl connects to, parsed once from serverurl (or [unix_http_server] file=). */
 export type Server = { kind: "unix"; path: string } | { kind: "http"; host: string; port: number } | { kind: "unknown" };

@@ -6,7 +6,7 @@ import { untrustedReason } from "./trust.js";
 import { readRegularFile } from "./safe-files.js";
 
 // What only the machine can tell, as one seam (`Machine`): who a user is, which uid and PATH
-// supervisord runs with, whether a file is there and may be run. `Ctl` carries it (`sv.machine`):
+// supervisord runs with, whether a file is there and may be run. `SupervisordClient` carries it (`sv.machine`):
 // the CLI uses `realMachine`, unit tests script one, so every refusal of planAdd and planRemove
 // is tested without /proc, /etc/passwd or getent.
 

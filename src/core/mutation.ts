@@ -5,7 +5,7 @@ import { acquireLock, type Lock, sweepTempFiles } from "./fsutil.js";
 import { requireConfDir } from "./layout.js";
 import { nameDefinedIn } from "./programs.js";
 import type { Plan } from "./results.js";
-import { assertReachable, type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
+import { assertReachable, type SupervisordClient, calls, faultReason, reportsError } from "./supervisorctl.js";
 
 // What every change of a program file shares (add, rm, apply): the checks before anything is
 // stopped or locked, the mutation lock, a name nobody else defines, and the scoped `update NAME`
@@ -18,7 +18,7 @@ const DEFAULT_LOCK_WAIT_SECONDS = 600;
  * in vexo-sv's own file for it (another include, the main config, a [group:] that lists it) is
  * someone else's program, and is never written over, merged with or removed.
  */
-export function assertNameFree(sv: Ctl, name: string, cfg = sv.world.config()): void {
+export function assertNameFree(sv: SupervisordClient, name: string, cfg = sv.world.config()): void {
   const own = sv.layout.confDir === null ? "" : path.join(sv.layout.confDir, `${name}${sv.layout.ext}`);
   const elsewhere = nameDefinedIn(cfg, name, own);
   if (elsewhere.length > 0) {
@@ -32,13 +32,13 @@ export function assertNameFree(sv: Ctl, name: string, cfg = sv.world.config()): 
  * What every mutation checks before it stops, writes or locks anything: as root, a config tree
  * another user can change is refused; then supervisord must answer (else nothing is done).
  */
-export async function beforeMutation(sv: Ctl): Promise<void> {
+export async function beforeMutation(sv: SupervisordClient): Promise<void> {
   assertTrustedLayout(sv.world);
   await sv.probe();
 }
 
 /** Every mutation: beforeMutation, then the lock, then tidy temp files. */
-export async function lockForMutation(sv: Ctl, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
+export async function lockForMutation(sv: SupervisordClient, lockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS): Promise<Lock> {
   await beforeMutation(sv);
   const dir = requireConfDir(sv.layout);
   const lock = await acquireLock(dir, lockWaitSeconds);
@@ -57,8 +57,13 @@ export function concatPlans(plans: readonly Plan[]): Plan {
 }
 
 /** Runs `update NAME`; on rejection runs `rollback` and throws with supervisord's reason. */
-export async function applyUpdate(sv: Ctl, name: string, rollback: () => void | Promise<void>, tolerate?: RegExp): Promise<string> {
-  const r = await sv.run(ctl.update(name));
+export async function applyUpdate(
+  sv: SupervisordClient,
+  name: string,
+  rollback: () => void | Promise<void>,
+  tolerate?: RegExp,
+): Promise<string> {
+  const r = await sv.run(calls.update(name));
   const bad = r.exitCode !== 0 || reportsError(r.output, name);
   if (!bad || tolerate?.test(r.output)) return r.output;
   await rollback();

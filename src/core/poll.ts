@@ -1,4 +1,4 @@
-import type { SupervisorIO } from "./supervisorctl.js";
+import type { SupervisorIO } from "./ctl-io.js";
 
 /**
  * The one poll loop: calls `step` every `intervalMs` until it returns a value. Once the

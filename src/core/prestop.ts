@@ -1,7 +1,7 @@
 import { VexoError } from "../errors.js";
 import { readIfExists } from "./fsutil.js";
 import { isManaged } from "./program-file.js";
-import { type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
+import { type SupervisordClient, calls, faultReason, reportsError } from "./supervisorctl.js";
 
 // Stopping a worker can take up to its stopwaitsecs: Laravel finishes the job in hand, and a
 // process that ignores SIGTERM is waited out in full (3600 s is a common setting). supervisorctl
@@ -16,8 +16,8 @@ import { type Ctl, ctl, faultReason, reportsError } from "./supervisorctl.js";
 // always stopped first and started again; it stays so, at no extra call.)
 
 /** Stops group NAME (`stop NAME:*`); an unloaded or already stopped group is fine. `consequence` ends the error message. */
-export async function stopGroup(sv: Ctl, name: string, consequence: string): Promise<void> {
-  const stop = await sv.checked(ctl.groups("stop", [name]));
+export async function stopGroup(sv: SupervisordClient, name: string, consequence: string): Promise<void> {
+  const stop = await sv.checked(calls.groups("stop", [name]));
   if (stop.exitCode !== 0 && !/no such group|not running/iu.test(stop.output)) {
     throw new VexoError("supervisorctl_failed", `could not stop ${name}: ${faultReason(stop.output)}; ${consequence}`);
   }
@@ -29,7 +29,7 @@ export async function stopGroup(sv: Ctl, name: string, consequence: string): Pro
  * stopped it (a rejected change then starts it again). Everything is re-checked under the lock.
  */
 export async function stopBeforeLock(
-  sv: Ctl,
+  sv: SupervisordClient,
   name: string,
   file: string,
   opts: { force: boolean; changes: (current: string) => boolean; consequence: string },
@@ -44,9 +44,9 @@ export async function stopBeforeLock(
 const GROUP_LINE = /^\S+: (available|changed|disappeared)$/u;
 
 /** Throws supervisord_rejected, before anything is stopped or written, when `reread` says supervisord cannot read its config. */
-export async function assertRereads(sv: Ctl): Promise<void> {
+export async function assertRereads(sv: SupervisordClient): Promise<void> {
   await sv.probe(); // supervisorctl's own words for a missing socket are a Python traceback here
-  const r = await sv.checked(ctl.reread());
+  const r = await sv.checked(calls.reread());
   const own = r.output
     .split("\n")
     .filter((l) => !GROUP_LINE.test(l.trim()))

@@ -7,7 +7,7 @@ import { stopBeforeLock, stopGroup } from "./prestop.js";
 import { isManaged, parseProgramFile, programFileMode } from "./program-file.js";
 import { dropRemovalRecord, pauseRecordPath, writeRemovalRecord } from "./records.js";
 import type { Plan, RemoveResult } from "./results.js";
-import { type Ctl, ctl } from "./supervisorctl.js";
+import { type SupervisordClient, calls } from "./supervisorctl.js";
 
 // Removing workers, as plan then apply: planRemoveAll works out every removal and changes
 // nothing (--dry-run prints that plan); applyRemoveAll does them one after another and returns a
@@ -40,7 +40,7 @@ export interface RemovePlan {
 const notThere = (r: WorkerRemoval): WorkerRemoval => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
 
 /** True when supervisord still has group NAME loaded (a run killed between the delete and `update NAME` leaves it so). */
-async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
+async function stillLoaded(sv: SupervisordClient, name: string): Promise<boolean> {
   try {
     return (await sv.status([name])).length > 0;
   } catch {
@@ -49,7 +49,7 @@ async function stillLoaded(sv: Ctl, name: string): Promise<boolean> {
 }
 
 /** Works out removing one worker: stop its group, delete its file, `update NAME`. Changes nothing. */
-export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePlan> {
+export async function planRemove(sv: SupervisordClient, input: RemoveInput): Promise<RemovePlan> {
   const { name } = input;
   assertNameFree(sv, name);
   const file = programFile(sv.layout, name);
@@ -58,13 +58,13 @@ export async function planRemove(sv: Ctl, input: RemoveInput): Promise<RemovePla
     mkdirs: [],
     writes: [],
     removes: [file],
-    supervisorctl: [sv.argv(ctl.groups("stop", [name])), sv.argv(ctl.update(name))],
+    supervisorctl: [sv.argv(calls.groups("stop", [name])), sv.argv(calls.update(name))],
   };
   const result: WorkerRemoval = { changed: true, name, file, plan };
   if (existing === null) {
     // The file is gone but supervisord still runs the group: finish that removal (update NAME unloads it).
     if (await stillLoaded(sv, name))
-      return { input, file, result: { ...result, plan: { ...plan, removes: [], supervisorctl: [sv.argv(ctl.update(name))] } } };
+      return { input, file, result: { ...result, plan: { ...plan, removes: [], supervisorctl: [sv.argv(calls.update(name))] } } };
     if (input.missingOk) return { input, file, result: notThere(result) };
     throw new VexoError("not_found", `no worker named ${name} (no ${file})`, { details: { names: [name] } });
   }
@@ -88,7 +88,7 @@ export interface RemoveAllPlan {
  * Works out removing every named worker, in the order given (each once); changes nothing. Any
  * refusal fails the whole: not_found names every missing worker at once.
  */
-export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<RemoveAllPlan> {
+export async function planRemoveAll(sv: SupervisordClient, input: RemoveAllInput): Promise<RemoveAllPlan> {
   assertTrustedLayout(sv.world);
   const removals: RemovePlan[] = [];
   const missing: string[] = [];
@@ -118,7 +118,7 @@ export async function planRemoveAll(sv: Ctl, input: RemoveAllInput): Promise<Rem
  * Does planned removals, one after another: each worker is stopped before the lock (prestop.ts),
  * then removed under it. A parallel rm that won the race ends in the same state. Returns a new result.
  */
-export async function applyRemoveAll(sv: Ctl, p: RemoveAllPlan): Promise<RemoveResult> {
+export async function applyRemoveAll(sv: SupervisordClient, p: RemoveAllPlan): Promise<RemoveResult> {
   if (!p.result.changed) return { ...p.result };
   const workers = p.result.workers.map((w) => ({ ...w }));
   const done: string[] = [];
@@ -135,12 +135,12 @@ export async function applyRemoveAll(sv: Ctl, p: RemoveAllPlan): Promise<RemoveR
 }
 
 /** Stops one worker being removed, before the lock (true when it did); a removal that is only an unload has nothing to stop. */
-export async function stopIfRemoving(sv: Ctl, r: RemovePlan): Promise<boolean> {
+export async function stopIfRemoving(sv: SupervisordClient, r: RemovePlan): Promise<boolean> {
   if (r.result.plan.removes.length === 0) return false;
   return stopBeforeLock(sv, r.input.name, r.file, { force: r.input.force, changes: () => true, consequence: "it was not removed" });
 }
 
-async function removeOne(sv: Ctl, r: RemovePlan): Promise<WorkerRemoval> {
+async function removeOne(sv: SupervisordClient, r: RemovePlan): Promise<WorkerRemoval> {
   await beforeMutation(sv);
   const stopped = await stopIfRemoving(sv, r);
   const lock = await lockForMutation(sv, r.input.lockWaitSeconds);
@@ -161,7 +161,7 @@ function partlyRemoved(e: unknown, p: RemoveAllPlan, workers: RemoveResult["work
 }
 
 /** Under the lock, a removal whose file is already gone: only the unload was left (see planRemove), or someone removed it meanwhile. */
-async function removeGone(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
+async function removeGone(sv: SupervisordClient, p: RemovePlan): Promise<WorkerRemoval> {
   const { input } = p;
   if (p.result.plan.removes.length === 0) {
     await applyUpdate(sv, input.name, () => undefined, /^ERROR: no such group/mu);
@@ -177,7 +177,7 @@ async function removeGone(sv: Ctl, p: RemovePlan): Promise<WorkerRemoval> {
  * file, `update NAME`, drop the record. A removal record a killed run left behind tells a later
  * run what is half done (records.ts): `apply --prune` finishes it, an add of the name undoes it.
  */
-export async function removeLocked(sv: Ctl, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
+export async function removeLocked(sv: SupervisordClient, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
   const { file, input } = p;
   // Re-read under the lock, on purpose: a parallel run may have changed it meanwhile (this one file, not the world).
   const current = readIfExists(file);
@@ -203,7 +203,7 @@ export async function removeLocked(sv: Ctl, p: RemovePlan, opts: { stopped: bool
       // Back as it was: the file, and the worker running (or paused, if it was).
       writeAtomic(file, current, programFileMode(current));
       if (paused !== null) writeAtomic(pause, paused, 0o600);
-      else await sv.run(ctl.groups("start", [input.name]));
+      else await sv.run(calls.groups("start", [input.name]));
       dropRemovalRecord(sv.layout, input.name);
     },
     /^ERROR: no such group/mu,

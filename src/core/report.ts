@@ -3,7 +3,7 @@ import type { ProgramEntry } from "./programs.js";
 import { isPaused } from "./pause.js";
 import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
-import { type Ctl, ctl, parseStatus, unreachableReason } from "./supervisorctl.js";
+import { type SupervisordClient, calls, parseStatus, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
@@ -68,10 +68,10 @@ export function joinStatus(
 }
 
 /** Lists every program in the include directory with its live state, in one status call. */
-export async function listWorkers(sv: Ctl): Promise<ListResult> {
+export async function listWorkers(sv: SupervisordClient): Promise<ListResult> {
   const layout: Layout = sv.layout;
   // Start supervisorctl first so its start-up overlaps with reading the files.
-  const statusP = sv.run(ctl.status());
+  const statusP = sv.run(calls.status());
   let entries: ProgramEntry[];
   try {
     entries = sv.world.programs();
@@ -107,9 +107,9 @@ export function problemsOf(w: WorkerInfo): string[] {
 }
 
 /** supervisord itself, then every program with every process, and an overall health verdict. */
-export async function statusReport(sv: Ctl): Promise<StatusResult> {
+export async function statusReport(sv: SupervisordClient): Promise<StatusResult> {
   // If supervisorctl cannot run at all, listWorkers says so; the version is only a detail.
-  const versionP = sv.run(ctl.version()).catch(() => null);
+  const versionP = sv.run(calls.version()).catch(() => null);
   const list = await listWorkers(sv);
   const v = (await versionP)?.output.trim() ?? "";
   const version = list.reachable && /^\d+\.\d+/u.test(v) ? v : null;

@@ -1,11 +1,10 @@
-import net from "node:net";
-import { execa } from "execa";
 import { VexoError } from "../errors.js";
-import type { Layout, Server } from "./layout.js";
+import type { Layout } from "./layout.js";
 import { type Machine, realMachine } from "./machine.js";
 import type { ProcessStatus } from "./results.js";
 import { PROCESS_STATES, type ProcessState } from "./states.js";
 import { World } from "./world.js";
+import { type CtlResult, realIO, type SupervisorIO } from "./ctl-io.js";
 
 // Everything vexo-sv says to supervisord goes through here: pure builders of each call, one
 // seam (SupervisorIO) that runs them, and the parsers of what supervisorctl answers.
@@ -18,7 +17,7 @@ export interface CtlCall {
 const groups = (names: string[]) => names.map((n) => `${n}:*`);
 
 /** Pure builders of every call vexo-sv makes; whole groups are addressed as `NAME:*`. */
-export const ctl = {
+export const calls = {
   update: (name: string): CtlCall => ({ args: ["update", name] }),
   /** Rereads the config and lists the groups whose config differs from what runs (applies nothing). */
   reread: (): CtlCall => ({ args: ["reread"] }),
@@ -33,77 +32,11 @@ export const ctl = {
   version: (): CtlCall => ({ args: ["version"] }),
 };
 
-export interface CtlResult {
-  exitCode: number;
-  /** stdout and stderr together: supervisorctl writes errors to stdout too. */
-  output: string;
-}
-
-/** The seam between vexo-sv's logic and the machine: unit tests script it, the CLI uses realIO. */
-export interface SupervisorIO {
-  /** Runs `supervisorctl -c CONFIG ARGS...` (never through a shell). */
-  run(config: string, args: string[]): Promise<CtlResult>;
-  /** Resolves once something accepts a connection at the server address. */
-  connect(server: Server, timeoutMs: number): Promise<void>;
-  sleep(ms: number): Promise<void>;
-  now(): number;
-}
-
-/** Runs supervisorctl with execa and an argument array; the process can be killed (early calls). */
-export function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>; kill: () => void } {
-  const child = execa("supervisorctl", ["-c", config, ...args], {
-    reject: false,
-    all: true,
-    stdin: "ignore",
-    // No timeout: `update NAME` of a changed group legitimately waits out its stopwaitsecs.
-  });
-  const result = child.then((r) => {
-    if (r.failed && r.exitCode === undefined) {
-      const missing = (r as { code?: string }).code === "ENOENT";
-      throw new VexoError(
-        missing ? "supervisord_unreachable" : "supervisorctl_failed",
-        missing ? "supervisorctl is not installed" : `supervisorctl could not run: ${r.shortMessage}`,
-        { hint: missing ? "install Debian's supervisor package" : undefined },
-      );
-    }
-    return { exitCode: r.exitCode ?? 1, output: String(r.all ?? "") };
-  });
-  return { result, kill: () => child.kill() };
-}
-
-function connectSocket(server: Server, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (server.kind === "unknown") return reject(new Error("unknown server URL"));
-    const sock = server.kind === "unix" ? net.connect({ path: server.path }) : net.connect({ host: server.host, port: server.port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error("timed out"));
-    }, timeoutMs);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      sock.end();
-      resolve();
-    });
-    sock.once("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new Error(e.code === "ENOENT" ? "no socket file" : (e.code ?? e.message)));
-    });
-  });
-}
-
-/** The real machine. */
-export const realIO: SupervisorIO = {
-  run: (config, args) => spawnCtl(config, args).result,
-  connect: connectSocket,
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  now: () => Date.now(),
-};
-
 /**
  * supervisorctl for one supervisord (its layout), through an IO seam; `machine`: the lookups about
  * the machine around it; `world`: this command's one reading of supervisord's files (built on first use).
  */
-export class Ctl {
+export class SupervisordClient {
   private known: World | undefined;
 
   constructor(
@@ -139,7 +72,7 @@ export class Ctl {
 
   /** The processes of the named groups (every program when none is named). */
   async status(names: string[] = []): Promise<ProcessStatus[]> {
-    return parseStatus((await this.checked(ctl.status(names))).output);
+    return parseStatus((await this.checked(calls.status(names))).output);
   }
 
   /** Checks that supervisord answers on its socket, without spawning supervisorctl. */

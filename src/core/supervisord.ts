@@ -5,7 +5,7 @@ import { VexoError } from "../errors.js";
 import { removeFile } from "./fsutil.js";
 import { alive, onPath, SUPERVISORD_ENV, supervisordPid } from "./machine.js";
 import { poll } from "./poll.js";
-import { type Ctl, ctl, faultReason } from "./supervisorctl.js";
+import { type SupervisordClient, calls, faultReason } from "./supervisorctl.js";
 import type { Layout } from "./layout.js";
 import type { ShutdownResult } from "./results.js";
 
@@ -14,7 +14,7 @@ import type { ShutdownResult } from "./results.js";
 export { onPath, supervisordPid, supervisordUid } from "./machine.js";
 
 /** True when supervisord answers within `seconds`. */
-export async function waitReachable(sv: Ctl, seconds: number): Promise<boolean> {
+export async function waitReachable(sv: SupervisordClient, seconds: number): Promise<boolean> {
   return poll(sv.io, { timeoutMs: seconds * 1000, intervalMs: 100 }, async (timedOut) => {
     try {
       await sv.probe(1000);
@@ -43,7 +43,7 @@ function removeStaleSocket(layout: Layout, within?: string): void {
 }
 
 /** Starts `supervisord -c CONFIG` (it daemonizes) with SUPERVISORD_ENV and waits until it answers; returns its pid. */
-export async function startSupervisord(sv: Ctl, opts: { socketWithin?: string } = {}): Promise<number | null> {
+export async function startSupervisord(sv: SupervisordClient, opts: { socketWithin?: string } = {}): Promise<number | null> {
   const layout = sv.layout;
   const bin = onPath("supervisord");
   if (!bin) throw new VexoError("start_failed", "supervisord is not installed", { hint: "install Debian's supervisor package" });
@@ -72,7 +72,7 @@ export async function startSupervisord(sv: Ctl, opts: { socketWithin?: string } 
 }
 
 /** Asks supervisord to shut down (stopping its programs) and returns once its pid is gone. */
-export async function shutdownSupervisord(sv: Ctl, onWait?: () => void): Promise<ShutdownResult> {
+export async function shutdownSupervisord(sv: SupervisordClient, onWait?: () => void): Promise<ShutdownResult> {
   const layout = sv.layout;
   const pid = supervisordPid(layout);
   try {
@@ -80,7 +80,7 @@ export async function shutdownSupervisord(sv: Ctl, onWait?: () => void): Promise
   } catch {
     if (pid === null) return { changed: false, pid: null, config: layout.config };
   }
-  const r = await sv.run(ctl.shutdown());
+  const r = await sv.run(calls.shutdown());
   if (!/Shut down|no such file|refused/iu.test(r.output) && r.exitCode !== 0) {
     throw new VexoError("supervisorctl_failed", `shutdown failed: ${faultReason(r.output)}`);
   }

@@ -1,13 +1,14 @@
 import fs from "node:fs";
 import { readIfExists } from "./fsutil.js";
-import { findConfig, type Layout, type LayoutOptions, layoutOfMain, readMainConfig } from "./layout.js";
+import { findConfig } from "./config-path.js";
+import { type Layout, type LayoutOptions, layoutOfMain, readMainConfig } from "./layout.js";
 import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
 import { readFileStrict, type SupervisorConfig } from "./supervisord/read-config.js";
 
 // One reading of the world per command: the layout, every file supervisord reads (each opened
 // and parsed once: the main config's text read for the layout is the config reader's too), and
 // the programs with their managed specs, built lazily, at most once. The command owns it (held on
-// its Ctl); nothing is kept between commands. A mutation still re-reads, under its lock, the one
+// its SupervisordClient); nothing is kept between commands. A mutation still re-reads, under its lock, the one
 // program file it changes (another run may have changed it meanwhile): that is not the world.
 
 export class World {

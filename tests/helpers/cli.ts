@@ -11,7 +11,7 @@ import { groupInfo } from "./rpc.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 /** The CLI under test: the checkout's build, or VEXO_SV_TEST_BIN (to run a suite against another build). */
-export const BIN = process.env.VEXO_SV_TEST_BIN ?? path.join(ROOT, "bin/vexo-sv.js");
+export const BIN = process.env.VEXO_SV_TEST_BIN ?? path.join(ROOT, "bin/vexo-sv.cjs");
 export const SAMPLE_APP = path.join(ROOT, "tests/fixtures/sample-app");
 export const BROKEN_APP = path.join(ROOT, "tests/fixtures/broken-app");
 /** The user the test workers run as: ourselves (a root supervisord can switch to it). */

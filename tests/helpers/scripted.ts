@@ -8,7 +8,8 @@ import { parseServerUrl } from "../../src/core/layout.js";
 import type { Machine } from "../../src/core/machine.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
-import { Ctl, type CtlResult, type SupervisorIO } from "../../src/core/supervisorctl.js";
+import type { CtlResult, SupervisorIO } from "../../src/core/ctl-io.js";
+import { SupervisordClient } from "../../src/core/supervisorctl.js";
 
 /**
  * A supervisorctl seam scripted by the test: `answer` gets each call's argv and returns what
@@ -96,7 +97,7 @@ afterAll(() => {
 });
 
 /** A layout in a fresh temp directory with the given managed workers written as program files; `machine`: a scripted one (else the real machine). */
-export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], machine?: Machine): Ctl {
+export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], machine?: Machine): SupervisordClient {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
   made.push(dir);
   const confDir = path.join(dir, "conf.d");
@@ -121,7 +122,7 @@ export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], 
     pidfile: path.join(dir, "supervisord.pid"),
     supervisordLog: path.join(dir, "supervisord.log"),
   };
-  return new Ctl(layout, io, machine);
+  return new SupervisordClient(layout, io, machine);
 }
 
 /** A `supervisorctl status` line as supervisord 4.2 pads it. */

@@ -27,7 +27,7 @@ const chunks = (copy: string) => new Set(fs.readdirSync(path.join(copy, "dist/ch
 
 /** `worker ls --json` on a config that is not there: loads the entry, then the core's chunks. */
 function lsRun(copy: string, env: Record<string, string> = {}, hook: string[] = []) {
-  return execa("node", [...hook, path.join(copy, "bin/vexo-sv.js"), "worker", "ls", "--json", "--config", path.join(tmp, "none.conf")], {
+  return execa("node", [...hook, path.join(copy, "bin/vexo-sv.cjs"), "worker", "ls", "--json", "--config", path.join(tmp, "none.conf")], {
     reject: false,
     env,
   });

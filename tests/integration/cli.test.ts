@@ -182,6 +182,10 @@ describe("output conventions", () => {
     const v = await cli(["--version", "--json"]);
     expect(v.code).toBe(0);
     expect(v.json).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/u) });
+    // The launcher answers a bare --version from package.json; the program, from its build: one version.
+    const plain = await cli(["--version"]);
+    expect(plain.stdout).toBe(`${(v.json as { version: string }).version}\n`);
+    expect(plain.stdout).toBe(`${JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version}\n`);
     const h = await cli(["worker", "add", "--help", "--json"]);
     expect(h.code).toBe(0);
     // Like git's and npm's: usage and options first, then the examples.

@@ -17,7 +17,7 @@ describe("the packed tarball", () => {
   it("ships dist/ (built by prepack), installs with npm, and the installed vexo-sv runs", async () => {
     const { tarball, shipped } = await packTarball(tmp);
     expect(shipped).toContain("dist/vexo-sv.js");
-    expect(shipped).toContain("bin/vexo-sv.js");
+    expect(shipped).toContain("bin/vexo-sv.cjs");
     expect(shipped.some((f) => f.startsWith("dist/chunks/"))).toBe(true);
     expect(shipped.filter((f) => f.startsWith("src/") || f.startsWith("tests/"))).toEqual([]);
 

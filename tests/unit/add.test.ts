@@ -6,7 +6,7 @@ import { type AddInput, applyAdd, planAdd, previewAdd } from "../../src/core/add
 import { removalRecordPath } from "../../src/core/records.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
-import type { Ctl } from "../../src/core/supervisorctl.js";
+import type { SupervisordClient } from "../../src/core/supervisorctl.js";
 import { fakeSupervisor, ScriptedIO, ScriptedMachine, refusal } from "../helpers/scripted.js";
 
 // planAdd against a scripted machine (users, supervisord's uid and PATH, which files are there):
@@ -39,7 +39,7 @@ function machineFor(appDir: string): ScriptedMachine {
 }
 
 interface Setup {
-  sv: Ctl;
+  sv: SupervisordClient;
   io: ScriptedIO;
   machine: ScriptedMachine;
   appDir: string;
@@ -61,7 +61,7 @@ function setup(workers: WorkerSpecInput[] = [], answer: (args: string[]) => stri
   return { sv, io, machine, appDir, input };
 }
 
-const programFiles = (sv: Ctl) => fs.readdirSync(sv.layout.confDir as string).sort();
+const programFiles = (sv: SupervisordClient) => fs.readdirSync(sv.layout.confDir as string).sort();
 
 describe("planAdd: what the machine says", () => {
   it("plans a new worker from the scripted machine alone: its user, php on supervisord's PATH, the artisan file", async () => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRemoveAll, planRemove, planRemoveAll } from "../../src/core/remove.js";
-import type { Ctl } from "../../src/core/supervisorctl.js";
+import type { SupervisordClient } from "../../src/core/supervisorctl.js";
 import { fakeSupervisor, running, ScriptedIO, ScriptedMachine, refusal } from "../helpers/scripted.js";
 
 // planRemove and planRemoveAll on a scripted supervisord: every refusal, each before anything is
@@ -10,7 +10,7 @@ import { fakeSupervisor, running, ScriptedIO, ScriptedMachine, refusal } from ".
 
 const w = (name: string) => ({ name, path: "/srv/app", php: "/usr/bin/php" });
 const input = { force: false, missingOk: false };
-const file = (sv: Ctl, name: string) => path.join(sv.layout.confDir as string, `${name}.conf`);
+const file = (sv: SupervisordClient, name: string) => path.join(sv.layout.confDir as string, `${name}.conf`);
 
 /** A supervisord that has loaded `loaded` (status answers for them) and says `updated` to update. */
 function setup(workers: string[], loaded: string[] = workers) {

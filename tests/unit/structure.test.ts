@@ -138,7 +138,7 @@ describe("structure of src/", () => {
   });
 
   it("keeps no state in module globals: no top-level let or var, no top-level Map cache (those still to go listed)", () => {
-    // A registry of commander's objects (a command's reading of the world lives on its Ctl: core/world.ts).
+    // A registry of commander's objects (a command's reading of the world lives on its SupervisordClient: core/world.ts).
     const known = new Set(["cli/command.ts: EXAMPLES"]);
     const bad: string[] = [];
     for (const [f, sf] of parsed) {
