@@ -31,6 +31,8 @@ export function benchSupervisor(prefix, procs) {
     app,
     fakePhp,
     config: inst.config,
+    /** Where the workers' stdout logs go. */
+    logDir: inst.logDir,
     env,
     /** The flags `worker add` takes for one more such worker. */
     spec,

@@ -157,12 +157,12 @@ pairRow(
   null,
 );
 pairRow(
-  "  floor through execa | vexo-sv worker ls --json: what vexo-sv adds (for information)",
+  "floor through execa | vexo-sv worker ls --json (200 workers): what vexo-sv adds",
   pair(
     () => floorExeca("status"),
     () => vexo("worker", "ls", "--json").ms,
   ),
-  null,
+  1.1,
 );
 let k = 0;
 /** `supervisorctl update NAME` of one more worker, through `update` (a function that runs it and returns its ms). */
@@ -197,6 +197,27 @@ const [st1000, ls1000] = pair(
   () => vexo("worker", "ls", "--json").ms,
 );
 const cpu1000 = ownCpu("worker", "ls", "--json");
+pairRow(
+  "floor through execa | vexo-sv worker ls --json (1,000 workers)",
+  pair(
+    () => floorExeca("status"),
+    () => vexo("worker", "ls", "--json").ms,
+  ),
+  1.1,
+);
+// One worker's log among a thousand, with 1,000 lines in it (appended as supervisord appends).
+fs.appendFileSync(
+  path.join(fx.logDir, "w0500_00.log"),
+  Array.from({ length: 1000 }, (_, i) => `[2026-12-07 03:00:00] Processing job ${i}\n`).join(""),
+);
+pairRow(
+  "supervisorctl tail w0500:w0500_00 | vexo-sv logs w0500 -n 100 (1,000 workers)",
+  pair(
+    () => ctl("tail", "w0500:w0500_00").ms,
+    () => vexo("logs", "w0500", "-n", "100").ms,
+  ),
+  1.0,
+);
 row("worker ls --json: 100 | 1000 workers", ls100, ls1000, null);
 row("supervisorctl status: 100 | 1000 workers", st100, st1000, null);
 row("  vexo-sv's own CPU time (its process alone): 100 | 1000 workers", cpu100, cpu1000, null);

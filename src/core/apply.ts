@@ -9,7 +9,7 @@ import { logSizes } from "./logs.js";
 import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
 import { assertRereads } from "./prestop.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
-import { type ProgramEntry, readPrograms } from "./programs.js";
+import { type ProcessGroup, readPrograms } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
 import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
@@ -130,7 +130,7 @@ function atIndex(e: unknown, i: number): unknown {
 }
 
 /** The managed workers (and removals a killed run left half done: their removal records) that --prune removes: not in the list, and of prunePath when given. */
-function pruneTargets(sv: SupervisordClient, programs: ProgramEntry[], input: ApplyInput, warnings: string[]): string[] {
+function pruneTargets(sv: SupervisordClient, programs: ProcessGroup[], input: ApplyInput, warnings: string[]): string[] {
   if (!input.prune) return [];
   const wanted = new Set(input.specs.map((s) => s.name));
   const inScope = (name: string, p: string | null | undefined) => {

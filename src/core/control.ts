@@ -6,7 +6,7 @@ import { startFailure, waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { pauseRecordPath, stateDir } from "./records.js";
 import { ACTIVE, DOWN, UP } from "./states.js";
-import type { ProgramEntry } from "./programs.js";
+import type { ProcessGroup } from "./programs.js";
 import type { CtlResult } from "./ctl-io.js";
 import { type SupervisordClient, type CtlCall, calls, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
@@ -34,7 +34,7 @@ export interface ControlInput {
 }
 
 /** The programs named (or with `all`, every managed one); unknown names are not_found. */
-export function resolveTargets(entries: ProgramEntry[], names: string[], all: boolean): string[] {
+export function resolveTargets(entries: ProcessGroup[], names: string[], all: boolean): string[] {
   if (all) return entries.filter((e) => e.managed).map((e) => e.name);
   if (names.length === 0) throw new VexoError("usage", "name at least one worker, or ask for all of them");
   const known = new Set(entries.map((e) => e.name));
@@ -47,7 +47,7 @@ export function resolveTargets(entries: ProgramEntry[], names: string[], all: bo
 /** What one mode needs: the targets, their files, and a runner that records every call it makes. */
 interface ModeContext {
   sv: SupervisordClient;
-  entries: ProgramEntry[];
+  entries: ProcessGroup[];
   names: string[];
   input: ControlInput;
   /** Runs a call; a name supervisorctl refused outright is an error, never a success. */

@@ -1,7 +1,7 @@
 import { VexoError } from "../errors.js";
 import { tailLines, tailLinesSince } from "./logs.js";
 import { poll } from "./poll.js";
-import type { ProgramEntry } from "./programs.js";
+import type { ProcessGroup } from "./programs.js";
 import { FAILED_START, STARTING, UP } from "./states.js";
 import type { SupervisordClient } from "./supervisorctl.js";
 import type { ProcessFailure, ProcessStatus } from "./results.js";
@@ -17,8 +17,8 @@ export const OLDER = "(before this start) ";
  * and, when fewer than ten were, the lines before them marked OLDER. A worker that was already
  * failing (BACKOFF before `start`) may write nothing new, and its report must still show why.
  */
-function logTail(entries: ProgramEntry[], p: ProcessStatus, since?: Map<string, number>): string[] {
-  const log = entries.flatMap((e) => e.processes).find((x) => x.namespec === p.fullName)?.log;
+function logTail(entries: ProcessGroup[], p: ProcessStatus, since?: Map<string, number>): string[] {
+  const log = entries.flatMap((e) => e.processes).find((x) => x.namespec === p.fullName)?.stdoutLogfile;
   const file = log?.kind === "file" ? log.path : undefined;
   if (!file) return [];
   try {
@@ -33,7 +33,7 @@ function logTail(entries: ProgramEntry[], p: ProcessStatus, since?: Map<string, 
 }
 
 /** Processes that failed to start: the error and the log lines, as the exit-1 error. */
-export function startFailure(entries: ProgramEntry[], failed: ProcessStatus[], how: string, since?: Map<string, number>): VexoError {
+export function startFailure(entries: ProcessGroup[], failed: ProcessStatus[], how: string, since?: Map<string, number>): VexoError {
   const failures: ProcessFailure[] = failed.map((p) => ({
     process: p.fullName,
     state: p.state,
@@ -78,7 +78,7 @@ export const STARTSECS_MS = 1000;
  */
 export async function waitHealthy(
   sv: SupervisordClient,
-  entries: ProgramEntry[],
+  entries: ProcessGroup[],
   names: string[],
   opts: HealthOptions = {},
 ): Promise<ProcessStatus[]> {

@@ -6,7 +6,7 @@ import { shownPath, TrustError } from "./trust.js";
 import { openNoFollow, tailLinesSafe } from "./safe-files.js";
 import type { Layout } from "./layout.js";
 import type { World } from "./world.js";
-import type { EntryProcess } from "./programs.js";
+import type { ProcessInfo } from "./supervisord/processes.js";
 import { supervisordPid, supervisordUid } from "./supervisord.js";
 import type { LogLine, LogsResult } from "./results.js";
 
@@ -149,8 +149,8 @@ function readdirOrEmpty(dir: string): string[] {
 }
 
 /** Where one process logs, as supervisord resolves it: a file, the file it made for AUTO, or why there is none to read. */
-function logFileOf(layout: Layout, p: EntryProcess, autoLog: (processName: string) => string | null): string {
-  const t = p.log ?? { kind: "none" as const };
+function logFileOf(layout: Layout, p: ProcessInfo, autoLog: (processName: string) => string | null): string {
+  const t = p.stdoutLogfile ?? { kind: "none" as const };
   if (t.kind === "file") return t.path;
   if (t.kind === "auto") {
     const made = autoLog(p.name);
@@ -186,7 +186,7 @@ export function logFiles(
 ): { files: { process: string; path: string }[]; skipped: { process: string; reason: string }[] } {
   const layout = world.layout;
   if (!opts.name) return { files: [{ process: "supervisord", path: layout.supervisordLog }], skipped: [] };
-  const entry = world.programs().find((e) => e.name === opts.name);
+  const entry = world.program(opts.name);
   if (!entry) throw new VexoError("not_found", `no program named ${shownPath(opts.name)}`, { details: { names: [opts.name] } });
   let procs = entry.processes;
   if (opts.process !== undefined) {

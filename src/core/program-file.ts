@@ -128,7 +128,7 @@ export function renderProgram(spec: WorkerSpec, logDir: string, owner: FileOwner
 }
 
 /** One `[program:x]` section of one file, as vexo-sv reads back the files it wrote. */
-export interface FileProgram {
+export interface ProgramSection {
   name: string;
   file: string;
   managed: boolean;
@@ -235,17 +235,17 @@ export function specFromSection(name: string, sec: Record<string, string>): Work
 }
 
 /** Every `[program:x]` section of one file in the include directory. */
-export function parseProgramFile(file: string, text: string): FileProgram[] {
+export function parseProgramFile(file: string, text: string): ProgramSection[] {
   const managed = isManaged(text);
   const doc = decodeIni(text);
-  const entries: FileProgram[] = [];
+  const entries: ProgramSection[] = [];
   for (const [key, value] of Object.entries(doc)) {
     const m = /^program:(.+)$/u.exec(key.trim());
     if (!m) continue;
     const sec = value;
     const name = (m[1] as string).trim();
     const numprocs = sec.numprocs !== undefined && /^\d+$/u.test(sec.numprocs) ? Number(sec.numprocs) : 1;
-    const entry: FileProgram = {
+    const entry: ProgramSection = {
       name,
       file,
       managed,

@@ -5,7 +5,7 @@ import { shownPath } from "./trust.js";
 import { type Layout } from "./layout.js";
 import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
 import type { WorkerSpec } from "./spec.js";
-import { type LogTarget, programsOf, type ProgramInfo } from "./supervisord/processes.js";
+import { type ProcessInfo, programsOf, type ProgramInfo } from "./supervisord/processes.js";
 import { readSupervisorConfig, recordingReader, type SupervisorConfig } from "./supervisord/read-config.js";
 
 // Everything supervisord runs, read from every file it reads, the way it reads them
@@ -13,15 +13,8 @@ import { readSupervisorConfig, recordingReader, type SupervisorConfig } from "./
 // config and every include glob, same-named sections merged. One entry per process group, the
 // unit supervisorctl acts on; a vexo-sv worker is always a group of its own.
 
-/** One process of an entry, as supervisorctl names it, with where its stdout goes. */
-export interface EntryProcess {
-  namespec: string;
-  name: string;
-  log: LogTarget | null;
-}
-
 /** One process group supervisord runs (or would run once it rereads). */
-export interface ProgramEntry {
+export interface ProcessGroup {
   /** The group name: what supervisorctl's start/stop/update take. */
   name: string;
   kind: ProgramInfo["kind"];
@@ -32,7 +25,8 @@ export interface ProgramEntry {
   /** Written by vexo-sv: its own file, with the marker, and defined nowhere else. */
   managed: boolean;
   numprocs: number;
-  processes: EntryProcess[];
+  /** Its processes, as supervisord names them, with where each one's stdout goes. */
+  processes: ProcessInfo[];
   /** For managed workers: the spec read back from the file; null if it was edited beyond recognition. */
   spec: WorkerSpec | null;
   parseError?: string;
@@ -54,14 +48,14 @@ function managedSpec(file: string, text: string, name: string): { spec: WorkerSp
   return own.parseError || !own.spec ? { spec: null, parseError: own.parseError ?? "no spec" } : { spec: hideEnv(own.spec) };
 }
 
-function toEntry(cfg: SupervisorConfig, layout: Layout, texts: ReadonlyMap<string, string>, info: ProgramInfo): ProgramEntry {
+function toEntry(cfg: SupervisorConfig, layout: Layout, texts: ReadonlyMap<string, string>, info: ProgramInfo): ProcessGroup {
   const files = filesOf(cfg, info.section);
   const own = layout.confDir === null ? "" : path.join(layout.confDir, `${info.name}${layout.ext}`);
   // Our own file was read by the config reader just now; only a regular file counts (lstat: never a symlink).
   const ownText = files.length === 1 && files[0] === own ? (texts.get(own) ?? "") : "";
   const managed = info.kind === "program" && info.groups.length === 0 && isManaged(ownText) && isRegular(own);
-  const processes = info.processes.map((p) => ({ namespec: p.namespec, name: p.name, log: p.stdoutLogfile }));
-  const entry: ProgramEntry = {
+  const processes = info.processes;
+  const entry: ProcessGroup = {
     name: info.name,
     kind: info.kind,
     file: files[0] as string,
@@ -70,7 +64,7 @@ function toEntry(cfg: SupervisorConfig, layout: Layout, texts: ReadonlyMap<strin
     numprocs: processes.length,
     processes,
     spec: null,
-    logs: processes.flatMap((p) => (p.log?.kind === "file" ? [p.log.path] : [])),
+    logs: processes.flatMap((p) => (p.stdoutLogfile?.kind === "file" ? [p.stdoutLogfile.path] : [])),
   };
   if (managed) Object.assign(entry, managedSpec(own, ownText, info.name));
   return entry;
@@ -104,13 +98,21 @@ function isRegular(file: string): boolean {
 }
 
 /**
- * Every process group of every file supervisord reads, managed ones first, then by name. The
- * managed specs are parsed from `texts`, the files as the config reader read them (never read again).
+ * Every process group of every file supervisord reads, managed ones first, then by name (`only`:
+ * just the group of that name, if there is one). The managed specs are parsed from `texts`, the
+ * files as the config reader read them (never read again).
  */
-export function readPrograms(layout: Layout, texts = new Map<string, string>(), cfg = supervisorConfig(layout, texts)): ProgramEntry[] {
-  const infos = programsOf(cfg);
+export function readPrograms(
+  layout: Layout,
+  texts = new Map<string, string>(),
+  cfg = supervisorConfig(layout, texts),
+  only?: string,
+): ProcessGroup[] {
+  const infos = programsOf(cfg, only);
   // A program listed by a [group:g] runs inside g: g is the entry (with its members' processes).
-  const entries = infos.filter((i) => i.kind === "group" || i.groups.length === 0).map((i) => toEntry(cfg, layout, texts, i));
+  const entries = infos
+    .filter((i) => (i.kind === "group" || i.groups.length === 0) && (only === undefined || i.name === only))
+    .map((i) => toEntry(cfg, layout, texts, i));
   const groups = new Map(infos.filter((i) => i.kind === "group").map((i) => [i.name, i]));
   for (const g of entries) {
     const info = g.kind === "group" ? groups.get(g.name) : undefined;

@@ -1,5 +1,5 @@
 import { type Layout } from "./layout.js";
-import type { ProgramEntry } from "./programs.js";
+import type { ProcessGroup } from "./programs.js";
 import { isPaused } from "./pause.js";
 import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
@@ -28,7 +28,7 @@ export function groupState(states: ProcessState[], expected: number): WorkerStat
   return "partial";
 }
 
-function stateOf(e: ProgramEntry, procs: ProcessStatus[] | null, paused: PauseRecord | null, svPid: number | null): WorkerState {
+function stateOf(e: ProcessGroup, procs: ProcessStatus[] | null, paused: PauseRecord | null, svPid: number | null): WorkerState {
   if (procs === null) return "unknown";
   if (isPaused(paused, procs, svPid)) return "paused";
   return groupState(
@@ -39,7 +39,7 @@ function stateOf(e: ProgramEntry, procs: ProcessStatus[] | null, paused: PauseRe
 
 /** Joins program files and `supervisorctl status` (null: unreachable); pure. */
 export function joinStatus(
-  entries: ProgramEntry[],
+  entries: ProcessGroup[],
   statuses: ProcessStatus[] | null,
   paused: Map<string, PauseRecord> = new Map(),
   svPid: number | null = null,
@@ -72,7 +72,7 @@ export async function listWorkers(sv: SupervisordClient): Promise<ListResult> {
   const layout: Layout = sv.layout;
   // Start supervisorctl first so its start-up overlaps with reading the files.
   const statusP = sv.run(calls.status());
-  let entries: ProgramEntry[];
+  let entries: ProcessGroup[];
   try {
     entries = sv.world.programs();
   } catch (e) {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { readIfExists } from "./fsutil.js";
 import { findConfig } from "./config-path.js";
 import { type Layout, type LayoutOptions, layoutOfMain, readMainConfig } from "./layout.js";
-import { type ProgramEntry, readPrograms, supervisorConfig } from "./programs.js";
+import { type ProcessGroup, readPrograms, supervisorConfig } from "./programs.js";
 import { readFileStrict, type SupervisorConfig } from "./supervisord/read-config.js";
 
 // One reading of the world per command: the layout, every file supervisord reads (each opened
@@ -15,7 +15,7 @@ export class World {
   /** Every file read so far, by path, as read (the main config first). */
   private readonly texts = new Map<string, string>();
   private cfg: SupervisorConfig | undefined;
-  private progs: ProgramEntry[] | undefined;
+  private progs: ProcessGroup[] | undefined;
   private readonly real = new Map<string, string>();
 
   /** `mainText`: the main config's text when the layout was read from it (else it is read on first use). */
@@ -52,8 +52,14 @@ export class World {
   }
 
   /** Every process group supervisord reads, with the managed specs, worked out once. */
-  programs(): ProgramEntry[] {
+  programs(): ProcessGroup[] {
     return (this.progs ??= readPrograms(this.layout, this.texts, this.config()));
+  }
+
+  /** The process group of that name, worked out alone when the others are not known yet (`logs NAME` at a thousand workers). */
+  program(name: string): ProcessGroup | undefined {
+    if (this.progs) return this.progs.find((e) => e.name === name);
+    return readPrograms(this.layout, this.texts, this.config(), name).find((e) => e.name === name);
   }
 
   /**

@@ -5,7 +5,7 @@ import { type ControlInput, controlWorkers, resolveTargets } from "../../src/cor
 import { healthVerdict, STARTSECS_MS, waitHealthy } from "../../src/core/health.js";
 import { isPaused } from "../../src/core/pause.js";
 import { pauseRecordPath } from "../../src/core/records.js";
-import type { ProgramEntry } from "../../src/core/programs.js";
+import type { ProcessGroup } from "../../src/core/programs.js";
 import { readPrograms } from "../../src/core/programs.js";
 import { joinStatus, listWorkers, problemsOf, statusReport } from "../../src/core/report.js";
 import type { ProcessStatus } from "../../src/core/results.js";
@@ -17,10 +17,10 @@ import { fakeSupervisor, running, ScriptedIO, statusLine } from "../helpers/scri
 // virtual time (sleep advances a clock), so none of these depends on the machine's speed.
 
 /** A program as readPrograms gives it: a managed worker's processes are NAME:NAME_00..., a hand-written single one is NAME. */
-const entry = (name: string, managed = true, numprocs = 1): ProgramEntry => {
+const entry = (name: string, managed = true, numprocs = 1): ProcessGroup => {
   const processes = Array.from({ length: numprocs }, (_, i) => {
     const proc = managed ? `${name}_${String(i).padStart(2, "0")}` : name;
-    return { namespec: managed ? `${name}:${proc}` : proc, name: proc, log: null };
+    return { group: name, namespec: managed ? `${name}:${proc}` : proc, name: proc, processNum: i, stdoutLogfile: null };
   });
   return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
 };

@@ -58,8 +58,13 @@ interface SectionProcs {
 
 const KINDS = ["program", "fcgi-program", "eventlistener", "group"] as const;
 
-/** Every program-like section of the merged config, with its processes as supervisord names them. */
-export function programsOf(cfg: SupervisorConfig): ProgramInfo[] {
+/**
+ * Every program-like section of the merged config, with its processes as supervisord names them.
+ * `only`: just what a group of that name needs (every [group:x] section, whose memberships decide
+ * which programs are groups of their own, and the program-like sections named `only`), for a
+ * command about one worker at a thousand (`logs NAME`).
+ */
+export function programsOf(cfg: SupervisorConfig, only?: string): ProgramInfo[] {
   const out: ProgramInfo[] = [];
   const grouped = new Map<string, string[]>();
   for (const sectionName of cfg.ini.sections.keys()) {
@@ -72,6 +77,8 @@ export function programsOf(cfg: SupervisorConfig): ProgramInfo[] {
   for (const sectionName of cfg.ini.sections.keys()) {
     const kind = KINDS.find((k) => sectionName.startsWith(`${k}:`));
     if (kind === undefined || kind === "group") continue;
+    const raw = sectionName.slice(kind.length + 1);
+    if (only !== undefined && pyStrip(raw) !== only && raw.trim() !== only) continue;
     out.push(programInfo(cfg, kind, sectionName, grouped.get(sectionName) ?? []));
   }
   const position = new Map([...cfg.ini.sections.keys()].map((section, i) => [section, i]));
