@@ -249,13 +249,15 @@ export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLock
   checkLogDir(sv.layout.logDir, sv.machine.supervisordUid(sv.layout), p.result.worker);
   const pauseRecord = pauseRecordPath(sv.layout, name);
   const paused = readIfExists(pauseRecord);
+  let wrote = false;
   if (action !== "unchanged") {
     // A changed worker is started afresh by update: it is no longer paused (the record goes
     // first, so that a run killed in between leaves no pause behind on a new worker).
     removeFile(pauseRecord);
     writeAtomic(file, content, programFileMode(content));
+    wrote = true;
   } else {
-    takeOver(p);
+    wrote = takeOver(p, current);
   }
   await applyUpdate(sv, name, async () => {
     if (action === "unchanged") return;
@@ -265,6 +267,8 @@ export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLock
     if (paused !== null) writeAtomic(pauseRecord, paused, 0o600);
     else if (opts.stopped) await sv.run(calls.groups("start", [name]));
   });
+  // The world as it is now, from what was written (the health wait reads nothing again).
+  if (wrote) sv.world.wrote(file, content);
   if (interrupted) {
     // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
     await sv.run(calls.groups("start", [name]));
@@ -280,11 +284,12 @@ export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLock
  * names another owner (`worker add`): the file is rewritten, and nothing restarts (supervisord
  * compares parsed programs, not comments). Call with the lock held.
  */
-export function takeOver(p: AddPlan): void {
-  if (p.input.owner !== "apply") return;
-  const current = readIfExists(p.file);
-  if (current !== null && current !== p.content && isManaged(current) && sameProgram(current, p.content))
-    writeAtomic(p.file, p.content, programFileMode(p.content));
+export function takeOver(p: AddPlan, current: string | null): boolean {
+  if (p.input.owner !== "apply" || current === null || current === p.content || !isManaged(current) || !sameProgram(current, p.content)) {
+    return false;
+  }
+  writeAtomic(p.file, p.content, programFileMode(p.content));
+  return true;
 }
 
 /** How a worker's action reads in "worker NAME was ..., but ...". */
@@ -300,9 +305,6 @@ const ACTION_WORDS: Record<AddAction, string> = {
 async function waitAfterAdd(sv: SupervisordClient, p: AddPlan, action: AddAction, since: Map<string, number> | undefined): Promise<void> {
   const name = p.result.worker.name;
   try {
-    // The file now holds what was planned (written, or found so under the lock): the world as it
-    // is now, without reading every file again.
-    if (action === "created" || action === "replaced") sv.world.wrote(p.file, p.content);
     await waitHealthy(sv, sv.world.programs(), [name], { since });
   } catch (e) {
     if (!(e instanceof VexoError && e.code === "start_failed")) throw e;

@@ -3,13 +3,13 @@ import { invalid, VexoError } from "../errors.js";
 import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing, takeOver } from "./add.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { convergeRunning, previewRunning, startCall } from "./converge.js";
-import { ioError } from "./fsutil.js";
+import { ioError, readIfExists } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
 import { assertRereads } from "./prestop.js";
 import { HIDDEN, parseProgramFile } from "./program-file.js";
-import { type ProcessGroup, readPrograms } from "./programs.js";
+import type { ProcessGroup } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
 import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
@@ -301,7 +301,8 @@ async function stopChanging(sv: SupervisordClient, p: ApplyPlan): Promise<Set<st
   // A replace refused for a broken file elsewhere must leave the worker running as it was (prestop.ts).
   if (p.adds.some(replaces)) await assertRereads(sv);
   try {
-    for (const a of p.adds) if (await stopIfReplacing(sv, a, "it was not changed")) stopped.add(a.result.worker.name);
+    // Only a planned replace stops before the lock (a file changed since the plan is replaced under it, by update).
+    for (const a of p.adds) if (replaces(a) && (await stopIfReplacing(sv, a, "it was not changed"))) stopped.add(a.result.worker.name);
     for (const r of p.removes) if (r.result.changed && (await stopIfRemoving(sv, r))) stopped.add(r.input.name);
   } catch (e) {
     if (!(e instanceof VexoError) || stopped.size === 0) throw e;
@@ -337,7 +338,7 @@ export async function applyConvergence(sv: SupervisordClient, p: ApplyPlan): Pro
   }
   const started = p.adds.map((a) => a.result.worker.name).filter((name) => progress.actions.get(name) !== "unchanged");
   if (p.input.wait && started.length > 0) {
-    await waitHealthy(sv, readPrograms(sv.layout), started, { since: sinceStart(p, progress.actions, since) }).catch((e: unknown) => {
+    await waitHealthy(sv, sv.world.programs(), started, { since: sinceStart(p, progress.actions, since) }).catch((e: unknown) => {
       throw failed(e);
     });
   }
@@ -354,7 +355,8 @@ async function applyLocked(sv: SupervisordClient, p: ApplyPlan, stopped: Set<str
     const loadedAs = a.result.action === "unchanged" ? pending?.get(name) : undefined;
     if (loadedAs || a.result.action !== "unchanged" || pending === null || hasRemovalRecord(sv.layout, name))
       actions.set(name, await addLocked(sv, a, { converge: false, stopped: stopped.has(name), as: loadedAs })); // re-checked under the lock
-    else takeOver(a); // identical program: only a header naming another owner may change
+    // Identical program: only a header naming another owner may change (the file re-read under the lock).
+    else if (takeOver(a, readIfExists(a.file))) sv.world.wrote(a.file, a.content);
     finished.add(name);
   }
   await convergeUnchanged(sv, p, actions);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { entry, workersFile } from "../helpers/apply.js";
 import { addArgs, cli, type CliResult, ROOT, useSupervisor } from "../helpers/cli.js";
 
 // One reading of the world per command (issue 25): every file supervisord reads (the main config,
@@ -34,9 +35,12 @@ describe("each file supervisord reads is opened once per command", () => {
   ];
 
   /** Runs the CLI with the counting hook; the number of opens of each config file. */
-  async function opens(args: string[]): Promise<{ r: CliResult; counts: Record<string, number> }> {
+  async function opens(
+    args: string[],
+    run = (env: Record<string, string>) => cli(args, env),
+  ): Promise<{ r: CliResult; counts: Record<string, number> }> {
     const log = path.join(tmp, `${args.join("-").replace(/[^a-z-]/gu, "")}.json`);
-    const r = await cli(args, { ...sv.env, NODE_OPTIONS: `--import ${HOOK}`, VEXO_OPENS_LOG: log });
+    const r = await run({ ...sv.env, NODE_OPTIONS: `--import ${HOOK}`, VEXO_OPENS_LOG: log });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const all = JSON.parse(fs.readFileSync(log, "utf8")) as Record<string, number>;
     return { r, counts: Object.fromEntries(configFiles().map((f) => [f, all[f] ?? 0])) };
@@ -65,5 +69,17 @@ describe("each file supervisord reads is opened once per command", () => {
     const { counts } = await opens([...addArgs("rd"), "--json"]);
     expect(counts[file]).toBeLessThanOrEqual(2);
     expect(onceEach(counts, [file])).toEqual(ones([...before, file]));
+  });
+
+  it("apply opens each file once, the program files it writes at most twice, also for its health wait", async () => {
+    const before = configFiles();
+    const created = path.join(sv.confDir, "re.conf");
+    const adopted = path.join(sv.confDir, "rc.conf");
+    const file = workersFile(sv, [entry("rc"), entry("re")], "reads.json");
+    const { r, counts } = await opens(["apply", "reads"], (env) => cli(["apply", file, "--allow-root", "--json"], env));
+    expect(r.json).toMatchObject({ ok: true });
+    expect(counts[created]).toBeLessThanOrEqual(2);
+    expect(counts[adopted]).toBeLessThanOrEqual(2);
+    expect(onceEach(counts, [created, adopted])).toEqual(ones([...before, created]));
   });
 });
