@@ -3,8 +3,9 @@
 # when nothing is: `ensure-deps.sh demo` (supervisor, php-cli, npm deps) or `ensure-deps.sh test`
 # (also PHP's SQLite driver and Laravel for the end-to-end tests, zsh and fish for the completion
 # tests, util-linux and passwd for locks and the security tests, ansible-core for the test of
-# docs/ansible). apt runs as root or through
-# sudo; its output goes to a log file, and one line says what is being installed.
+# docs/ansible, prometheus (for promtool) and prometheus-node-exporter for the metrics test). apt
+# runs as root or through sudo; its output goes to a log file, and one line says what is being
+# installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-test}"
@@ -26,6 +27,8 @@ if [ "$mode" = "test" ]; then
   command -v fish >/dev/null 2>&1 || pkgs+=(fish)
   command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ] || pkgs+=(passwd)
   command -v ansible-playbook >/dev/null 2>&1 || pkgs+=(ansible-core)
+  command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
+  command -v prometheus-node-exporter >/dev/null 2>&1 || pkgs+=(prometheus-node-exporter)
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   log="$(mktemp /tmp/vexo-sv-apt.XXXXXX.log)"

@@ -125,10 +125,13 @@ export interface TailOptions {
 }
 
 /** Throws TrustError "hard_link" when the open file has more than one link (the caller closes fd). */
-function refuseHardLinked(fd: number, file: string): void {
-  const links = fs.fstatSync(fd).nlink;
-  if (links > 1) {
-    throw new TrustError("hard_link", file, `${shownPath(file)} has ${links} hard links: whoever holds another one can read and write it`);
+function refuseHardLinked(st: fs.Stats, file: string): void {
+  if (st.nlink > 1) {
+    throw new TrustError(
+      "hard_link",
+      file,
+      `${shownPath(file)} has ${st.nlink} hard links: whoever holds another one can read and write it`,
+    );
   }
 }
 
@@ -138,6 +141,28 @@ export interface Tail {
   truncated: number;
 }
 
+/** How far a backwards scan of a log may go. */
+export interface ScanLimits {
+  /** The most lines returned. */
+  maxLines: number;
+  /** A longer line is cut to its last maxLineBytes bytes and ends the scan (see tailLinesSafe). */
+  maxLineBytes: number;
+  /** Read at most this many bytes from the end of the file; the line this bound cuts through is left out. */
+  maxBytes?: number;
+  /** The scan ends once a line for which this is true has been taken (it is returned, as lines[0]). */
+  stopAt?: (line: string) => boolean;
+}
+
+/** A bounded scan of the end of one log file, as opened. */
+export interface LogScan extends Tail {
+  /** The file's first line was taken: nothing older is left in this file. */
+  startReached: boolean;
+  /** Which file was read (another name for it, as after a rename, is the same dev and ino), and its size then. */
+  dev: number;
+  ino: number;
+  size: number;
+}
+
 interface Scan {
   /** Newest first while scanning. */
   lines: string[];
@@ -145,6 +170,7 @@ interface Scan {
   /** The line being assembled, its pieces newest first. */
   parts: Buffer[];
   partLen: number;
+  limits: ScanLimits;
 }
 
 /**
@@ -161,51 +187,74 @@ export function tailLinesSafe(file: string, n: number, maxLineBytes = 64 * 1024,
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`line count must be a whole number >= 0, not ${n}`);
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be >= 1, not ${maxLineBytes}`);
   if (n === 0) return { lines: [], truncated: 0 };
+  const scan = scanLogTail(file, { maxLines: n, maxLineBytes }, opts);
+  return scan ? { lines: scan.lines, truncated: scan.truncated } : { lines: [], truncated: 0 };
+}
+
+/**
+ * The end of a log file read backwards as tailLinesSafe reads it (openNoFollow: no symlink, no
+ * FIFO, regular files only; `singleLink` refuses a second hard link), within `limits`: at most
+ * maxLines lines and maxBytes bytes, ending at the first line `stopAt` accepts. null when there
+ * is no such file. Says whether the file's start was reached and which file it was.
+ */
+export function scanLogTail(file: string, limits: ScanLimits, opts: TailOptions = {}): LogScan | null {
+  const { maxLines, maxLineBytes, maxBytes } = limits;
+  if (!Number.isSafeInteger(maxLines) || maxLines < 1) throw new RangeError(`maxLines must be a whole number >= 1, not ${maxLines}`);
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be >= 1, not ${maxLineBytes}`);
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 0))
+    throw new RangeError(`maxBytes must be a whole number >= 0, not ${maxBytes}`);
   let fd: number;
   try {
     fd = openNoFollow(file, O_RDONLY);
   } catch (e) {
-    if (e instanceof TrustError && e.code === "not_found") return { lines: [], truncated: 0 };
+    if (e instanceof TrustError && e.code === "not_found") return null;
     throw e;
   }
   try {
-    if (opts.singleLink) refuseHardLinked(fd, file);
-    return scanBackwards(fd, n, maxLineBytes);
+    const st = fs.fstatSync(fd);
+    if (opts.singleLink) refuseHardLinked(st, file);
+    return { ...scanBackwards(fd, st.size, limits), dev: st.dev, ino: st.ino, size: st.size };
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function scanBackwards(fd: number, n: number, maxLine: number): Tail {
-  const size = fs.fstatSync(fd).size;
-  const s: Scan = { lines: [], truncated: 0, parts: [], partLen: 0 };
+function scanBackwards(fd: number, size: number, limits: ScanLimits): Tail & { startReached: boolean } {
+  const s: Scan = { lines: [], truncated: 0, parts: [], partLen: 0, limits };
+  const floor = limits.maxBytes === undefined ? 0 : Math.max(0, size - limits.maxBytes);
   let pos = size;
-  while (pos > 0) {
-    const len = Math.min(CHUNK, pos);
+  while (pos > floor) {
+    const len = Math.min(CHUNK, pos - floor);
     const chunk = readAt(fd, pos - len, len);
-    if (chunk.length < len) return done(s); // truncated under us (rotation): what is complete stands
+    if (chunk.length < len) return done(s, false); // truncated under us (rotation): what is complete stands
     // The file's last newline ends the last line rather than starting an empty one.
     const end = pos === size && chunk[len - 1] === 0x0a ? len - 1 : len;
     pos -= len;
-    if (takeLines(s, chunk, end, n, maxLine)) return done(s);
+    if (takeLines(s, chunk, end)) return done(s, false);
   }
-  if (size > 0) finishLine(s); // the file's first line has no newline before it
-  return done(s);
+  if (floor === 0) {
+    if (size > 0) finishLine(s); // the file's first line has no newline before it
+    return done(s, true);
+  }
+  // Stopped by maxBytes: the oldest piece is a whole line only if a newline comes just before it.
+  if (floor < size && readAt(fd, floor - 1, 1)[0] === 0x0a) finishLine(s);
+  return done(s, false);
 }
 
 /** Splits one chunk (up to `end`) into lines, newest first; true when the scan is over. */
-function takeLines(s: Scan, chunk: Buffer, end: number, n: number, maxLine: number): boolean {
+function takeLines(s: Scan, chunk: Buffer, end: number): boolean {
+  const { maxLines, maxLineBytes, stopAt } = s.limits;
   while (end > 0) {
     const nl = chunk.lastIndexOf(0x0a, end - 1);
     if (nl < 0) break;
     addPart(s, chunk.subarray(nl + 1, end));
-    if (s.partLen > maxLine) return cutLine(s, maxLine);
+    if (s.partLen > maxLineBytes) return cutLine(s, maxLineBytes);
     finishLine(s);
-    if (s.lines.length >= n) return true;
+    if (s.lines.length >= maxLines || stopAt?.(s.lines[s.lines.length - 1] as string)) return true;
     end = nl;
   }
   addPart(s, chunk.subarray(0, end));
-  return s.partLen > maxLine ? cutLine(s, maxLine) : false;
+  return s.partLen > maxLineBytes ? cutLine(s, maxLineBytes) : false;
 }
 
 function addPart(s: Scan, part: Buffer): void {
@@ -237,8 +286,8 @@ function stripCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
 
-function done(s: Scan): Tail {
-  return { lines: s.lines.reverse(), truncated: s.truncated };
+function done(s: Scan, startReached: boolean): Tail & { startReached: boolean } {
+  return { lines: s.lines.reverse(), truncated: s.truncated, startReached };
 }
 
 // ---------------------------------------------------------------------------------------------

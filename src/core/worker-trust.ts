@@ -115,7 +115,7 @@ export function shellWord(p: string): string {
 }
 
 /** Why a tree another user had is replaced, never handed to root by changing its owner (finding 3 of the review). */
-const NEVER_CHOWN = "making it root's by changing its owner keeps what another user planted in it, and the files they hold open";
+export const NEVER_CHOWN = "making it root's by changing its owner keeps what another user planted in it, and the files they hold open";
 
 /** For a log directory another user owned, could write or planted in: a new one, never the old one made root's. */
 const replaceHint = (dir: string) =>

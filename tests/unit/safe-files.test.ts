@@ -2,7 +2,15 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { mkdirMode, openLockFile, openNoFollow, readRegularFile, tailLinesSafe, writeFileExclusive } from "../../src/core/safe-files.js";
+import {
+  mkdirMode,
+  openLockFile,
+  openNoFollow,
+  readRegularFile,
+  scanLogTail,
+  tailLinesSafe,
+  writeFileExclusive,
+} from "../../src/core/safe-files.js";
 import { dir, file, isRoot, ME, mkfifo, OTHER, trustError } from "../helpers/trust-fixtures.js";
 
 // safe-files.ts: opening, reading, tailing and creating files where other users may reach.
@@ -171,6 +179,39 @@ describe("tailLinesSafe", () => {
       expect(bytesRead).toBeLessThanOrEqual(2 * 64 * 1024);
       expect(grown).toBeLessThan(64 * 1024 * 1024);
     });
+  });
+});
+
+describe("scanLogTail", () => {
+  const all = Number.MAX_SAFE_INTEGER;
+  const scan = (content: string, limits: { maxBytes?: number; stopAt?: (l: string) => boolean; maxLines?: number }) => {
+    const r = scanLogTail(file(path.join(dir(), "log"), content), { maxLines: all, maxLineBytes: 1024, ...limits });
+    return r && { lines: r.lines, startReached: r.startReached };
+  };
+
+  it("says whether the file's start was reached, and which file it read", () => {
+    expect(scan("a\nb\n", {})).toEqual({ lines: ["a", "b"], startReached: true });
+    expect(scan("", {})).toEqual({ lines: [], startReached: true });
+    expect(scan("a\nb\nc\n", { maxLines: 2 })).toEqual({ lines: ["b", "c"], startReached: false });
+    const f = file(path.join(dir(), "log"), "abc\n");
+    const r = scanLogTail(f, { maxLines: 1, maxLineBytes: 10 });
+    expect([r?.dev, r?.ino, r?.size]).toEqual([fs.statSync(f).dev, fs.statSync(f).ino, 4]);
+    expect(scanLogTail(path.join(dir(), "missing"), { maxLines: 1, maxLineBytes: 10 })).toBeNull();
+  });
+
+  it("reads at most maxBytes from the end and leaves out the line the bound cuts", () => {
+    expect(scan("aaaa\nbbbb\ncccc\n", { maxBytes: 12 })).toEqual({ lines: ["bbbb", "cccc"], startReached: false });
+    expect(scan("aaaa\nbbbb\ncccc\n", { maxBytes: 10 })).toEqual({ lines: ["bbbb", "cccc"], startReached: false });
+    expect(scan("aaaa\nbbbb\ncccc\n", { maxBytes: 9 })).toEqual({ lines: ["cccc"], startReached: false });
+    expect(scan("aaaa\nbbbb\ncccc\n", { maxBytes: 15 })).toEqual({ lines: ["aaaa", "bbbb", "cccc"], startReached: true });
+    expect(scan("aaaa\n\ncccc\n", { maxBytes: 6 })).toEqual({ lines: ["", "cccc"], startReached: false });
+    expect(scan("aaaa\n", { maxBytes: 0 })).toEqual({ lines: [], startReached: false });
+    expect(() => scan("a\n", { maxBytes: -1 })).toThrow(RangeError);
+  });
+
+  it("stops at the first line stopAt accepts, and returns it", () => {
+    expect(scan("1\n2\n3\n4\n", { stopAt: (l) => Number(l) <= 2 })).toEqual({ lines: ["2", "3", "4"], startReached: false });
+    expect(scan("1\n2\n", { stopAt: () => false })).toEqual({ lines: ["1", "2"], startReached: true });
   });
 });
 

@@ -312,5 +312,10 @@ function stdoutLogfile(cfg: SupervisorConfig, section: string, common: Expansion
   const path = expandUser(twice.value, cfg.home);
   const dir = pySplitPath(path)[0];
   if (dir && !dirExists(cfg, dir)) return (errors.push(`The directory named as part of the path ${twice.value} does not exist`), undefined);
-  return /^\/dev\/(stdout|stderr|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/.test(path) ? { kind: "stream", path } : { kind: "file", path };
+  return isStreamPath(path) ? { kind: "stream", path } : { kind: "file", path };
+}
+
+/** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: a log target that is supervisord's own output, not a file to read back. */
+export function isStreamPath(path: string): boolean {
+  return /^\/dev\/(stdout|stderr|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/.test(path);
 }
