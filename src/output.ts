@@ -186,3 +186,11 @@ export function table(rows: Cell[][], header: string[]): string[] {
       .trimEnd(),
   );
 }
+
+/** Bytes as `ps` people read them: 812K, 45.3M, 1.2G; `?` when not known. */
+export function humanBytes(n: number | null): string {
+  if (n === null) return "?";
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)}K`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}M`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)}G`;
+}

@@ -10,7 +10,7 @@ import { invalid, type VexoError } from "../errors.js";
  * makes the bundle keep all of zod (every locale, toJSONSchema: 430 KB to compile on each run).
  */
 export const z = { array, object, optional };
-export { intInRange, nameSchema, pathSchema, workerSpecSchema, workersFileSchema } from "../core/spec.js";
+export { durationInRange, intInRange, nameSchema, pathSchema, workerSpecSchema, workersFileSchema } from "../core/spec.js";
 
 /** A zod issue's path as a reader finds it in a file: `workers[2].procs` (`file` for the whole). */
 export function issuePath(path: readonly PropertyKey[], unknownKey?: string): string {

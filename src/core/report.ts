@@ -3,7 +3,10 @@ import type { ProcessGroup } from "./programs.js";
 import { isPaused } from "./pause.js";
 import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
-import { type SupervisordClient, calls, parseStatus, unreachableReason } from "./supervisorctl.js";
+import { VexoError } from "../errors.js";
+import { exitsText, windowWords } from "./exit-words.js";
+import { DEFAULT_WINDOW_SECONDS, observe } from "./observe.js";
+import { type SupervisordClient, calls, faultReason, parseStatus, unreachableError, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
@@ -55,9 +58,12 @@ export function joinStatus(
         file: e.file,
         state: stateOf(e, statuses === null ? null : procs, paused.get(e.name) ?? null, svPid),
         loaded: statuses === null ? null : procs.length > 0,
-        running: procs.filter((p) => UP.has(p.state)).length,
+        running: statuses === null ? null : procs.filter((p) => UP.has(p.state)).length,
         total: e.numprocs,
-        processes: procs,
+        // Not observed yet (observe.ts): not known.
+        processes: procs.map((p) => ({ ...p, startedAt: null, rssBytes: null, cpuSeconds: null, cwd: null, stale: null, exits: null })),
+        stale: null,
+        exits: null,
         spec: e.spec,
         logs: e.logs,
       };
@@ -67,8 +73,37 @@ export function joinStatus(
     .sort((a, b) => Number(b.managed) - Number(a.managed) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+export interface ListOptions {
+  /** The window exits are counted over. */
+  windowSeconds?: number;
+}
+
+/**
+ * supervisorctl's answer to `status`: the processes, or null when supervisord could not be
+ * reached (why). Any other error of supervisorctl's own (a config it cannot use) is thrown: it
+ * never becomes a list of states.
+ */
+function statusAnswer(sv: SupervisordClient, st: { exitCode: number; output: string }): { statuses: ProcessStatus[] | null; why?: string } {
+  const why = unreachableReason(st.output);
+  if (why) return { statuses: null, why };
+  const statuses = parseStatus(st.output);
+  // 0: all running; 3: some not running (supervisorctl's LSB codes). Anything else with no process line is its error.
+  if (st.exitCode !== 0 && st.exitCode !== 3 && statuses.length === 0 && st.output.trim() !== "") {
+    throw new VexoError("supervisorctl_failed", `supervisorctl could not ask supervisord: ${faultReason(st.output)}`, {
+      hint: `see what \`supervisorctl -c ${sv.layout.config} status\` says`,
+      details: { config: sv.layout.config, output: st.output.trim() },
+    });
+  }
+  return { statuses };
+}
+
 /** Lists every program in the include directory with its live state, in one status call. */
-export async function listWorkers(sv: SupervisordClient): Promise<ListResult> {
+export async function listWorkers(sv: SupervisordClient, opts: ListOptions = {}): Promise<ListResult> {
+  return (await readList(sv, opts)).list;
+}
+
+/** The list, and why supervisord could not be asked (undefined when it answered). */
+async function readList(sv: SupervisordClient, opts: ListOptions): Promise<{ list: ListResult; why: string | undefined }> {
   const layout: Layout = sv.layout;
   // Start supervisorctl first so its start-up overlaps with reading the files.
   const statusP = sv.run(calls.status());
@@ -79,44 +114,82 @@ export async function listWorkers(sv: SupervisordClient): Promise<ListResult> {
     statusP.catch(() => undefined); // this error is the one to report
     throw e;
   }
-  const st = await statusP;
-  const why = unreachableReason(st.output);
-  const statuses = why ? null : parseStatus(st.output);
-  return {
+  const { statuses, why } = statusAnswer(sv, await statusP);
+  const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  const joined = joinStatus(entries, statuses, pauseRecords(layout), supervisordPid(layout));
+  const seen = observe(sv.world, joined, entries, { windowSeconds, now: sv.io.now() });
+  const list: ListResult = {
     config: layout.config,
     confDir: layout.confDir,
     reachable: statuses !== null,
-    workers: joinStatus(entries, statuses, pauseRecords(layout), supervisordPid(layout)),
-    warnings: why ? [`supervisord is not reachable (${why}); states are unknown`] : [],
+    workers: seen.workers,
+    exitsWindowSeconds: windowSeconds,
+    exitsNote: seen.exitsNote,
+    warnings: why
+      ? [`supervisord ${/permission denied/iu.test(why) ? "cannot be asked" : "is not reachable"} (${why}); states are unknown`]
+      : [],
   };
+  return { list, why };
+}
+
+export interface HealthOptions {
+  /** More unexpected exits than this within the window is a crash loop. */
+  maxExits: number;
+  /** Stale workers are reported without failing the check. */
+  allowStale: boolean;
+  windowSeconds: number;
+}
+
+/** More than 5 unexpected exits in the last hour: a worker that leaks or crashes every ~10 minutes. */
+export const DEFAULT_MAX_EXITS = 5;
+const DEFAULT_HEALTH: HealthOptions = { maxExits: DEFAULT_MAX_EXITS, allowStale: false, windowSeconds: DEFAULT_WINDOW_SECONDS };
+
+/** The problems that are not about a process's state: a crash loop (exits in the window), stale code. */
+function historyProblems(w: WorkerInfo, h: HealthOptions): string[] {
+  const out: string[] = [];
+  if (w.exits && w.exits.unexpected > h.maxExits) {
+    out.push(
+      `${w.name}: ${w.exits.unexpected} unexpected exits in the last ${windowWords(h.windowSeconds)} (${exitsText(w.exits)}), more than ${h.maxExits}: a crash loop`,
+    );
+  }
+  if (w.stale && !h.allowStale) {
+    const old = w.processes.find((p) => p.stale)?.cwd;
+    out.push(`${w.name}: runs stale code (started in ${old ?? "?"}; its path now resolves elsewhere): restart it`);
+  }
+  return out;
 }
 
 /**
  * Health of one managed worker's processes, as lines naming what is wrong. STARTING is healthy:
  * a process recycled by --max-time or --max-jobs starts again for a second; a crash loop shows
- * BACKOFF, then FATAL.
+ * BACKOFF, then FATAL, or (each run living past startsecs) as unexpected exits in the window.
  */
-export function problemsOf(w: WorkerInfo): string[] {
+export function problemsOf(w: WorkerInfo, h: HealthOptions = DEFAULT_HEALTH): string[] {
   if (!w.managed || w.state === "paused") return [];
   if (w.loaded === false) return [`${w.name}: not loaded by supervisord`];
   const out = w.processes
     .filter((p) => !HEALTHY.has(p.state))
     .map((p) => `${p.fullName}: ${p.state}${p.description ? ` (${p.description})` : ""}`);
   if (w.processes.length > 0 && w.processes.length < w.total) out.push(`${w.name}: ${w.processes.length} of ${w.total} processes exist`);
-  return out;
+  return [...out, ...historyProblems(w, h)];
 }
 
-/** supervisord itself, then every program with every process, and an overall health verdict. */
-export async function statusReport(sv: SupervisordClient): Promise<StatusResult> {
-  // If supervisorctl cannot run at all, listWorkers says so; the version is only a detail.
+/**
+ * supervisord itself, then every program with every process, and an overall health verdict.
+ * Throws when supervisord cannot be asked (not running, or permission denied: not the same).
+ */
+export async function statusReport(sv: SupervisordClient, opts: Partial<HealthOptions> = {}): Promise<StatusResult> {
+  const h: HealthOptions = { ...DEFAULT_HEALTH, ...opts };
+  // If supervisorctl cannot run at all, readList says so; the version is only a detail.
   const versionP = sv.run(calls.version()).catch(() => null);
-  const list = await listWorkers(sv);
+  const { list, why } = await readList(sv, { windowSeconds: h.windowSeconds });
+  if (why) throw unreachableError(sv.layout, why);
   const v = (await versionP)?.output.trim() ?? "";
-  const version = list.reachable && /^\d+\.\d+/u.test(v) ? v : null;
-  const problems = list.reachable ? list.workers.flatMap(problemsOf) : [`supervisord is not reachable at ${sv.layout.serverUrl}`];
+  const version = /^\d+\.\d+/u.test(v) ? v : null;
+  const problems = list.workers.flatMap((w) => problemsOf(w, h));
   return {
     ...list,
-    supervisord: { running: list.reachable, pid: list.reachable ? supervisordPid(sv.layout) : null, version },
+    supervisord: { running: true, pid: supervisordPid(sv.layout), version },
     healthy: problems.length === 0,
     problems,
   };

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import { workerSpecSchema } from "./spec.js";
+import { EXIT_REASONS } from "./exits.js";
 import { PROCESS_STATES } from "./states.js";
 
 // The result of every command, as zod schemas: the core's result types are inferred from these,
@@ -85,15 +86,58 @@ export const removeResultSchema = z.object({
   plan: planSchema.meta({ description: "Every worker's removal in turn: its file, then stop and update of its group" }),
 });
 
+const exitCount = z.int().nonnegative();
+export const exitsSchema = z
+  .object({
+    counts: z.object({ memory: exitCount, killed: exitCount, recycled: exitCount, crashed: exitCount, fatal: exitCount }).meta({
+      description:
+        "Exits within the window by reason, as Laravel's worker exits: memory (status 12, past --memory), killed (SIGKILL: a job past --timeout, or the OOM killer), recycled (status 0: --max-time, --max-jobs, queue:restart), crashed (any other status or signal), fatal (supervisord gave up: FATAL)",
+    }),
+    unexpected: exitCount.meta({ description: "Exits supervisord logged as not expected (FATAL not counted)" }),
+    recent: z
+      .array(
+        z.object({
+          time: z.string().meta({ description: "ISO 8601, UTC" }),
+          reason: z.enum(EXIT_REASONS),
+          status: z.int().nullable(),
+          signal: z.string().nullable(),
+          expected: z.boolean().nullable(),
+        }),
+      )
+      .meta({ description: "The latest exits, newest first (at most 5)" }),
+  })
+  .nullable()
+  .meta({ description: "Exits within exitsWindowSeconds, from supervisord's own log; null: not known (exitsNote says why)" });
+
+export const workerProcessSchema = processStatusSchema.extend({
+  startedAt: z
+    .string()
+    .nullable()
+    .meta({ description: "When the process started (ISO 8601, UTC, from /proc); null: not running or not known" }),
+  rssBytes: z.int().nonnegative().nullable().meta({ description: "Resident memory (VmRSS); null: not running or not known" }),
+  cpuSeconds: z.number().nonnegative().nullable().meta({ description: "CPU time it used (user + system); null: not known" }),
+  cwd: z.string().nullable().meta({ description: "The directory it runs in; null: not known (only root and its own user may see it)" }),
+  stale: z
+    .boolean()
+    .nullable()
+    .meta({
+      description:
+        "true: it runs in a directory its worker's path no longer resolves to (old code after a release switch); null: not known",
+    }),
+  exits: exitsSchema,
+});
+
 export const workerInfoSchema = z.object({
   name: z.string(),
   managed: z.boolean(),
   file: z.string(),
   state: workerStateSchema,
   loaded: z.boolean().nullable().meta({ description: "false: the file exists but supervisord has not loaded it; null: unknown" }),
-  running: z.int().nonnegative(),
+  running: z.int().nonnegative().nullable().meta({ description: "Processes RUNNING; null: not known (supervisord did not answer)" }),
   total: z.int().nonnegative(),
-  processes: z.array(processStatusSchema),
+  processes: z.array(workerProcessSchema),
+  stale: z.boolean().nullable().meta({ description: "true: a process runs stale code (see processes[].stale); null: not known" }),
+  exits: exitsSchema,
   spec: z.nullable(spec),
   logs: z.array(z.string()),
   parseError: z.string().optional(),
@@ -104,6 +148,8 @@ export const listResultSchema = z.object({
   confDir: z.string().nullable().meta({ description: "null: the config includes no program directory" }),
   reachable: z.boolean(),
   workers: z.array(workerInfoSchema),
+  exitsWindowSeconds: z.int().positive().meta({ description: "The window exits are counted over, in seconds" }),
+  exitsNote: z.string().nullable().meta({ description: "Why exits are not known, or why the counts are a floor; null: they are complete" }),
   warnings: z.array(z.string()),
 });
 
@@ -197,6 +243,8 @@ export type FieldChange = z.output<typeof fieldChangeSchema>;
 export type ApplyWorker = z.output<typeof applyWorkerSchema>;
 export type ApplyResult = z.output<typeof applyResultSchema>;
 export type WorkerInfo = z.output<typeof workerInfoSchema>;
+export type WorkerProcess = z.output<typeof workerProcessSchema>;
+export type Exits = z.output<typeof exitsSchema>;
 export type ListResult = z.output<typeof listResultSchema>;
 export type StatusResult = z.output<typeof statusResultSchema>;
 export type ControlResult = z.output<typeof controlResultSchema>;

@@ -20,6 +20,26 @@ function safeString(opts: { spaces?: boolean; max?: number; rule?: (v: string) =
 }
 
 /** A whole number in [min, max], from a number or a string of digits (no signs, no exponents). */
+/** A duration as people write it (90s, 15m, 1h, 1h30m, or plain seconds) to seconds, within [min, max] seconds. */
+export function durationInRange(min: number, max: number) {
+  return z.pipe(
+    z.string(),
+    z.transform((v: string, ctx) => {
+      const m = /^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})s?)?$/u.exec(v);
+      const n = m && v !== "" ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : Number.NaN;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.issues.push({
+          code: "custom",
+          input: v,
+          message: `must be a duration from ${min}s to ${max / 3600}h, such as 90s, 15m, 1h or 1h30m (got ${JSON.stringify(v.slice(0, 40))})`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  );
+}
+
 export function intInRange(min: number, max: number) {
   return z.pipe(
     z.pipe(

@@ -155,7 +155,7 @@ describe("joinStatus and problemsOf", () => {
 
   it("a file supervisord has not loaded is a problem; a hand-written program never is", () => {
     const w = joinStatus([entry("c"), entry("hand", false)], parseStatus(statusLine("hand", "FATAL", "x")));
-    expect(w.map(problemsOf)).toEqual([["c: not loaded by supervisord"], []]);
+    expect(w.map((x) => problemsOf(x))).toEqual([["c: not loaded by supervisord"], []]);
   });
 
   it("names each process that is not RUNNING, and missing processes", () => {

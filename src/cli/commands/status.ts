@@ -1,5 +1,6 @@
 import { EXIT } from "../../errors.js";
-import { stateColor } from "../../output.js";
+import { exitsText, windowWords } from "../../core/exit-words.js";
+import { humanBytes, stateColor } from "../../output.js";
 import { defineCommand } from "../command.js";
 
 /** Seconds as the largest two units: 2d3h, 4h5m, 6m7s. */
@@ -14,14 +15,36 @@ export function shortUptime(s: number | null): string {
 export default defineCommand({
   path: "status",
   description: "supervisord and every process of every program; --check for monitoring",
-  examples: ["vexo-sv status", "vexo-sv status --check   # exit 0 healthy, 3 not (cron, monitoring)"],
-  define: (c) => c.option("--check", "exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)"),
-  input: ({ opts }) => ({ check: Boolean(opts.check) }),
-  async run(_input, ctx) {
+  examples: [
+    "vexo-sv status",
+    "vexo-sv status --check   # exit 0 healthy, 3 not, 1 supervisord cannot be asked (cron, monitoring)",
+    "vexo-sv status --check --window 15m --max-exits 3",
+  ],
+  define: (c) =>
+    c
+      .option(
+        "--check",
+        "exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy), none crash-loops (--max-exits) and none runs stale code",
+      )
+      .option("--window <duration>", "count exits over this window: 90s, 15m, 1h, up to 24h", "1h")
+      .option("--max-exits <n>", "with --check: more unexpected exits than this within the window is a crash loop", "5")
+      .option("--allow-stale", "with --check: list workers that run stale code without failing the check"),
+  async input({ opts }, validate) {
+    const base = { check: Boolean(opts.check), allowStale: Boolean(opts.allowStale) };
+    // The defaults need no checking (and `status` loads no zod for them).
+    if (opts.window === "1h" && opts.maxExits === "5") return { ...base, windowSeconds: 3600, maxExits: 5 };
+    const { parse, durationInRange, intInRange, z } = await validate();
+    const schema = z.object({ window: durationInRange(10, 86400), maxExits: intInRange(0, 100000) });
+    const v = parse(schema, { window: opts.window, maxExits: opts.maxExits });
+    return { ...base, windowSeconds: v.window, maxExits: v.maxExits };
+  },
+  async run(input, ctx) {
     const sv = await ctx.supervisor();
     for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.world)) ctx.warn(w);
     const { statusReport } = await import("../../core/report.js");
-    return statusReport(sv);
+    const r = await statusReport(sv, input);
+    if (r.exitsNote) ctx.warn(`exits: ${r.exitsNote}`);
+    return r;
   },
   exitCode: (r, input) => (input.check && !r.healthy ? EXIT.unhealthy : EXIT.ok),
   render(r, out, input) {
@@ -31,15 +54,22 @@ export default defineCommand({
       for (const p of r.problems) out.data(p);
       return;
     }
-    out.data(
-      r.supervisord.running
-        ? `supervisord ${c.green("running")} pid ${r.supervisord.pid ?? "?"} version ${r.supervisord.version ?? "?"} (${r.config})`
-        : `supervisord ${c.red("not reachable")} (${r.config})`,
-    );
+    out.data(`supervisord ${c.green("running")} pid ${r.supervisord.pid ?? "?"} version ${r.supervisord.version ?? "?"} (${r.config})`);
+    const window = windowWords(r.exitsWindowSeconds);
     for (const w of r.workers) {
-      out.data(`${c.bold(w.name)}${w.managed ? "" : c.dim(" (not managed)")}  ${stateColor(w.state, c)(w.state)}  ${w.running}/${w.total}`);
+      const exits = exitsText(w.exits);
+      const notes = [
+        ...(w.stale ? [c.yellow("stale code")] : []),
+        ...(exits !== "-" ? [`exits in ${window}: ${w.exits && w.exits.unexpected > 0 ? c.yellow(exits) : exits}`] : []),
+      ];
+      out.data(
+        `${c.bold(w.name)}${w.managed ? "" : c.dim(" (not managed)")}  ${stateColor(w.state, c)(w.state)}  ${w.running ?? "?"}/${w.total}${notes.length ? `  ${notes.join("  ")}` : ""}`,
+      );
       for (const p of w.processes) {
-        const detail = p.state === "RUNNING" ? `pid ${p.pid} up ${shortUptime(p.uptimeSeconds)}` : p.description;
+        const detail =
+          p.state === "RUNNING"
+            ? `pid ${p.pid} up ${shortUptime(p.uptimeSeconds)}  mem ${humanBytes(p.rssBytes)}  cpu ${p.cpuSeconds === null ? "?" : `${p.cpuSeconds.toFixed(1)}s`}${p.stale ? `  stale: runs in ${p.cwd}` : ""}`
+            : p.description;
         out.data(`  ${p.fullName.padEnd(28)} ${p.state.padEnd(9)} ${detail}`.trimEnd());
       }
     }

@@ -1,0 +1,104 @@
+import { type ExitCounts, type ExitsResult, mainLogSource, type ProcessExits, readExits } from "./exits.js";
+import { type ProcStat, readProcStats } from "./procstat.js";
+import type { ProcessGroup } from "./programs.js";
+import type { Exits, WorkerInfo, WorkerProcess } from "./results.js";
+import type { World } from "./world.js";
+
+// How workers live between changes, added to what `supervisorctl status` said of them: per
+// process its resident memory, CPU time, start and working directory (/proc), whether it runs
+// stale code (its cwd is no longer where its worker's path resolves), and its recent exits by
+// reason (supervisord's own log). What cannot be known is null, never 0.
+
+/** The window exits are counted over when none is given: the last hour. */
+export const DEFAULT_WINDOW_SECONDS = 3600;
+
+export interface ObserveOptions {
+  windowSeconds: number;
+  /** The end of the window, in ms since the epoch. */
+  now: number;
+}
+
+export interface Observed {
+  workers: WorkerInfo[];
+  /** Why exits are not known (then every `exits` is null) or are a floor, or null. */
+  exitsNote: string | null;
+}
+
+const ZERO: ExitCounts = { memory: 0, killed: 0, recycled: 0, crashed: 0, fatal: 0 };
+
+function toExits(p: ProcessExits | undefined): Exits {
+  if (!p?.known) return null;
+  return {
+    counts: { ...p.counts },
+    unexpected: p.unexpected,
+    recent: p.recent.map((e) => ({ ...e, time: new Date(e.time).toISOString() })),
+  };
+}
+
+/** A worker's exits: its processes' added up (unknown if any one's is). */
+function sumExits(all: Exits[]): Exits {
+  if (all.some((e) => e === null)) return null;
+  const known = all as NonNullable<Exits>[];
+  const counts = { ...ZERO };
+  for (const e of known) for (const k of Object.keys(counts) as (keyof ExitCounts)[]) counts[k] += e.counts[k];
+  const recent = known
+    .flatMap((e) => e.recent)
+    .sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0))
+    .slice(0, 5);
+  return { counts, unexpected: known.reduce((n, e) => n + e.unexpected, 0), recent };
+}
+
+/**
+ * Stale: the process started in a directory its worker's path no longer resolves to (a release
+ * switched under a `current` symlink since). null when either is not known.
+ */
+function staleOf(world: World, path: string | undefined, stat: ProcStat | null | undefined): boolean | null {
+  if (path === undefined || !stat || stat.cwd === null) return null;
+  return stat.cwd !== world.realPath(path);
+}
+
+/**
+ * Adds /proc, exits and staleness to each worker and process. `groups`: every group supervisord
+ * reads (its log names processes without their group, so all of them are needed to tell shared
+ * names apart).
+ */
+export function observe(world: World, workers: WorkerInfo[], groups: ProcessGroup[], opts: ObserveOptions): Observed {
+  const pids = workers.flatMap((w) => w.processes.flatMap((p) => (p.pid === null ? [] : [p.pid])));
+  const stats = readProcStats([...new Set(pids)]);
+  const exits: ExitsResult = readExits(mainLogSource(world), {
+    processes: groups.flatMap((g) => g.processes.map((p) => ({ group: p.group, name: p.name }))),
+    now: opts.now,
+    windowMs: opts.windowSeconds * 1000,
+  });
+  const byProcess = new Map(exits.known ? exits.processes.map((p) => [`${p.group}:${p.name}`, p]) : []);
+  const out = workers.map((w) => {
+    const processes: WorkerProcess[] = w.processes.map((p) => {
+      const stat = p.pid === null ? null : stats.get(p.pid);
+      return {
+        ...p,
+        startedAt: stat ? new Date(stat.startTime * 1000).toISOString() : null,
+        rssBytes: stat ? stat.rssBytes : null,
+        cpuSeconds: stat ? stat.cpuSeconds : null,
+        cwd: stat?.cwd ?? null,
+        stale: staleOf(world, w.spec?.path, stat),
+        exits: exits.known ? toExits(byProcess.get(`${p.group}:${p.process}`)) : null,
+      };
+    });
+    const stale = processes.some((p) => p.stale === true)
+      ? true
+      : processes.every((p) => p.stale === false) && processes.length > 0
+        ? false
+        : null;
+    return { ...w, processes, stale, exits: exits.known ? sumExits(processes.map((p) => p.exits)) : null };
+  });
+  return { workers: out, exitsNote: exitsNote(exits) };
+}
+
+function exitsNote(exits: ExitsResult): string | null {
+  if (!exits.known) return exits.message;
+  const notes = [
+    ...(exits.unread ? [`counts are a floor: ${exits.unread}`] : []),
+    ...(exits.unlogged.length > 0 ? [`supervisord's loglevel does not log ${exits.unlogged.join(" or ")} exits`] : []),
+  ];
+  return notes.length > 0 ? notes.join("; ") : null;
+}
