@@ -1,15 +1,16 @@
-import { afterAll } from "vitest";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { VexoError } from "../../src/errors.js";
 import type { Layout } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
 import type { Machine } from "../../src/core/machine.js";
+import type { ProcessGroup } from "../../src/core/programs.js";
+import type { ProcessStatus } from "../../src/core/results.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
 import type { CtlResult, SupervisorIO } from "../../src/core/ctl-io.js";
-import { SupervisordClient } from "../../src/core/supervisorctl.js";
+import { parseStatus, SupervisordClient } from "../../src/core/supervisorctl.js";
+import { tempDir } from "./tmp.js";
 
 /**
  * A supervisorctl seam scripted by the test: `answer` gets each call's argv and returns what
@@ -90,16 +91,9 @@ export class ScriptedMachine implements Machine {
   }
 }
 
-/** The temp directories fakeSupervisor made, removed after the test file (nothing left behind). */
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
 /** A layout in a fresh temp directory with the given managed workers written as program files; `machine`: a scripted one (else the real machine). */
 export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], machine?: Machine): SupervisordClient {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
-  made.push(dir);
+  const dir = tempDir("vx-unit-");
   const confDir = path.join(dir, "conf.d");
   const logDir = path.join(dir, "logs");
   fs.mkdirSync(confDir);
@@ -131,6 +125,18 @@ export function statusLine(fullName: string, state: string, detail = ""): string
 }
 
 export const running = (fullName: string, pid: number) => statusLine(fullName, "RUNNING", `pid ${pid}, uptime 0:00:05`);
+
+/** The one process a status line describes, as parseStatus gives it. */
+export const processStatus = (line: string): ProcessStatus => parseStatus(line)[0] as ProcessStatus;
+
+/** A program as readPrograms gives it: a managed worker's processes are NAME:NAME_00..., a hand-written single one is NAME. */
+export const processGroup = (name: string, managed = true, numprocs = 1): ProcessGroup => {
+  const processes = Array.from({ length: numprocs }, (_, i) => {
+    const proc = managed ? `${name}_${String(i).padStart(2, "0")}` : name;
+    return { group: name, namespec: managed ? `${name}:${proc}` : proc, name: proc, processNum: i, stdoutLogfile: null };
+  });
+  return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
+};
 
 /** The VexoError a call is refused with; any other outcome fails the test. */
 export async function refusal(p: Promise<unknown>): Promise<VexoError> {
