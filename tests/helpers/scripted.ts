@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { vi } from "vitest";
 import { VexoError } from "../../src/errors.js";
 import type { Layout } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
@@ -21,7 +22,10 @@ export class ScriptedIO implements SupervisorIO {
   calls: string[][] = [];
   clock = 0;
   slept = 0;
-  reachable = true;
+  /** Whether supervisord's socket answers: always, never, or as the function says at each probe (from virtual time, a file...). */
+  reachable: boolean | ((io: ScriptedIO) => boolean) = true;
+  /** Probes of the socket made (connect calls). */
+  probes = 0;
   /** For answers that write logs as supervisord would. */
   logDir = "";
 
@@ -34,7 +38,9 @@ export class ScriptedIO implements SupervisorIO {
   }
 
   async connect(): Promise<void> {
-    if (!this.reachable) throw new Error("no socket file");
+    this.probes++;
+    const up = typeof this.reachable === "function" ? this.reachable(this) : this.reachable;
+    if (!up) throw new Error("no socket file");
   }
 
   async sleep(ms: number): Promise<void> {
@@ -138,12 +144,39 @@ export const processGroup = (name: string, managed = true, numprocs = 1): Proces
   return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
 };
 
-/** The VexoError a call is refused with; any other outcome fails the test. */
-export async function refusal(p: Promise<unknown>): Promise<VexoError> {
-  const e = await p.then(
+/** The VexoError a call is refused with (a promise, or a function that throws); any other outcome fails the test. */
+export async function refusal(p: Promise<unknown> | (() => unknown)): Promise<VexoError> {
+  const e = await (typeof p === "function" ? Promise.resolve().then(p) : p).then(
     () => undefined,
     (err: unknown) => err,
   );
   if (!(e instanceof VexoError)) throw new Error(`expected a VexoError, got ${String(e)}`);
   return e;
+}
+
+/** How the fake supervisord was run: its argv, its environment (NAME=value lines), its working directory. */
+export interface FakeRun {
+  args: string[];
+  env: string[];
+  cwd: string;
+}
+
+/**
+ * A `supervisord` alone on PATH (vi.stubEnv: the test file unstubs it): a shell script that writes
+ * how it was run to `ranFile`, then runs `then` (`exit 1`, `echo Error: ...; exit 2`, ...).
+ * `ran()` reads what it wrote, or null when it never ran.
+ */
+export function fakeSupervisordOnPath(then = "exit 0"): { ranFile: string; ran: () => FakeRun | null } {
+  const dir = tempDir("vx-bin-");
+  const ranFile = path.join(dir, "ran");
+  const script = `#!/bin/sh\n{ printf '%s\\n' "$@"; echo --; env; echo --; pwd; } > '${ranFile}'\n${then}\n`;
+  fs.writeFileSync(path.join(dir, "supervisord"), script, { mode: 0o755 });
+  vi.stubEnv("PATH", dir);
+  const ran = (): FakeRun | null => {
+    if (!fs.existsSync(ranFile)) return null;
+    const lines = fs.readFileSync(ranFile, "utf8").trimEnd().split("\n");
+    const [first, second] = [lines.indexOf("--"), lines.lastIndexOf("--")];
+    return { args: lines.slice(0, first), env: lines.slice(first + 1, second), cwd: lines[second + 1] as string };
+  };
+  return { ranFile, ran };
 }

@@ -23,3 +23,6 @@ export function writeUnder(dir: string, name: string, content: string | Buffer):
   fs.writeFileSync(f, content);
   return f;
 }
+
+/** The permission bits of a path itself (links not followed). */
+export const modeOf = (p: string): number => fs.lstatSync(p).mode & 0o7777;
