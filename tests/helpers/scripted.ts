@@ -1,15 +1,17 @@
-import { afterAll } from "vitest";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { vi } from "vitest";
 import { VexoError } from "../../src/errors.js";
 import type { Layout } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
 import type { Machine } from "../../src/core/machine.js";
+import type { ProcessGroup } from "../../src/core/programs.js";
+import type { ProcessStatus } from "../../src/core/results.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
 import type { CtlResult, SupervisorIO } from "../../src/core/ctl-io.js";
-import { SupervisordClient } from "../../src/core/supervisorctl.js";
+import { parseStatus, SupervisordClient } from "../../src/core/supervisorctl.js";
+import { tempDir } from "./tmp.js";
 
 /**
  * A supervisorctl seam scripted by the test: `answer` gets each call's argv and returns what
@@ -20,7 +22,10 @@ export class ScriptedIO implements SupervisorIO {
   calls: string[][] = [];
   clock = 0;
   slept = 0;
-  reachable = true;
+  /** Whether supervisord's socket answers: always, never, or as the function says at each probe (from virtual time, a file...). */
+  reachable: boolean | ((io: ScriptedIO) => boolean) = true;
+  /** Probes of the socket made (connect calls). */
+  probes = 0;
   /** For answers that write logs as supervisord would. */
   logDir = "";
 
@@ -33,7 +38,9 @@ export class ScriptedIO implements SupervisorIO {
   }
 
   async connect(): Promise<void> {
-    if (!this.reachable) throw new Error("no socket file");
+    this.probes++;
+    const up = typeof this.reachable === "function" ? this.reachable(this) : this.reachable;
+    if (!up) throw new Error("no socket file");
   }
 
   async sleep(ms: number): Promise<void> {
@@ -90,16 +97,9 @@ export class ScriptedMachine implements Machine {
   }
 }
 
-/** The temp directories fakeSupervisor made, removed after the test file (nothing left behind). */
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
 /** A layout in a fresh temp directory with the given managed workers written as program files; `machine`: a scripted one (else the real machine). */
 export function fakeSupervisor(io: ScriptedIO, workers: WorkerSpecInput[] = [], machine?: Machine): SupervisordClient {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-unit-"));
-  made.push(dir);
+  const dir = tempDir("vx-unit-");
   const confDir = path.join(dir, "conf.d");
   const logDir = path.join(dir, "logs");
   fs.mkdirSync(confDir);
@@ -132,12 +132,51 @@ export function statusLine(fullName: string, state: string, detail = ""): string
 
 export const running = (fullName: string, pid: number) => statusLine(fullName, "RUNNING", `pid ${pid}, uptime 0:00:05`);
 
-/** The VexoError a call is refused with; any other outcome fails the test. */
-export async function refusal(p: Promise<unknown>): Promise<VexoError> {
-  const e = await p.then(
+/** The one process a status line describes, as parseStatus gives it. */
+export const processStatus = (line: string): ProcessStatus => parseStatus(line)[0] as ProcessStatus;
+
+/** A program as readPrograms gives it: a managed worker's processes are NAME:NAME_00..., a hand-written single one is NAME. */
+export const processGroup = (name: string, managed = true, numprocs = 1): ProcessGroup => {
+  const processes = Array.from({ length: numprocs }, (_, i) => {
+    const proc = managed ? `${name}_${String(i).padStart(2, "0")}` : name;
+    return { group: name, namespec: managed ? `${name}:${proc}` : proc, name: proc, processNum: i, stdoutLogfile: null };
+  });
+  return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
+};
+
+/** The VexoError a call is refused with (a promise, or a function that throws); any other outcome fails the test. */
+export async function refusal(p: Promise<unknown> | (() => unknown)): Promise<VexoError> {
+  const e = await (typeof p === "function" ? Promise.resolve().then(p) : p).then(
     () => undefined,
     (err: unknown) => err,
   );
   if (!(e instanceof VexoError)) throw new Error(`expected a VexoError, got ${String(e)}`);
   return e;
+}
+
+/** How the fake supervisord was run: its argv, its environment (NAME=value lines), its working directory. */
+export interface FakeRun {
+  args: string[];
+  env: string[];
+  cwd: string;
+}
+
+/**
+ * A `supervisord` alone on PATH (vi.stubEnv: the test file unstubs it): a shell script that writes
+ * how it was run to `ranFile`, then runs `then` (`exit 1`, `echo Error: ...; exit 2`, ...).
+ * `ran()` reads what it wrote, or null when it never ran.
+ */
+export function fakeSupervisordOnPath(then = "exit 0"): { ranFile: string; ran: () => FakeRun | null } {
+  const dir = tempDir("vx-bin-");
+  const ranFile = path.join(dir, "ran");
+  const script = `#!/bin/sh\n{ printf '%s\\n' "$@"; echo --; env; echo --; pwd; } > '${ranFile}'\n${then}\n`;
+  fs.writeFileSync(path.join(dir, "supervisord"), script, { mode: 0o755 });
+  vi.stubEnv("PATH", dir);
+  const ran = (): FakeRun | null => {
+    if (!fs.existsSync(ranFile)) return null;
+    const lines = fs.readFileSync(ranFile, "utf8").trimEnd().split("\n");
+    const [first, second] = [lines.indexOf("--"), lines.lastIndexOf("--")];
+    return { args: lines.slice(0, first), env: lines.slice(first + 1, second), cwd: lines[second + 1] as string };
+  };
+  return { ranFile, ran };
 }

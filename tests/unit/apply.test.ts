@@ -2,10 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { issuePath } from "../../src/cli/validate.js";
 import { applyConvergence, fieldChanges, planApply } from "../../src/core/apply.js";
 import { removalRecordPath } from "../../src/core/records.js";
-import { workerSpecSchema, workersFileSchema } from "../../src/core/spec.js";
+import { workerSpecSchema } from "../../src/core/spec.js";
 import { fakeSupervisor, ScriptedIO, ScriptedMachine } from "../helpers/scripted.js";
 
 const spec = (extra: Record<string, unknown> = {}) => workerSpecSchema.parse({ name: "w", path: "/srv/app", ...extra });
@@ -29,23 +28,6 @@ describe("fieldChanges", () => {
       { field: "env.D", from: null, to: "(hidden)" },
     ]);
     expect(JSON.stringify(changes)).not.toMatch(/"(1|x|y|new)"/u);
-  });
-});
-
-describe("workers file schema and issue paths", () => {
-  it("refuses an unknown key in a worker and in the file", () => {
-    const bad = workersFileSchema.safeParse({ workers: [{ name: "w", path: "/srv/app", colour: "red" }] });
-    expect(bad.success).toBe(false);
-    const issue = bad.error?.issues[0];
-    expect(issue?.code).toBe("unrecognized_keys");
-    expect(issuePath(issue?.path ?? [], "colour")).toBe("workers[0].colour");
-    expect(workersFileSchema.safeParse({ workers: [], extra: 1 }).success).toBe(false);
-    expect(workersFileSchema.safeParse({ $schema: "./workers-file.json", workers: [] }).success).toBe(true);
-  });
-  it("spells nested paths as a reader finds them", () => {
-    expect(issuePath(["workers", 3, "env"])).toBe("workers[3].env");
-    expect(issuePath(["workers"])).toBe("workers");
-    expect(issuePath([])).toBe("file");
   });
 });
 

@@ -2,38 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
-import { healthVerdict, STARTSECS_MS, waitHealthy } from "../../src/core/health.js";
-import { isPaused } from "../../src/core/pause.js";
 import { pauseRecordPath } from "../../src/core/records.js";
-import type { ProcessGroup } from "../../src/core/programs.js";
-import { readPrograms } from "../../src/core/programs.js";
-import { joinStatus, listWorkers, problemsOf, statusReport } from "../../src/core/report.js";
-import type { ProcessStatus } from "../../src/core/results.js";
-import { failedInOutput, parseStatus } from "../../src/core/supervisorctl.js";
-import { VexoError } from "../../src/errors.js";
-import { fakeSupervisor, running, ScriptedIO, statusLine } from "../helpers/scripted.js";
+import type { VexoError } from "../../src/errors.js";
+import { fakeSupervisor, processGroup, refusal, running, ScriptedIO, statusLine } from "../helpers/scripted.js";
 
-// The control logic on scripted supervisorctl output, through the IO seam: no supervisord, and
-// virtual time (sleep advances a clock), so none of these depends on the machine's speed.
+// src/core/control.ts: start, stop, restart, pause and resume on scripted supervisorctl output,
+// through the IO seam: no supervisord, and virtual time (sleep advances a clock), so none of
+// these depends on the machine's speed.
 
-/** A program as readPrograms gives it: a managed worker's processes are NAME:NAME_00..., a hand-written single one is NAME. */
-const entry = (name: string, managed = true, numprocs = 1): ProcessGroup => {
-  const processes = Array.from({ length: numprocs }, (_, i) => {
-    const proc = managed ? `${name}_${String(i).padStart(2, "0")}` : name;
-    return { group: name, namespec: managed ? `${name}:${proc}` : proc, name: proc, processNum: i, stdoutLogfile: null };
-  });
-  return { name, kind: "program", file: `/x/${name}.conf`, files: [`/x/${name}.conf`], managed, numprocs, processes, spec: null, logs: [] };
-};
-const proc = (line: string): ProcessStatus => parseStatus(line)[0] as ProcessStatus;
-const caught = async (p: Promise<unknown>): Promise<VexoError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof VexoError) return e;
-    throw e;
-  }
-  throw new Error("expected a VexoError");
-};
 const input = (over: Partial<ControlInput>): ControlInput => ({
   action: "start",
   names: ["a"],
@@ -44,7 +20,7 @@ const input = (over: Partial<ControlInput>): ControlInput => ({
 });
 
 describe("resolveTargets", () => {
-  const entries = [entry("a"), entry("b"), entry("hand", false)];
+  const entries = [processGroup("a"), processGroup("b"), processGroup("hand", false)];
   it.each([
     ["all: managed ones only", [], true, ["a", "b"]],
     ["named", ["b", "a"], false, ["b", "a"]],
@@ -62,166 +38,6 @@ describe("resolveTargets", () => {
       expect((e as VexoError).code).toBe("not_found");
       expect((e as VexoError).details?.names).toEqual(["x", "y"]);
     }
-  });
-});
-
-describe("failedInOutput", () => {
-  it.each([
-    ["a:a_00: ERROR (spawn error)", ["a:a_00"]],
-    ["a:a_00: started\na:a_01: ERROR (abnormal termination)", ["a:a_01"]],
-    ["b: ERROR (no such file)", ["b"]],
-    ["a:a_00: started", []],
-    ["a:a_00: ERROR (not running)", []],
-    ["", []],
-  ])("%j", (out, want) => expect(failedInOutput(out)).toEqual(want));
-});
-
-describe("isPaused", () => {
-  const rec = (supervisordPid: number | null = 1) => ({ at: "2026-01-01T00:00:00.000Z", supervisordPid });
-  const st = (state: string, n = 0) =>
-    proc(state === "RUNNING" ? running(`a:a_0${n}`, 10 + n) : statusLine(`a:a_0${n}`, state, "Nov 24 08:33 AM"));
-  it.each([
-    ["no pause recorded", null, [st("STOPPED")], 1, false],
-    ["recorded, every process stopped", rec(), [st("STOPPED"), st("EXITED", 1)], 1, true],
-    ["recorded, but a process was started since", rec(), [st("STOPPED"), st("RUNNING", 1)], 1, false],
-    ["recorded, a process STARTING", rec(), [st("STARTING")], 1, false],
-    ["recorded under a supervisord that has since restarted", rec(1), [st("STOPPED")], 2, false],
-    ["recorded with the supervisord unknown", rec(null), [st("STOPPED")], 2, true],
-    ["no processes at all (not loaded)", rec(), [], 1, false],
-  ] as const)("%s", (_l, record, procs, svPid, want) => expect(isPaused(record, [...procs], svPid)).toBe(want));
-});
-
-describe("joinStatus and problemsOf", () => {
-  const entries = [entry("hand", false), entry("b", true, 2), entry("a")];
-  const statuses = parseStatus(
-    [running("a:a_00", 5), running("b:b_00", 6), statusLine("b:b_01", "BACKOFF", "Exited too quickly"), running("hand", 7)].join("\n"),
-  );
-
-  it("managed first, sorted, with states from their processes", () => {
-    const w = joinStatus(entries, statuses);
-    expect(w.map((x) => [x.name, x.state, x.running, x.total])).toEqual([
-      ["a", "running", 1, 1],
-      ["b", "partial", 1, 2],
-      ["hand", "running", 1, 1],
-    ]);
-  });
-
-  it("unreachable: every state unknown, loaded unknown", () => {
-    expect(joinStatus(entries, null).map((x) => [x.state, x.loaded])).toEqual([
-      ["unknown", null],
-      ["unknown", null],
-      ["unknown", null],
-    ]);
-  });
-
-  it("a recorded pause with its processes stopped is paused and healthy; running again, it is not", () => {
-    const stopped = parseStatus(statusLine("a:a_00", "STOPPED", "Nov 24 08:33 AM"));
-    const record = new Map([["a", { at: "2026-01-01T00:00:00.000Z", supervisordPid: 7 }]]);
-    const w = joinStatus([entry("a")], stopped, record, 7);
-    expect(w[0]?.state).toBe("paused");
-    expect(problemsOf(w[0] as never)).toEqual([]);
-    expect(joinStatus([entry("a")], statuses, record, 7)[0]?.state).toBe("running");
-    expect(problemsOf(joinStatus([entry("a")], stopped)[0] as never)).toEqual(["a:a_00: STOPPED (Nov 24 08:33 AM)"]);
-  });
-
-  it("STARTING (a process recycled by --max-time) is healthy; BACKOFF is not", () => {
-    const w = joinStatus(
-      [entry("a", true, 2)],
-      parseStatus([statusLine("a:a_00", "STARTING"), statusLine("a:a_01", "BACKOFF", "Exited too quickly")].join("\n")),
-    );
-    expect(problemsOf(w[0] as never)).toEqual(["a:a_01: BACKOFF (Exited too quickly)"]);
-  });
-
-  it("every process in BACKOFF (0 of 2 running) is backoff in ls and status, not partial, and unhealthy", async () => {
-    const io = new ScriptedIO((args) =>
-      args[0] === "version"
-        ? "4.2.5"
-        : [
-            statusLine("a:a_00", "BACKOFF", "Exited too quickly (process log may have details)"),
-            statusLine("a:a_01", "BACKOFF", "Exited too quickly (process log may have details)"),
-          ].join("\n"),
-    );
-    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app", procs: 2 }]);
-    const ls = await listWorkers(sv);
-    expect(ls.workers.map((w) => [w.name, w.state, w.running, w.total])).toEqual([["a", "backoff", 0, 2]]);
-    const st = await statusReport(sv);
-    expect(st.workers[0]?.state).toBe("backoff");
-    expect(st.healthy).toBe(false);
-    expect(st.problems).toEqual([
-      "a:a_00: BACKOFF (Exited too quickly (process log may have details))",
-      "a:a_01: BACKOFF (Exited too quickly (process log may have details))",
-    ]);
-  });
-
-  it("a file supervisord has not loaded is a problem; a hand-written program never is", () => {
-    const w = joinStatus([entry("c"), entry("hand", false)], parseStatus(statusLine("hand", "FATAL", "x")));
-    expect(w.map((x) => problemsOf(x))).toEqual([["c: not loaded by supervisord"], []]);
-  });
-
-  it("names each process that is not RUNNING, and missing processes", () => {
-    const w = joinStatus([entry("b", true, 3)], statuses);
-    expect(problemsOf(w[0] as never)).toEqual(["b:b_01: BACKOFF (Exited too quickly)", "b: 2 of 3 processes exist"]);
-  });
-});
-
-describe("healthVerdict", () => {
-  const s = (state: string, pid?: number) =>
-    proc(pid ? running(`a:a_0${pid % 10}`, pid) : statusLine("a:a_00", state, state === "FATAL" ? "Exited too quickly" : ""));
-  it.each([
-    ["all RUNNING", [s("RUNNING", 10)], {}, "up"],
-    ["STARTING waits", [s("STARTING")], {}, "wait"],
-    ["FATAL fails", [s("FATAL")], {}, "failed"],
-    ["BACKOFF beside STARTING waits", [s("BACKOFF"), proc(statusLine("a:a_01", "STARTING"))], {}, "wait"],
-    ["old pid after graceful waits", [s("RUNNING", 10)], { newerThan: new Map([["a:a_00", 10]]) }, "wait"],
-    ["new pid after graceful is up", [s("RUNNING", 20)], { newerThan: new Map([["a:a_00", 10]]) }, "up"],
-    ["EXITED during graceful waits", [proc(statusLine("a:a_00", "EXITED", "Nov 24"))], { newerThan: new Map([["a:a_00", 10]]) }, "wait"],
-  ] as const)("%s", (_l, procs, opts, want) => expect(healthVerdict([...procs], opts as never).verdict).toBe(want));
-});
-
-describe("waitHealthy", () => {
-  it("polls until every process is RUNNING, the first time once startsecs have passed", async () => {
-    let n = 0;
-    const at: number[] = [];
-    const io = new ScriptedIO((_args, self) => {
-      at.push(self.clock);
-      return ++n < 3 ? statusLine("a:a_00", "STARTING") : running("a:a_00", 10);
-    });
-    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
-    const procs = await waitHealthy(sv, readPrograms(sv.layout), ["a"]);
-    expect(procs.map((p) => p.pid)).toEqual([10]);
-    expect(io.calls).toEqual([
-      ["status", "a:*"],
-      ["status", "a:*"],
-      ["status", "a:*"],
-    ]);
-    // Nothing just started can be RUNNING before startsecs (1 s): no status call is spent on it.
-    expect(at).toEqual([STARTSECS_MS, STARTSECS_MS + 250, STARTSECS_MS + 500]);
-  });
-
-  it("reports FATAL with the spawn error, the log tail, and the worker to start again", async () => {
-    const io = new ScriptedIO(() => statusLine("a:a_00", "FATAL", "Exited too quickly (process log may have details)"));
-    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
-    fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "PHP Fatal error: boom\n");
-    const e = await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"]));
-    expect(e.code).toBe("start_failed");
-    expect(e.details?.workers).toEqual(["a"]);
-    expect(e.details?.failures).toEqual([
-      { process: "a:a_00", state: "FATAL", error: "Exited too quickly (process log may have details)", log: ["PHP Fatal error: boom"] },
-    ]);
-  });
-
-  it("gives up after its bound (virtual time), naming what is still not running", async () => {
-    const io = new ScriptedIO(() => statusLine("a:a_00", "STARTING"));
-    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
-    const e = await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"], { timeoutSeconds: 10 }));
-    expect(e.message).toMatch(/still not running after 10s/u);
-    expect(io.clock).toBe(10_000);
-  });
-
-  it("a group supervisord has not loaded fails at once", async () => {
-    const io = new ScriptedIO(() => ({ exitCode: 4, output: "a: ERROR (no such group)" }));
-    const sv = fakeSupervisor(io, [{ name: "a", path: "/srv/app" }]);
-    expect((await caught(waitHealthy(sv, readPrograms(sv.layout), ["a"]))).message).toMatch(/has not loaded a/u);
   });
 });
 
@@ -300,14 +116,14 @@ describe("controlWorkers", () => {
       args[0] === "start"
         ? { exitCode: 7, output: "a:a_00: ERROR (spawn error)" }
         : statusLine("a:a_00", "FATAL", "can't find command 'php9'");
-    expect((await caught(controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({})))).code).toBe("start_failed");
+    expect((await refusal(controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({})))).code).toBe("start_failed");
     const r = await controlWorkers(fakeSupervisor(new ScriptedIO(answer), specs), input({ wait: false }));
     expect(r.processes[0]?.state).toBe("FATAL");
   });
 
   it("an action supervisorctl refused is never reported as success (issue 14: a group member by its own name)", async () => {
     const io = new ScriptedIO((args) => (args[0] === "restart" ? { exitCode: 2, output: "a: ERROR (no such group)" } : ""));
-    const e = await caught(controlWorkers(fakeSupervisor(io, specs), input({ action: "restart" })));
+    const e = await refusal(controlWorkers(fakeSupervisor(io, specs), input({ action: "restart" })));
     expect(e.code).toBe("supervisorctl_failed");
     expect(e.message).toMatch(/no such group/u);
   });
@@ -334,7 +150,7 @@ describe("controlWorkers", () => {
     const sv = fakeSupervisor(io, specs);
     io.logDir = sv.layout.logDir;
     fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "old error 1\nold error 2\n");
-    const e = await caught(controlWorkers(sv, input({})));
+    const e = await refusal(controlWorkers(sv, input({})));
     expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual([
       "(before this start) old error 1",
       "(before this start) old error 2",
@@ -350,7 +166,7 @@ describe("controlWorkers", () => {
     );
     const sv = fakeSupervisor(io, specs);
     fs.writeFileSync(`${sv.layout.logDir}/a_00.log`, "SQLSTATE[HY000] [2002] Connection refused\n");
-    const e = await caught(controlWorkers(sv, input({})));
+    const e = await refusal(controlWorkers(sv, input({})));
     expect(e.code).toBe("start_failed");
     expect((e.details?.failures as { log: string[] }[])[0]?.log).toEqual(["(before this start) SQLSTATE[HY000] [2002] Connection refused"]);
     expect(e.message).toMatch(/Connection refused/u);
@@ -384,7 +200,7 @@ describe("controlWorkers", () => {
       if (args[0] === "restart") return args[1] === "a:a_01" ? { exitCode: 7, output: "a:a_01: ERROR (spawn error)" } : "a:a_00: started";
       return [running("a:a_00", 10), running("a:a_01", 11), running("a:a_02", 12)].join("\n");
     });
-    const e = await caught(
+    const e = await refusal(
       controlWorkers(fakeSupervisor(io, [{ name: "a", path: "/srv/app", procs: 3 }]), input({ action: "restart", mode: "rolling" })),
     );
     expect(e.message).toMatch(/rolling restart stopped at a:a_01/u);
@@ -471,7 +287,7 @@ describe("controlWorkers", () => {
       return [statusLine("a:a_00", "STOPPED", "x"), running("b:b_00", 11)].join("\n");
     });
     const sv = fakeSupervisor(io, specs);
-    const e = await caught(controlWorkers(sv, input({ action: "pause", names: [], all: true })));
+    const e = await refusal(controlWorkers(sv, input({ action: "pause", names: [], all: true })));
     expect(e.code).toBe("pause_failed");
     expect(e.details?.workers).toEqual(["b"]);
     expect(e.details?.outcomes).toEqual([
@@ -485,13 +301,13 @@ describe("controlWorkers", () => {
   it("an unreachable supervisord is refused before any supervisorctl call", async () => {
     const io = new ScriptedIO(() => "");
     io.reachable = false;
-    expect((await caught(controlWorkers(fakeSupervisor(io, specs), input({})))).code).toBe("supervisord_unreachable");
+    expect((await refusal(controlWorkers(fakeSupervisor(io, specs), input({})))).code).toBe("supervisord_unreachable");
     expect(io.calls).toEqual([]);
   });
 
   it("supervisorctl output that says the socket is gone is supervisord_unreachable", async () => {
     const io = new ScriptedIO(() => ({ exitCode: 7, output: "unix:///x/supervisor.sock no such file" }));
-    expect((await caught(controlWorkers(fakeSupervisor(io, specs), input({ action: "stop" })))).code).toBe("supervisord_unreachable");
+    expect((await refusal(controlWorkers(fakeSupervisor(io, specs), input({ action: "stop" })))).code).toBe("supervisord_unreachable");
   });
 
   it("--all acts on managed workers only; with none it calls nothing", async () => {
@@ -502,6 +318,8 @@ describe("controlWorkers", () => {
   });
 
   it("a mode that does not exist for the action is refused", async () => {
-    expect((await caught(controlWorkers(fakeSupervisor(new ScriptedIO(() => ""), specs), input({ mode: "graceful" })))).code).toBe("usage");
+    expect((await refusal(controlWorkers(fakeSupervisor(new ScriptedIO(() => ""), specs), input({ mode: "graceful" })))).code).toBe(
+      "usage",
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { shownPath } from "../../src/core/trust.js";
 import { privateConfigChanges, renderPrivateConfig } from "../../src/core/private-config.js";
 
 const dir = "/srv/sv";
@@ -23,19 +22,5 @@ describe("privateConfigChanges: a marker config is trusted only as vexo-sv write
     ],
   ])("%s", (_what, text, changes) => {
     expect(privateConfigChanges(config, text as string)).toEqual(changes);
-  });
-});
-
-describe("shownPath", () => {
-  it.each([
-    ["/srv/app", "/srv/app"],
-    ["/srv/my app", "/srv/my app"],
-    ["/srv/a\nerror: x", '"/srv/a\\nerror: x"'],
-    ["/srv/a\tb", '"/srv/a\\tb"'],
-    ["/srv/\u202eevil", '"/srv/\\u202eevil"'],
-    ["/srv/a\u2028b", '"/srv/a\\u2028b"'],
-    ["/srv/\u009bx", '"/srv/\\u009bx"'],
-  ])("%j", (p, shown) => {
-    expect(shownPath(p)).toBe(shown);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { PROCESS_STATES, type ProcessState, SUBSETS } from "../../src/core/states.js";
-import { groupState } from "../../src/core/report.js";
 
 // The one vocabulary of process states (src/core/states.ts): every state supervisord reports, in
 // every named subset, written out. A change to any subset changes this table on purpose.
@@ -35,22 +34,5 @@ describe("process states: every state in every subset", () => {
         state,
       ).toHaveLength(1);
     }
-  });
-});
-
-describe("a worker's state from its processes", () => {
-  it.each([
-    [["RUNNING", "RUNNING"], 2, "running"],
-    [["RUNNING", "STARTING"], 2, "partial"],
-    [["STARTING", "STARTING", "STARTING"], 3, "starting"], // was "partial 0/3" (issue 25)
-    [["STARTING", "BACKOFF"], 2, "backoff"],
-    [["STOPPING"], 1, "stopping"],
-    [["STOPPING", "STOPPED"], 2, "stopping"],
-    [["STOPPED", "EXITED"], 2, "stopped"],
-    [["RUNNING", "FATAL"], 2, "fatal"],
-    [["RUNNING"], 2, "partial"],
-    [[], 1, "unknown"],
-  ] as [ProcessState[], number, string][])("%j of %i: %s", (states, expected, state) => {
-    expect(groupState(states, expected)).toBe(state);
   });
 });

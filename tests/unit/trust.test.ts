@@ -210,3 +210,17 @@ describe("shownPath (review r2 #4: a path in a message stays one word on one lin
     expect(untrustedReason(path.join(evil, "f"), TRUST)).toBe(`${JSON.stringify(evil)} is writable by others (mode 0777)`);
   });
 });
+
+describe("shownPath", () => {
+  it.each([
+    ["/srv/app", "/srv/app"],
+    ["/srv/my app", "/srv/my app"],
+    ["/srv/a\nerror: x", '"/srv/a\\nerror: x"'],
+    ["/srv/a\tb", '"/srv/a\\tb"'],
+    ["/srv/\u202eevil", '"/srv/\\u202eevil"'],
+    ["/srv/a\u2028b", '"/srv/a\\u2028b"'],
+    ["/srv/\u009bx", '"/srv/\\u009bx"'],
+  ])("%j", (p, shown) => {
+    expect(shownPath(p)).toBe(shown);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { groupState } from "../../src/core/report.js";
-import { parseStatus, parseStatusLine, parseUptime, unreachableReason } from "../../src/core/supervisorctl.js";
+import { failedInOutput, parseStatus, parseStatusLine, parseUptime, unreachableReason } from "../../src/core/supervisorctl.js";
+
+// src/core/supervisorctl.ts: the parsers of what supervisorctl prints.
 
 // Real lines from supervisorctl 4.2.5 (fixed-width: name padded to 33, state to 10).
 const cases: [string, string, Record<string, unknown> | null][] = [
@@ -67,26 +68,6 @@ describe("parseUptime", () => {
   ])("%s", (s, n) => expect(parseUptime(s)).toBe(n));
 });
 
-describe("groupState", () => {
-  it.each([
-    [["RUNNING", "RUNNING"], 2, "running"],
-    [["RUNNING", "STARTING"], 2, "partial"],
-    [["RUNNING", "FATAL"], 2, "fatal"],
-    [["STOPPED", "EXITED"], 2, "stopped"],
-    [["RUNNING"], 2, "partial"],
-    [[], 1, "unknown"],
-    [["BACKOFF"], 1, "backoff"],
-    // None running: a crash loop, never "partial" (that is some running, some not).
-    [["BACKOFF", "BACKOFF"], 2, "backoff"],
-    [["BACKOFF", "STARTING"], 2, "backoff"],
-    [["BACKOFF", "STOPPED"], 2, "backoff"],
-    [["RUNNING", "BACKOFF"], 2, "partial"],
-    [["BACKOFF", "FATAL"], 2, "fatal"],
-  ] as const)("%j of %i -> %s", (states, n, want) => {
-    expect(groupState([...states], n)).toBe(want);
-  });
-});
-
 describe("unreachableReason", () => {
   it.each([
     ["unix:///tmp/x.sock no such file", "unix:///tmp/x.sock no such file"],
@@ -96,4 +77,15 @@ describe("unreachableReason", () => {
     ["w:w_00                           BACKOFF   couldn't chdir to /srv/app: Permission denied", undefined],
     ["a                                RUNNING   pid 1, uptime 0:00:01", undefined],
   ])("%s", (out, want) => expect(unreachableReason(out)).toBe(want));
+});
+
+describe("failedInOutput", () => {
+  it.each([
+    ["a:a_00: ERROR (spawn error)", ["a:a_00"]],
+    ["a:a_00: started\na:a_01: ERROR (abnormal termination)", ["a:a_01"]],
+    ["b: ERROR (no such file)", ["b"]],
+    ["a:a_00: started", []],
+    ["a:a_00: ERROR (not running)", []],
+    ["", []],
+  ])("%j", (out, want) => expect(failedInOutput(out)).toEqual(want));
 });

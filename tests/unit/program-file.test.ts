@@ -1,7 +1,5 @@
 import ini from "ini";
 import { describe, expect, it } from "vitest";
-import { findCommand, flagMapper, buildProgram } from "../../src/cli/program.js";
-import { parse } from "../../src/cli/validate.js";
 import {
   decodeIni,
   MARKER,
@@ -13,12 +11,9 @@ import {
   specFromSection,
   workerArgv,
 } from "../../src/core/program-file.js";
-import { suggestName, type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
-import { VexoError } from "../../src/errors.js";
+import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
 
-const validateSpec = (input: WorkerSpecInput) => parse(workerSpecSchema, input);
-/** The flag of `worker add` that a spec field comes from, as the CLI names it in errors. */
-const flagOfAdd = flagMapper(findCommand(buildProgram(), "worker add"));
+// src/core/program-file.ts: spec -> program file text, and file text -> programs and spec.
 
 const base = { name: "app-queue", path: "/var/www/app" };
 
@@ -123,60 +118,7 @@ describe("render -> parse round trip", () => {
   });
 });
 
-// Hostile values: each must be refused with a message naming its flag.
-const hostile: [string, WorkerSpecInput, string][] = [
-  ["newline in queue", { ...base, queue: "default\ncommand=/bin/sh" }, "--queue"],
-  ["CR in path", { ...base, path: "/var/www/app\r" }, "--path"],
-  ["section in env", { ...base, env: { X: "a\n[program:evil]" } }, "--env"],
-  ["NUL in php", { ...base, php: "php\u0000" }, "--php"],
-  ["inline comment ;", { ...base, queue: "a ;b" }, "--queue"],
-  ["inline comment #", { ...base, queue: "a#b" }, "--queue"],
-  ["double quote", { ...base, path: '/srv/a"b' }, "--path"],
-  ["backslash", { ...base, env: { X: "a\\b" } }, "--env"],
-  ["slash in name", { ...base, name: "../etc" }, "--name"],
-  ["colon in name", { ...base, name: "a:b" }, "--name"],
-  ["empty name", { ...base, name: "" }, "--name"],
-  ["relative path", { ...base, path: "var/www" }, "--path"],
-  ["10,000 characters", { ...base, queue: "q".repeat(10000) }, "--queue"],
-  ["procs 0", { ...base, procs: 0 }, "--procs"],
-  ["procs not a number", { ...base, procs: "three" }, "--procs"],
-  ["procs with exponent", { ...base, procs: "1e1" }, "--procs"],
-  ["negative sleep", { ...base, sleep: "-1" }, "--sleep"],
-  ["stopwaitsecs below timeout", { ...base, timeout: 100, stopwaitsecs: 100 }, "--stopwaitsecs"],
-  ["stopwaitsecs below Laravel's default timeout", { ...base, stopwaitsecs: 30 }, "--stopwaitsecs"],
-  ["bad env key", { ...base, env: ["1X=a"] }, "--env"],
-  ["env without =", { ...base, env: ["JUSTKEY"] }, "--env"],
-  ["connection with space", { ...base, connection: "my conn" }, "--connection"],
-  ["user with space", { ...base, user: "www data" }, "--user"],
-  ["empty queue", { ...base, queue: "a,,b" }, "--queue"],
-  ["php relative path", { ...base, php: "bin/php" }, "--php"],
-  ["tab in queue", { ...base, queue: "a\tb" }, "--queue"],
-];
-
-describe("hostile values are refused, naming the flag", () => {
-  it.each(hostile)("%s", (_label, input, flag) => {
-    let err: unknown;
-    try {
-      validateSpec(input);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(VexoError);
-    expect((err as VexoError).exitCode).toBe(2);
-    expect(flagOfAdd(String((err as VexoError).details?.field))).toBe(flag);
-  });
-});
-
 describe("helpers", () => {
-  it.each([
-    ["my app", "my-app"],
-    ["../etc/passwd", "etc-passwd"],
-    ["-lead", "lead"],
-    ["a:b", "a-b"],
-  ])("suggests a name for %j", (bad, good) => {
-    expect(suggestName(bad)).toBe(good);
-  });
-
   it("parses environment= as supervisord does", () => {
     expect(parseEnvironment('A="1,2",B="x=y",C=plain, D="50%%"')).toEqual({ A: "1,2", B: "x=y", C: "plain", D: "50%" });
   });
