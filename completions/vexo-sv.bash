@@ -4,7 +4,7 @@
 __vexo_sv_subs() {
   case "$1" in
     "") echo "worker apply install shutdown logs status completion" ;;
-    "worker") echo "add rm ls start stop restart pause resume" ;;
+    "worker") echo "add rm ls show start stop restart pause resume" ;;
   esac
 }
 __vexo_sv_flags() {
@@ -13,7 +13,8 @@ __vexo_sv_flags() {
     "worker") echo "--help -h" ;;
     "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
     "worker rm") echo "--force --missing-ok --dry-run --help -h" ;;
-    "worker ls") echo "--help -h" ;;
+    "worker ls") echo "--window --help -h" ;;
+    "worker show") echo "--window --help -h" ;;
     "worker start") echo "--all --no-wait --dry-run --help -h" ;;
     "worker stop") echo "--all --dry-run --help -h" ;;
     "worker restart") echo "--all --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
@@ -23,7 +24,7 @@ __vexo_sv_flags() {
     "install") echo "--prefix --help -h" ;;
     "shutdown") echo "--force --help -h" ;;
     "logs") echo "--lines -n --process --follow -f --help -h" ;;
-    "status") echo "--check --help -h" ;;
+    "status") echo "--check --window --max-exits --allow-stale --format --textfile --help -h" ;;
     "completion") echo "--help -h" ;;
   esac
 }
@@ -40,6 +41,7 @@ __vexo_sv_kind() {
 __vexo_sv_args() {
   case "$1" in
     "worker rm") echo "workers" ;;
+    "worker show") echo "workers" ;;
     "worker start") echo "workers" ;;
     "worker stop") echo "workers" ;;
     "worker restart") echo "workers" ;;
@@ -52,7 +54,7 @@ __vexo_sv_args() {
 }
 __vexo_sv_takes_value() {
   case "$1" in
-    --backoff|--conf-dir|--config|--connection|--env|--lines|--log-dir|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--timeout|--tries|--user|-n) return 0 ;;
+    --backoff|--conf-dir|--config|--connection|--env|--format|--lines|--log-dir|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--textfile|--timeout|--tries|--user|--window|-n) return 0 ;;
   esac
   return 1
 }

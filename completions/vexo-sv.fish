@@ -6,7 +6,7 @@ function __vexo_sv_subs
         case ''
             printf '%s\n' worker apply install shutdown logs status completion
         case 'worker'
-            printf '%s\n' add rm ls start stop restart pause resume
+            printf '%s\n' add rm ls show start stop restart pause resume
     end
 end
 
@@ -19,7 +19,7 @@ function __vexo_sv_path
             continue
         end
         if string match -q -- '-*' $t
-            contains -- $t --backoff --conf-dir --config --connection --env --lines --log-dir --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --timeout --tries --user -n; and set skip 1
+            contains -- $t --backoff --conf-dir --config --connection --env --format --lines --log-dir --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --textfile --timeout --tries --user --window -n; and set skip 1
             continue
         end
         if contains -- $t (__vexo_sv_subs $cmdpath)
@@ -64,6 +64,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'\'' -a completion -d 'print the shell com
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a add -d 'create (or with --replace, change) a queue worker and start it'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a rm -d 'stop workers and remove their program files'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a ls -d 'list every program in supervisord\'s include directory, with its state'
+complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a show -d 'one worker in full: its spec, file, processes (memory, CPU, start, directory, stale code), exits by reason, logs'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a start -d 'start workers\' processes and check they stay up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a stop -d 'stop workers\' processes (each finishes its current job, up to stopwaitsecs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a restart -d 'restart workers: stop then start, or --graceful, or --rolling'
@@ -94,6 +95,9 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l force -d 'also remove a p
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l missing-ok -d 'succeed with changed=false for a name that is no worker'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l dry-run -d 'print what would be done, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -a '(__vexo_sv_workers)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker ls\'' -l window -r -d 'count exits over this window: 90s, 15m, 1h, up to 24h'
+complete -c vexo-sv -n '__vexo_sv_at \'worker show\'' -l window -r -d 'count exits over this window: 90s, 15m, 1h, up to 24h'
+complete -c vexo-sv -n '__vexo_sv_at \'worker show\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
@@ -126,5 +130,10 @@ complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per pr
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l process -r -d 'only process K (0-based)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l follow -s f -d 'keep printing new lines until interrupted (survives log rotation); NDJSON with --json'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -a '(__vexo_sv_workers)'
-complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l check -d 'exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l check -d 'exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy), none crash-loops (--max-exits) and none runs stale code'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l window -r -d 'count exits over this window: 90s, 15m, 1h, up to 24h'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l max-exits -r -d 'with --check: more unexpected exits than this within the window is a crash loop'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l allow-stale -d 'with --check: list workers that run stale code without failing the check'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l format -r -d 'text, or prometheus: the text exposition format node_exporter\'s textfile collector reads'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l textfile -r -d 'write the metrics to DIR/vexo-sv.prom atomically (node_exporter\'s textfile directory)'
 complete -c vexo-sv -n '__vexo_sv_at \'completion\'' -a 'bash zsh fish'

@@ -13,6 +13,7 @@ import workerAdd from "./commands/worker-add.js";
 import { controlCommands } from "./commands/worker-control.js";
 import workerLs from "./commands/worker-ls.js";
 import workerRm from "./commands/worker-rm.js";
+import workerShow from "./commands/worker-show.js";
 import { GLOBAL_OPTIONS, type GlobalOptions } from "./globals.js";
 
 declare const __VERSION__: string;
@@ -23,6 +24,7 @@ export const COMMANDS: CommandDef<any, any>[] = [
   workerAdd,
   workerRm,
   workerLs,
+  workerShow,
   ...controlCommands,
   apply,
   install,

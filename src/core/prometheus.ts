@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { type ErrorCode, invalid, VexoError } from "../errors.js";
 import { writeAtomic } from "./fsutil.js";
 import { PROCESS_STATES, type ProcessState, UP } from "./states.js";
+import type { StatusResult } from "./results.js";
 import { shownPath, untrustedAt } from "./trust.js";
 import { NEVER_CHOWN, shellWord } from "./worker-trust.js";
 
@@ -222,6 +223,36 @@ export function metricsFamilies(m: MetricsModel): MetricFamily[] {
 export function renderMetrics(m: MetricsModel): string {
   const body = renderExposition(metricsFamilies(m));
   return m.failure === null ? body : `# vexo-sv: the collection failed (${m.failure})\n${body}`;
+}
+
+/**
+ * The model of one `status` collection: vexo-sv's managed workers (programs it did not write are
+ * left out: their names are not vexo-sv's to label), with what was not known left out.
+ */
+export function statusMetrics(r: StatusResult, collectedAt: number): MetricsModel {
+  return {
+    collectedAt,
+    failure: null,
+    supervisordUp: r.supervisord.running,
+    exitsWindowSeconds: r.exitsWindowSeconds,
+    workers: r.workers
+      .filter((w) => w.managed)
+      .map((w) => ({
+        name: w.name,
+        desired: w.total,
+        running: w.running,
+        paused: r.supervisord.running ? w.state === "paused" : null,
+        stale: w.stale,
+        exits: w.exits ? w.exits.counts : null,
+        processes: w.processes.map((p) => ({
+          name: p.process,
+          state: p.state,
+          startTime: p.startedAt === null ? null : Date.parse(p.startedAt) / 1000,
+          rssBytes: p.rssBytes,
+          cpuSeconds: p.cpuSeconds,
+        })),
+      })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

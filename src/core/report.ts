@@ -6,9 +6,17 @@ import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } 
 import { VexoError } from "../errors.js";
 import { exitsText, windowWords } from "./exit-words.js";
 import { DEFAULT_WINDOW_SECONDS, observe } from "./observe.js";
-import { type SupervisordClient, calls, faultReason, parseStatus, unreachableError, unreachableReason } from "./supervisorctl.js";
+import {
+  type SupervisordClient,
+  calls,
+  faultReason,
+  parseStatus,
+  refusedInOutput,
+  unreachableError,
+  unreachableReason,
+} from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
-import type { ListResult, ProcessStatus, StatusResult, WorkerInfo, WorkerState } from "./results.js";
+import type { ListResult, ProcessStatus, ShowResult, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
 // The two read-only reports: `worker ls` (every program with its state) and `status`
 // (supervisord, every process, and a health verdict). One supervisorctl status call each.
@@ -87,6 +95,8 @@ function statusAnswer(sv: SupervisordClient, st: { exitCode: number; output: str
   const why = unreachableReason(st.output);
   if (why) return { statuses: null, why };
   const statuses = parseStatus(st.output);
+  // `status NAME:*` of a group supervisord has not loaded: no process, not an error.
+  if (statuses.length === 0 && refusedInOutput(st.output).length > 0) return { statuses };
   // 0: all running; 3: some not running (supervisorctl's LSB codes). Anything else with no process line is its error.
   if (st.exitCode !== 0 && st.exitCode !== 3 && statuses.length === 0 && st.output.trim() !== "") {
     throw new VexoError("supervisorctl_failed", `supervisorctl could not ask supervisord: ${faultReason(st.output)}`, {
@@ -176,14 +186,19 @@ export function problemsOf(w: WorkerInfo, h: HealthOptions = DEFAULT_HEALTH): st
 
 /**
  * supervisord itself, then every program with every process, and an overall health verdict.
- * Throws when supervisord cannot be asked (not running, or permission denied: not the same).
+ * When supervisord cannot be asked this throws (exit 1), saying why: permission denied is not
+ * "down". Only a health check (`check`) reports a supervisord that does not answer as unhealthy.
  */
-export async function statusReport(sv: SupervisordClient, opts: Partial<HealthOptions> = {}): Promise<StatusResult> {
+export async function statusReport(sv: SupervisordClient, opts: Partial<HealthOptions> & { check?: boolean } = {}): Promise<StatusResult> {
   const h: HealthOptions = { ...DEFAULT_HEALTH, ...opts };
   // If supervisorctl cannot run at all, readList says so; the version is only a detail.
   const versionP = sv.run(calls.version()).catch(() => null);
   const { list, why } = await readList(sv, { windowSeconds: h.windowSeconds });
-  if (why) throw unreachableError(sv.layout, why);
+  if (why) {
+    const e = unreachableError(sv.layout, why);
+    if (!opts.check || e.code === "permission_denied") throw e;
+    return { ...list, supervisord: { running: false, pid: null, version: null }, healthy: false, problems: [e.message] };
+  }
   const v = (await versionP)?.output.trim() ?? "";
   const version = /^\d+\.\d+/u.test(v) ? v : null;
   const problems = list.workers.flatMap((w) => problemsOf(w, h));
@@ -193,4 +208,31 @@ export async function statusReport(sv: SupervisordClient, opts: Partial<HealthOp
     healthy: problems.length === 0,
     problems,
   };
+}
+
+/**
+ * One worker in full (`worker show NAME`): its spec as read back, its file, each process with
+ * /proc's view, its exits by reason and its log paths. One `status NAME:*` call; every group is
+ * read (supervisord's log names processes without their group: shared names must be seen).
+ */
+export async function showWorker(sv: SupervisordClient, name: string, opts: ListOptions = {}): Promise<ShowResult> {
+  const statusP = sv.run(calls.status([name]));
+  let entries: ProcessGroup[];
+  try {
+    entries = sv.world.programs();
+  } catch (e) {
+    statusP.catch(() => undefined);
+    throw e;
+  }
+  const entry = entries.find((e) => e.name === name);
+  if (!entry) {
+    statusP.catch(() => undefined);
+    throw new VexoError("not_found", `no program named ${name}`, { details: { names: [name] } });
+  }
+  const { statuses, why } = statusAnswer(sv, await statusP);
+  if (why) throw unreachableError(sv.layout, why);
+  const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  const joined = joinStatus([entry], statuses, pauseRecords(sv.layout), supervisordPid(sv.layout));
+  const seen = observe(sv.world, joined, entries, { windowSeconds, now: sv.io.now() });
+  return { config: sv.layout.config, worker: seen.workers[0] as WorkerInfo, exitsWindowSeconds: windowSeconds, exitsNote: seen.exitsNote };
 }

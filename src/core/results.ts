@@ -117,13 +117,9 @@ export const workerProcessSchema = processStatusSchema.extend({
   rssBytes: z.int().nonnegative().nullable().meta({ description: "Resident memory (VmRSS); null: not running or not known" }),
   cpuSeconds: z.number().nonnegative().nullable().meta({ description: "CPU time it used (user + system); null: not known" }),
   cwd: z.string().nullable().meta({ description: "The directory it runs in; null: not known (only root and its own user may see it)" }),
-  stale: z
-    .boolean()
-    .nullable()
-    .meta({
-      description:
-        "true: it runs in a directory its worker's path no longer resolves to (old code after a release switch); null: not known",
-    }),
+  stale: z.boolean().nullable().meta({
+    description: "true: it runs in a directory its worker's path no longer resolves to (old code after a release switch); null: not known",
+  }),
   exits: exitsSchema,
 });
 
@@ -153,10 +149,18 @@ export const listResultSchema = z.object({
   warnings: z.array(z.string()),
 });
 
+export const showResultSchema = z.object({
+  config: z.string(),
+  worker: workerInfoSchema,
+  exitsWindowSeconds: z.int().positive().meta({ description: "The window exits are counted over, in seconds" }),
+  exitsNote: z.string().nullable().meta({ description: "Why exits are not known, or why the counts are a floor; null: they are complete" }),
+});
+
 export const statusResultSchema = listResultSchema.extend({
   supervisord: z.object({ running: z.boolean(), pid, version: z.string().nullable() }),
   healthy: z.boolean(),
   problems: z.array(z.string()).meta({ description: "One line per unhealthy process of a managed worker" }),
+  textfile: z.string().optional().meta({ description: "With --textfile: the metrics file written (DIR/vexo-sv.prom)" }),
 });
 
 export const workerOutcomeSchema = z.object({
@@ -247,6 +251,7 @@ export type WorkerProcess = z.output<typeof workerProcessSchema>;
 export type Exits = z.output<typeof exitsSchema>;
 export type ListResult = z.output<typeof listResultSchema>;
 export type StatusResult = z.output<typeof statusResultSchema>;
+export type ShowResult = z.output<typeof showResultSchema>;
 export type ControlResult = z.output<typeof controlResultSchema>;
 export type WorkerOutcome = z.output<typeof workerOutcomeSchema>;
 export type ProcessFailure = z.output<typeof processFailureSchema>;
@@ -262,6 +267,7 @@ export const SUCCESS_SCHEMAS: Record<string, z.ZodObject> = {
   "worker rm": removeResultSchema,
   apply: applyResultSchema,
   "worker ls": listResultSchema,
+  "worker show": showResultSchema,
   "worker start": controlResultSchema,
   "worker stop": controlResultSchema,
   "worker restart": controlResultSchema,

@@ -184,8 +184,8 @@ describe("output conventions", () => {
     expect(v.json).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/u) });
     // The launcher answers a bare --version from package.json; the program, from its build: one version.
     const plain = await cli(["--version"]);
-    expect(plain.stdout).toBe(`${(v.json as { version: string }).version}\n`);
-    expect(plain.stdout).toBe(`${JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version}\n`);
+    expect(plain.stdout.trim()).toBe((v.json as { version: string }).version);
+    expect(plain.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
     const h = await cli(["worker", "add", "--help", "--json"]);
     expect(h.code).toBe(0);
     // Like git's and npm's: usage and options first, then the examples.

@@ -101,7 +101,13 @@ describe("environment faults: a clear error, exit 1, nothing half-done", () => {
     expect(ls.code).toBe(0);
     expect(ls.doc.workers[0]).toMatchObject({ name: "keep", state: "unknown" });
     expect(ls.doc.warnings[0]).toMatch(/Permission denied/iu);
-    expect((await asNobody(["status", "--check"])).code).toBe(3);
+    expect(ls.doc.workers[0].running).toBeNull(); // not known: never 0 (issue 26)
+    // Permission denied is not "down": status and its check fail with that reason, exit 1, never 3 (issue 26).
+    for (const argv of [["status"], ["status", "--check"]]) {
+      const st = await asNobody(argv);
+      expect(st.code, argv.join(" ")).toBe(1);
+      expect(st.doc.error.code).toBe("permission_denied");
+    }
     expect(snapshot(sv.confDir)).toEqual(before);
     expect(await statusText()).toBe(state);
   });
@@ -119,6 +125,10 @@ describe("environment faults: a clear error, exit 1, nothing half-done", () => {
     const check = await cli(["status", "--check"], sv.env);
     expect(check.code).toBe(3);
     expect(check.stdout).toMatch(/not reachable/u);
+    // Without --check, a status that cannot be had is an error, not a report (issue 26).
+    const plain = await cli(["status", "--json"], sv.env);
+    expect(plain.code).toBe(1);
+    expect(plain.json.error.code).toBe("supervisord_unreachable");
     expect(snapshot(sv.confDir)).toEqual(before);
   });
 });

@@ -28,9 +28,28 @@ export default defineCommand({
       )
       .option("--window <duration>", "count exits over this window: 90s, 15m, 1h, up to 24h", "1h")
       .option("--max-exits <n>", "with --check: more unexpected exits than this within the window is a crash loop", "5")
-      .option("--allow-stale", "with --check: list workers that run stale code without failing the check"),
-  async input({ opts }, validate) {
-    const base = { check: Boolean(opts.check), allowStale: Boolean(opts.allowStale) };
+      .option("--allow-stale", "with --check: list workers that run stale code without failing the check")
+      .option("--format <format>", "text, or prometheus: the text exposition format node_exporter's textfile collector reads", "text")
+      .option("--textfile <dir>", "write the metrics to DIR/vexo-sv.prom atomically (node_exporter's textfile directory)"),
+  async input({ opts, globals }, validate) {
+    if (opts.format !== "text" && opts.format !== "prometheus") {
+      const { invalid } = await import("../../errors.js");
+      throw invalid("format", `must be text or prometheus (got ${JSON.stringify(String(opts.format).slice(0, 40))})`);
+    }
+    if (opts.format === "prometheus" && globals.json) {
+      const { VexoError } = await import("../../errors.js");
+      throw new VexoError(
+        "usage",
+        "--format prometheus prints the exposition format, not JSON: drop --json (or use --textfile DIR with --json)",
+      );
+    }
+    const format: "text" | "prometheus" = opts.format;
+    const textfile = typeof opts.textfile === "string" ? opts.textfile : undefined;
+    if (textfile !== undefined) {
+      const { parse, pathSchema, z } = await validate();
+      parse(z.object({ textfile: pathSchema }), { textfile });
+    }
+    const base = { check: Boolean(opts.check), allowStale: Boolean(opts.allowStale), format, textfile };
     // The defaults need no checking (and `status` loads no zod for them).
     if (opts.window === "1h" && opts.maxExits === "5") return { ...base, windowSeconds: 3600, maxExits: 5 };
     const { parse, durationInRange, intInRange, z } = await validate();
@@ -42,19 +61,48 @@ export default defineCommand({
     const sv = await ctx.supervisor();
     for (const w of (await import("../../core/config-trust.js")).layoutWarnings(sv.world)) ctx.warn(w);
     const { statusReport } = await import("../../core/report.js");
-    const r = await statusReport(sv, input);
+    if (input.format === "text" && input.textfile === undefined) {
+      const r = await statusReport(sv, input);
+      if (r.exitsNote) ctx.warn(`exits: ${r.exitsNote}`);
+      return r;
+    }
+    // Metrics: a collection that fails still says so (a file with vexo_sv_collection_success 0), then fails.
+    const prom = await import("../../core/prometheus.js");
+    const publish = async (text: string) => {
+      if (input.textfile !== undefined) return prom.writeTextfile(input.textfile, text);
+      await ctx.emit(text.trimEnd());
+      return undefined;
+    };
+    let r;
+    try {
+      r = await statusReport(sv, input);
+    } catch (e) {
+      const { VexoError } = await import("../../errors.js");
+      if (e instanceof VexoError) await publish(prom.renderMetrics(prom.failedCollection(e.code, Date.now() / 1000)));
+      throw e;
+    }
     if (r.exitsNote) ctx.warn(`exits: ${r.exitsNote}`);
-    return r;
+    const textfile = await publish(prom.renderMetrics(prom.statusMetrics(r, Date.now() / 1000)));
+    return textfile === undefined ? { ...r, metricsPrinted: true } : { ...r, textfile };
   },
   exitCode: (r, input) => (input.check && !r.healthy ? EXIT.unhealthy : EXIT.ok),
   render(r, out, input) {
     const c = out.colors;
+    if ("metricsPrinted" in r) return; // printed as it was made
+    if (r.textfile !== undefined && !input.check) {
+      out.info(`wrote ${r.textfile}`);
+      return;
+    }
     if (input.check) {
       if (r.healthy) out.info(c.green("healthy"));
       for (const p of r.problems) out.data(p);
       return;
     }
-    out.data(`supervisord ${c.green("running")} pid ${r.supervisord.pid ?? "?"} version ${r.supervisord.version ?? "?"} (${r.config})`);
+    out.data(
+      r.supervisord.running
+        ? `supervisord ${c.green("running")} pid ${r.supervisord.pid ?? "?"} version ${r.supervisord.version ?? "?"} (${r.config})`
+        : `supervisord ${c.red("not reachable")} (${r.config})`,
+    );
     const window = windowWords(r.exitsWindowSeconds);
     for (const w of r.workers) {
       const exits = exitsText(w.exits);
