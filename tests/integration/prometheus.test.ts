@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addArgs, BIN, cli, useSupervisor, waitRunning } from "../helpers/cli.js";
 import { readProcStats } from "../../src/core/procstat.js";
 import {
   failedCollection,
@@ -188,6 +189,69 @@ describe("the textfile with Debian's promtool and node_exporter", () => {
       expect((await scrape()).get(key("node_textfile_scrape_error"))).toBe(1);
     } finally {
       fs.rmSync(bad);
+    }
+  });
+});
+
+describe("vexo-sv status --textfile and --format prometheus, scraped by node_exporter", () => {
+  const sv = useSupervisor();
+
+  it("the metrics of a real worker: up, running processes, memory from /proc, as node_exporter serves them", async () => {
+    expect((await cli([...addArgs("prom-a", ["--procs", "2"]), "--json"], sv.env)).code).toBe(0);
+    const pids = await waitRunning(sv, "prom-a", 2);
+    const r = await cli(["status", "--textfile", dir, "--json"], sv.env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json.textfile).toBe(path.join(dir, TEXTFILE_NAME));
+    expect(fs.statSync(path.join(dir, TEXTFILE_NAME)).mode & 0o777).toBe(0o644);
+    const got = await scrape();
+    expect(got.get(key("node_textfile_scrape_error"))).toBe(0);
+    expect(got.get(key("vexo_sv_collection_success"))).toBe(1);
+    expect(got.get(key("vexo_sv_supervisord_up"))).toBe(1);
+    expect(got.get(key("vexo_sv_worker_desired_processes", { worker: "prom-a" }))).toBe(2);
+    expect(got.get(key("vexo_sv_worker_running_processes", { worker: "prom-a" }))).toBe(2);
+    expect(got.get(key("vexo_sv_worker_stale", { worker: "prom-a" }))).toBe(0);
+    expect(got.get(key("vexo_sv_worker_exits_window", { worker: "prom-a", reason: "crashed" }))).toBe(0);
+    expect(got.get(key("vexo_sv_process_state", { worker: "prom-a", process: "prom-a_01", state: "RUNNING" }))).toBe(1);
+    const rss = got.get(key("vexo_sv_process_resident_memory_bytes", { worker: "prom-a", process: "prom-a_00" }));
+    expect(rss).toBeGreaterThan(0);
+    // The same process as /proc shows it (memory moves: within a factor of two).
+    const now = readProcStats([pids[0] as number]).get(pids[0] as number);
+    expect(Math.abs(Math.log((rss as number) / (now?.rssBytes as number)))).toBeLessThan(Math.log(2));
+  });
+
+  it("--format prometheus prints what promtool accepts, and refuses --json", async () => {
+    const r = await execa("node", [BIN, "status", "--format", "prometheus"], {
+      env: sv.env,
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^vexo_sv_worker_running_processes\{worker="prom-a"\} 2$/mu);
+    const lint = await execa("promtool", ["check", "metrics"], { input: `${r.stdout}\n`, reject: false, all: true });
+    expect([lint.exitCode, lint.all]).toEqual([0, ""]);
+    const j = await cli(["status", "--format", "prometheus", "--json"], sv.env);
+    expect([j.code, j.json.error.code]).toEqual([2, "usage"]);
+  });
+
+  it("a supervisord that cannot be asked still gets a file that says so, and exit 1", async () => {
+    const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), "vexo-prom-down-"));
+    try {
+      fs.chmodSync(cfgDir, 0o755);
+      fs.mkdirSync(path.join(cfgDir, "conf.d"), { mode: 0o755 });
+      const config = path.join(cfgDir, "supervisord.conf");
+      fs.writeFileSync(
+        config,
+        `[unix_http_server]\nfile=${cfgDir}/none.sock\n[supervisorctl]\nserverurl=unix://${cfgDir}/none.sock\n[include]\nfiles=conf.d/*.conf\n`,
+        { mode: 0o644 },
+      );
+      const r = await cli(["status", "--textfile", dir, "--json", "--config", config], sv.env);
+      expect(r.code).toBe(1);
+      expect(r.json.error.code).toBe("supervisord_unreachable");
+      const got = await scrape();
+      expect(got.get(key("node_textfile_scrape_error"))).toBe(0);
+      expect(got.get(key("vexo_sv_collection_success"))).toBe(0);
+      expect(got.get(key("vexo_sv_supervisord_up"))).toBe(0);
+    } finally {
+      fs.rmSync(cfgDir, { recursive: true, force: true });
     }
   });
 });
