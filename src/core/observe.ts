@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { type ExitCounts, type ExitsResult, mainLogSource, type ProcessExits, readExits } from "./exits.js";
 import { type ProcStat, readProcStats } from "./procstat.js";
 import type { ProcessGroup } from "./programs.js";
@@ -57,19 +58,50 @@ function staleOf(world: World, path: string | undefined, stat: ProcStat | null |
   return stat.cwd !== world.realPath(path);
 }
 
+/** What is read while supervisorctl answers: supervisord's log, and /proc of supervisord's children. */
+export interface Sight {
+  stats: Map<number, ProcStat | null>;
+  exits: ExitsResult;
+}
+
+/** supervisord's child pids, from /proc (the kernel's list: CONFIG_PROC_CHILDREN); empty when not known. */
+function childrenOf(pid: number | null): number[] {
+  if (pid === null) return [];
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .split(" ")
+      .filter((s) => /^\d+$/u.test(s))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Adds /proc, exits and staleness to each worker and process. `groups`: every group supervisord
- * reads (its log names processes without their group, so all of them are needed to tell shared
- * names apart).
+ * Reads, before supervisorctl has answered (its processes run meanwhile), what observe() adds:
+ * supervisord's log over the window, and /proc of every child of supervisord (`svPid`), the
+ * processes status will name. `groups`: every group supervisord reads (its log names processes
+ * without their group, so all are needed to tell shared names apart).
  */
-export function observe(world: World, workers: WorkerInfo[], groups: ProcessGroup[], opts: ObserveOptions): Observed {
-  const pids = workers.flatMap((w) => w.processes.flatMap((p) => (p.pid === null ? [] : [p.pid])));
-  const stats = readProcStats([...new Set(pids)]);
+export function lookAround(world: World, groups: ProcessGroup[], svPid: number | null, opts: ObserveOptions): Sight {
   const exits: ExitsResult = readExits(mainLogSource(world), {
     processes: groups.flatMap((g) => g.processes.map((p) => ({ group: p.group, name: p.name }))),
     now: opts.now,
     windowMs: opts.windowSeconds * 1000,
   });
+  return { stats: readProcStats(childrenOf(svPid)), exits };
+}
+
+/**
+ * Adds /proc, exits and staleness to each worker and process, from what lookAround read (a pid
+ * it did not see, started since, is read now).
+ */
+export function observe(world: World, workers: WorkerInfo[], sight: Sight): Observed {
+  const pids = workers.flatMap((w) => w.processes.flatMap((p) => (p.pid === null ? [] : [p.pid])));
+  const missing = [...new Set(pids)].filter((pid) => !sight.stats.has(pid));
+  const stats = new Map([...sight.stats, ...readProcStats(missing)]);
+  const exits = sight.exits;
   const byProcess = new Map(exits.known ? exits.processes.map((p) => [`${p.group}:${p.name}`, p]) : []);
   const out = workers.map((w) => {
     const processes: WorkerProcess[] = w.processes.map((p) => {

@@ -5,7 +5,7 @@ import { type PauseRecord, pauseRecords } from "./records.js";
 import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } from "./states.js";
 import { VexoError } from "../errors.js";
 import { exitsText, windowWords } from "./exit-words.js";
-import { DEFAULT_WINDOW_SECONDS, observe } from "./observe.js";
+import { DEFAULT_WINDOW_SECONDS, lookAround, observe } from "./observe.js";
 import {
   type SupervisordClient,
   calls,
@@ -124,10 +124,13 @@ async function readList(sv: SupervisordClient, opts: ListOptions): Promise<{ lis
     statusP.catch(() => undefined); // this error is the one to report
     throw e;
   }
-  const { statuses, why } = statusAnswer(sv, await statusP);
   const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-  const joined = joinStatus(entries, statuses, pauseRecords(layout), supervisordPid(layout));
-  const seen = observe(sv.world, joined, entries, { windowSeconds, now: sv.io.now() });
+  const svPid = supervisordPid(layout);
+  // Read while supervisorctl runs: its answer is what takes longest.
+  const sight = lookAround(sv.world, entries, svPid, { windowSeconds, now: sv.io.now() });
+  const { statuses, why } = statusAnswer(sv, await statusP);
+  const joined = joinStatus(entries, statuses, pauseRecords(layout), svPid);
+  const seen = observe(sv.world, joined, sight);
   const list: ListResult = {
     config: layout.config,
     confDir: layout.confDir,
@@ -229,10 +232,11 @@ export async function showWorker(sv: SupervisordClient, name: string, opts: List
     statusP.catch(() => undefined);
     throw new VexoError("not_found", `no program named ${name}`, { details: { names: [name] } });
   }
+  const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  const sight = lookAround(sv.world, entries, null, { windowSeconds, now: sv.io.now() });
   const { statuses, why } = statusAnswer(sv, await statusP);
   if (why) throw unreachableError(sv.layout, why);
-  const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   const joined = joinStatus([entry], statuses, pauseRecords(sv.layout), supervisordPid(sv.layout));
-  const seen = observe(sv.world, joined, entries, { windowSeconds, now: sv.io.now() });
+  const seen = observe(sv.world, joined, sight);
   return { config: sv.layout.config, worker: seen.workers[0] as WorkerInfo, exitsWindowSeconds: windowSeconds, exitsNote: seen.exitsNote };
 }
