@@ -164,6 +164,14 @@ pairRow(
   ),
   1.1,
 );
+pairRow(
+  "vexo-sv worker ls --json | status --format prometheus (200 workers)",
+  pair(
+    () => vexo("worker", "ls", "--json").ms,
+    () => vexo("status", "--format", "prometheus").ms,
+  ),
+  1.2,
+);
 let k = 0;
 /** `supervisorctl update NAME` of one more worker, through `update` (a function that runs it and returns its ms). */
 const addThrough = (update) => () => {

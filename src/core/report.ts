@@ -192,10 +192,13 @@ export function problemsOf(w: WorkerInfo, h: HealthOptions = DEFAULT_HEALTH): st
  * When supervisord cannot be asked this throws (exit 1), saying why: permission denied is not
  * "down". Only a health check (`check`) reports a supervisord that does not answer as unhealthy.
  */
-export async function statusReport(sv: SupervisordClient, opts: Partial<HealthOptions> & { check?: boolean } = {}): Promise<StatusResult> {
+export async function statusReport(
+  sv: SupervisordClient,
+  opts: Partial<HealthOptions> & { check?: boolean; version?: boolean } = {},
+): Promise<StatusResult> {
   const h: HealthOptions = { ...DEFAULT_HEALTH, ...opts };
-  // If supervisorctl cannot run at all, readList says so; the version is only a detail.
-  const versionP = sv.run(calls.version()).catch(() => null);
+  // If supervisorctl cannot run at all, readList says so; the version is only a detail (metrics leave it out: one process less).
+  const versionP = opts.version === false ? Promise.resolve(null) : sv.run(calls.version()).catch(() => null);
   const { list, why } = await readList(sv, { windowSeconds: h.windowSeconds });
   if (why) {
     const e = unreachableError(sv.layout, why);

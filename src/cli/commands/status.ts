@@ -75,7 +75,7 @@ export default defineCommand({
     };
     let r;
     try {
-      r = await statusReport(sv, input);
+      r = await statusReport(sv, { ...input, version: false });
     } catch (e) {
       const { VexoError } = await import("../../errors.js");
       if (e instanceof VexoError) await publish(prom.renderMetrics(prom.failedCollection(e.code, Date.now() / 1000)));
