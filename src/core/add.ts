@@ -10,7 +10,18 @@ import { logSizes } from "./logs.js";
 import { type Machine, onPath } from "./machine.js";
 import { applyUpdate, assertNameFree, beforeMutation, lockForMutation } from "./mutation.js";
 import { assertRereads, stopBeforeLock } from "./prestop.js";
-import { type FileOwner, hideEnv, hideEnvLine, isManaged, logPath, programFileMode, renderProgram, sameProgram } from "./program-file.js";
+import {
+  type FileOwner,
+  hideEnv,
+  hideEnvLine,
+  isManaged,
+  logPath,
+  parseProgramFile,
+  programFileMode,
+  renderProgram,
+  sameProgram,
+} from "./program-file.js";
+import { changesText, fieldChanges } from "./spec-diff.js";
 import { dropRemovalRecord, hasRemovalRecord, pauseRecordPath } from "./records.js";
 import type { AddResult, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
@@ -38,7 +49,13 @@ export function classify(file: string, name: string, existing: string | null, co
     throw new VexoError("not_managed", `${file} exists and was not written by vexo-sv; it is never overwritten`, { details: { file } });
   }
   if (existing === content || sameProgram(existing, content)) return "unchanged"; // only the owner's header may differ
-  if (!replace) throw new VexoError("exists", `worker ${name} exists with a different spec`, { details: { file, names: [name] } });
+  if (!replace) {
+    // As apply's plan shows it: field by field (env values never shown).
+    const [old, asked] = [existing, content].map((t) => parseProgramFile(file, t).find((e) => e.name === name)?.spec);
+    const changes = old && asked ? fieldChanges(old, asked) : [];
+    const what = changes.length > 0 ? `: ${changesText(changes)}` : "";
+    throw new VexoError("exists", `worker ${name} exists with a different spec${what}`, { details: { file, names: [name], changes } });
+  }
   return "replaced";
 }
 
@@ -165,6 +182,8 @@ export async function planAdd(sv: SupervisordClient, input: AddInput, checked = 
     worker: hideEnv(spec),
     file,
     config: layout.config,
+    // Who the processes run as: its user=, else supervisord's own user (root when not known).
+    runsAs: spec.user ?? (uid === 0 || uid === null ? "root" : `uid ${uid}`),
     logs,
     plan,
     warnings,

@@ -8,12 +8,13 @@ import { waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
 import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
 import { assertRereads } from "./prestop.js";
-import { HIDDEN, parseProgramFile } from "./program-file.js";
+import { parseProgramFile } from "./program-file.js";
+import { fieldChanges } from "./spec-diff.js";
 import type { ProcessGroup } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
 import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
-import { WORKER_FIELDS, type WorkerSpec } from "./spec.js";
+import type { WorkerSpec } from "./spec.js";
 import { type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
 import { untrustedReason } from "./trust.js";
 import { readRegularFile } from "./safe-files.js";
@@ -96,23 +97,6 @@ async function readStdin(): Promise<string> {
     throw ioError("read", "standard input", e);
   }
   return Buffer.concat(parts).toString("utf8");
-}
-
-/** A field of the old spec against the new; env values are never shown, only which keys changed. */
-export function fieldChanges(from: WorkerSpec, to: WorkerSpec): FieldChange[] {
-  const changes: FieldChange[] = [];
-  for (const field of WORKER_FIELDS) {
-    if (field === "env") continue;
-    const a = from[field] ?? null;
-    const b = to[field] ?? null;
-    if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ field, from: a, to: b });
-  }
-  for (const key of [...new Set([...Object.keys(from.env), ...Object.keys(to.env)])].sort()) {
-    const a = from.env[key];
-    const b = to.env[key];
-    if (a !== b) changes.push({ field: `env.${key}`, from: a === undefined ? null : HIDDEN, to: b === undefined ? null : HIDDEN });
-  }
-  return changes;
 }
 
 /** What a planned add changes in the worker's spec (empty for a new or identical one). */

@@ -46,6 +46,7 @@ export const addResultSchema = z.object({
   worker: spec,
   file: z.string(),
   config: z.string(),
+  runsAs: z.string().meta({ description: "The user the processes run as: worker.user, else supervisord's own user (no user= line)" }),
   logs: z.array(z.string()),
   plan: planSchema,
   warnings: z.array(z.string()),

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { addArgs, BIN, BROKEN_APP, cli, ROOT, snapshot, useSupervisor, vexoHasOpen, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, BIN, BROKEN_APP, cli, ME, ROOT, snapshot, useSupervisor, vexoHasOpen, waitFor, waitRunning } from "../helpers/cli.js";
 import { stateLines } from "../helpers/rpc.js";
 
 const sv = useSupervisor();
@@ -154,6 +154,8 @@ describe("output conventions", () => {
   it("-q keeps data and errors, drops messages", async () => {
     const loud = await cli([...addArgs("quiet", ["--no-wait"])], sv.env);
     expect(loud.stderr).toMatch(/created worker quiet/u);
+    // Who it runs as, said where a person reads it (issue 29: the default www-data surprised).
+    expect(loud.stderr).toMatch(new RegExp(`created worker quiet \\(1 process, running as ${ME}\\)`, "u"));
     const quiet = await cli(["worker", "rm", "quiet", "-q"], sv.env);
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe("");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addArgs, alive, cli, cmdline, lsWorker, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, alive, cli, cmdline, lsWorker, ME, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
@@ -23,6 +23,7 @@ describe("worker add / ls / rm on a real supervisord", () => {
   it("adds a worker whose processes run, with one log per process", async () => {
     expect(firstAdd).toMatchObject({ ok: true, changed: true, action: "created", config: sv.config });
     expect(firstAdd.worker).toMatchObject({ name: "first", procs: 2, path: SAMPLE_APP });
+    expect(firstAdd.runsAs).toBe(ME); // who the processes run as, said (issue 29)
     expect(firstAdd.logs).toEqual([path.join(sv.logDir, "first_00.log"), path.join(sv.logDir, "first_01.log")]);
     expect(firstPids).toHaveLength(2);
     const text = fs.readFileSync(path.join(sv.confDir, "first.conf"), "utf8");
@@ -58,6 +59,7 @@ describe("worker add / ls / rm on a real supervisord", () => {
     const r = await cli([...addArgs("first", ["--procs", "3"]), "--json"], sv.env);
     expect(r.code).toBe(1);
     expect(r.json.error.code).toBe("exists");
+    expect(r.json.error.message).toMatch(/: procs: 2 -> 3$/u);
     expect(r.json.error.hint).toMatch(/--replace/u);
     expect(snapshot(sv.confDir)).toEqual(before);
   });

@@ -169,6 +169,9 @@ describe("planAdd: what is already there", () => {
     fs.writeFileSync(path.join(s.sv.layout.confDir as string, "shop.conf"), renderProgram(spec, s.sv.layout.logDir));
     const e = await refusal(planAdd(s.sv, s.input()));
     expect([e.code, e.details?.names]).toEqual(["exists", ["shop"]]);
+    // Field by field, as apply's plan says it (issue 29).
+    expect(e.message).toMatch(/exists with a different spec: procs: 2 -> 1$/u);
+    expect(e.details?.changes).toEqual([{ field: "procs", from: 2, to: 1 }]);
     const p = await planAdd(s.sv, s.input({}, { replace: true }));
     expect(p.result.action).toBe("replaced");
     expect(p.result.plan.supervisorctl.map((c) => c.slice(3))).toEqual([

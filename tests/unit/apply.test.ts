@@ -2,34 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyConvergence, fieldChanges, planApply } from "../../src/core/apply.js";
+import { applyConvergence, planApply } from "../../src/core/apply.js";
 import { removalRecordPath } from "../../src/core/records.js";
 import { workerSpecSchema } from "../../src/core/spec.js";
 import { fakeSupervisor, ScriptedIO, ScriptedMachine } from "../helpers/scripted.js";
-
-const spec = (extra: Record<string, unknown> = {}) => workerSpecSchema.parse({ name: "w", path: "/srv/app", ...extra });
-
-describe("fieldChanges", () => {
-  it("is empty for the same spec", () => {
-    expect(fieldChanges(spec(), spec())).toEqual([]);
-  });
-  it("names each differing field with old and new, an absent optional as null", () => {
-    expect(fieldChanges(spec({ procs: 2 }), spec({ procs: 3, memory: 256, queue: "high,default" }))).toEqual([
-      { field: "queue", from: ["default"], to: ["high", "default"] },
-      { field: "procs", from: 2, to: 3 },
-      { field: "memory", from: null, to: 256 },
-    ]);
-  });
-  it("names changed env keys and never their values", () => {
-    const changes = fieldChanges(spec({ env: { A: "1", B: "x", C: "same" } }), spec({ env: { B: "y", C: "same", D: "new" } }));
-    expect(changes).toEqual([
-      { field: "env.A", from: "(hidden)", to: null },
-      { field: "env.B", from: "(hidden)", to: "(hidden)" },
-      { field: "env.D", from: null, to: "(hidden)" },
-    ]);
-    expect(JSON.stringify(changes)).not.toMatch(/"(1|x|y|new)"/u);
-  });
-});
 
 describe("plans are values (apply)", () => {
   it("applyConvergence returns a new result and leaves the plan as planned, even when an action turns out otherwise", async () => {

@@ -79,7 +79,9 @@ export default defineCommand({
       started: c.green("started (unchanged, was not running)"),
       waited: "unchanged (its start awaited)",
     }[r.action];
-    out.info(`${what} worker ${c.bold(r.worker.name)} (${r.worker.procs} process${r.worker.procs > 1 ? "es" : ""}): ${r.file}`);
+    out.info(
+      `${what} worker ${c.bold(r.worker.name)} (${r.worker.procs} process${r.worker.procs > 1 ? "es" : ""}, running as ${c.bold(r.runsAs)}): ${r.file}`,
+    );
     out.info(`logs: ${r.logs.join(", ")}`);
   },
 });
