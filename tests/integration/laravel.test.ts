@@ -1,23 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ALLOW_ROOT, cli, lsWorker, ME, ROOT, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { ALLOW_ROOT, cli, lsWorker, ME, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { artisanIn, setUpLaravelApp, sqlIn } from "../helpers/laravel.js";
 
 // A real Laravel 8 application (Debian's php-laravel-framework) with a database queue on SQLite.
 const sv = useSupervisor();
 let app = "";
 
-const php = (args: string[]) => execa("php", args, { cwd: app, reject: false, all: true });
-const artisan = async (...args: string[]) => {
-  const r = await php(["artisan", ...args]);
-  if (r.exitCode !== 0) throw new Error(`artisan ${args.join(" ")}: ${r.all}`);
-  return String(r.all);
-};
-const sql = async (query: string): Promise<number> =>
-  Number(
-    String((await php(["-r", `echo (new PDO('sqlite:database/database.sqlite'))->query(${JSON.stringify(query)})->fetchColumn();`])).all),
-  );
+const artisan = (...args: string[]) => artisanIn(app, ...args);
+const sql = (query: string) => sqlIn(app, query);
 
 /** Lines of storage/jobs.log: "ID PID" per job run. */
 function done(): { id: string; pid: number }[] {
@@ -57,12 +49,7 @@ const addWorker = (name: string, extra: string[] = []) =>
   cli(["worker", "add", "--name", name, "--path", app, "--user", ME, ...ALLOW_ROOT, "--sleep", "1", ...extra, "--json"], sv.env);
 
 beforeAll(async () => {
-  app = path.join(sv.dir, "laravel app");
-  fs.cpSync(path.join(ROOT, "tests/fixtures/laravel-app"), app, { recursive: true });
-  fs.writeFileSync(path.join(app, "database/database.sqlite"), "");
-  await artisan("queue:table");
-  await artisan("queue:failed-table");
-  await artisan("migrate", "--force");
+  app = await setUpLaravelApp(path.join(sv.dir, "laravel app"));
 });
 
 describe("end to end with a real Laravel application", () => {
