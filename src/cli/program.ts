@@ -1,5 +1,6 @@
 import { Option } from "commander";
 import type { SupervisorIO } from "../core/ctl-io.js";
+import type { SupervisordClient } from "../core/supervisorctl.js";
 import { createOutput, type Output } from "../output.js";
 import { type CommandDef, openSupervisor, type RawInput, VexoCommand } from "./command.js";
 import apply from "./commands/apply.js";
@@ -58,6 +59,10 @@ export interface Session {
   io?: SupervisorIO;
   signal?: AbortSignal;
   invocation?: Invocation;
+  /** The command's supervisord, once it asked for it (its world names the workers there are, for a "did you mean"). */
+  sv?: SupervisordClient;
+  /** The command's words as argv named them (`worker add`), for usage errors found before it runs. */
+  words?: string[];
 }
 
 /** Maps an input field to the flag or argument it came from, for error messages. */
@@ -90,7 +95,7 @@ function wire(program: VexoCommand, def: CommandDef<any, any>, session: Session)
     inv.result = await def.run(inv.input, {
       globals,
       program,
-      supervisor: () => openSupervisor(globals, session.io),
+      supervisor: async () => (session.sv ??= await openSupervisor(globals, session.io)),
       progress: (m) => session.out.progress(m),
       warn: (m) => session.out.warn(m),
       emit: (line) => session.out.stream(`${line}\n`),

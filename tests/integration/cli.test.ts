@@ -194,6 +194,23 @@ describe("output conventions", () => {
     expect(h.json.help).toMatch(/^Usage: vexo-sv worker add[\s\S]*\nExample:\n {2}vexo-sv worker add/u);
   });
 
+  it("a command that does not exist says so, also before --help, with a near name; a flag typo points to its command's help (issue 29)", async () => {
+    for (const [argv, message, hint] of [
+      [["alerts", "--help"], "unknown command 'alerts'", "see `vexo-sv --help`"],
+      [["statsu"], "unknown command 'statsu' (Did you mean status?)", "see `vexo-sv --help`"],
+      [["worker", "frob", "--help"], "unknown command 'worker frob'", "see `vexo-sv worker --help`"],
+      [["worker", "stpo", "x"], "unknown command 'worker stpo' (Did you mean worker stop?)", "see `vexo-sv worker --help`"],
+    ] as const) {
+      const r = await cli([...argv, "--json"]);
+      expect([r.code, r.json.error.code, r.json.error.message, r.json.error.hint], argv.join(" ")).toEqual([2, "usage", message, hint]);
+    }
+    const typo = await cli(["worker", "add", "--name", "x", "--proc", "3", "--json"]);
+    expect(typo.code).toBe(2);
+    expect(typo.json.error.hint).toBe("see `vexo-sv worker add --help`");
+    // What exists still gets its help.
+    expect((await cli(["worker", "ls", "--help"])).code).toBe(0);
+  });
+
   it("a group without its subcommand is a usage error, with one JSON document", async () => {
     const r = await cli(["worker", "--json"], sv.env);
     expect(r.code).toBe(2);

@@ -54,6 +54,16 @@ describe("worker add / ls / rm on a real supervisord", () => {
     expect(await waitRunning(sv, "first", 2)).toEqual(firstPids);
   });
 
+  it("a worker name that does not exist gets the one it may have meant (issue 29)", async () => {
+    for (const argv of [["worker", "stop", "frist"], ["worker", "show", "firts"], ["logs", "fisrt"], ["worker", "rm", "frist"]]) {
+      const r = await cli([...argv, "--json"], sv.env);
+      expect([r.code, r.json.error.code], argv.join(" ")).toEqual([1, "not_found"]);
+      expect(r.json.error.hint, argv.join(" ")).toMatch(/^did you mean first\?/u);
+    }
+    const far = await cli(["worker", "stop", "zzzzzz", "--json"], sv.env);
+    expect(far.json.error.hint).not.toMatch(/did you mean/u);
+  });
+
   it("a different spec needs --replace", async () => {
     const before = snapshot(sv.confDir);
     const r = await cli([...addArgs("first", ["--procs", "3"]), "--json"], sv.env);
