@@ -13,17 +13,17 @@ __vexo_sv_flags() {
     "worker") echo "--help -h" ;;
     "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
     "worker rm") echo "--force --missing-ok --dry-run --help -h" ;;
-    "worker ls") echo "--help -h" ;;
+    "worker ls") echo "--window --help -h" ;;
     "worker start") echo "--all --no-wait --dry-run --help -h" ;;
     "worker stop") echo "--all --dry-run --help -h" ;;
-    "worker restart") echo "--all --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
+    "worker restart") echo "--all --stale --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
     "worker pause") echo "--all --dry-run --help -h" ;;
     "worker resume") echo "--all --no-wait --dry-run --help -h" ;;
     "apply") echo "--prune --prune-path --allow-root --dry-run --no-wait --help -h" ;;
     "install") echo "--prefix --help -h" ;;
     "shutdown") echo "--force --help -h" ;;
     "logs") echo "--lines -n --process --follow -f --help -h" ;;
-    "status") echo "--check --help -h" ;;
+    "status") echo "--check --window --max-exits --allow-stale --help -h" ;;
     "completion") echo "--help -h" ;;
   esac
 }
@@ -52,7 +52,7 @@ __vexo_sv_args() {
 }
 __vexo_sv_takes_value() {
   case "$1" in
-    --backoff|--conf-dir|--config|--connection|--env|--lines|--log-dir|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--timeout|--tries|--user|-n) return 0 ;;
+    --backoff|--conf-dir|--config|--connection|--env|--lines|--log-dir|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--timeout|--tries|--user|--window|-n) return 0 ;;
   esac
   return 1
 }

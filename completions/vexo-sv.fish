@@ -19,7 +19,7 @@ function __vexo_sv_path
             continue
         end
         if string match -q -- '-*' $t
-            contains -- $t --backoff --conf-dir --config --connection --env --lines --log-dir --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --timeout --tries --user -n; and set skip 1
+            contains -- $t --backoff --conf-dir --config --connection --env --lines --log-dir --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --timeout --tries --user --window -n; and set skip 1
             continue
         end
         if contains -- $t (__vexo_sv_subs $cmdpath)
@@ -66,7 +66,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a rm -d 'stop workers and remo
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a ls -d 'list every program in supervisord\'s include directory, with its state'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a start -d 'start workers\' processes and check they stay up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a stop -d 'stop workers\' processes (each finishes its current job, up to stopwaitsecs)'
-complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a restart -d 'restart workers: stop then start, or --graceful, or --rolling'
+complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a restart -d 'restart workers: stop then start, or --graceful, or --rolling, and wait until every process is back; --stale: only those that run stale code'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a pause -d 'pause workers: each process finishes the job in hand and stops (up to stopwaitsecs), and stays stopped until resume; status counts it healthy'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a resume -d 'start paused workers again and check they stay up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l name -r -d 'worker (program) name: letters, digits, \'.\', \'_\', \'-\''
@@ -94,6 +94,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l force -d 'also remove a p
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l missing-ok -d 'succeed with changed=false for a name that is no worker'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -l dry-run -d 'print what would be done, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'worker rm\'' -a '(__vexo_sv_workers)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker ls\'' -l window -r -d 'count exits over this window: 90s, 15m, 1h, up to 24h'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l all -d 'every worker vexo-sv manages (never other programs)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker start\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
@@ -102,9 +103,10 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -l all -d 'every worker ve
 complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'worker stop\'' -a '(__vexo_sv_workers)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l all -d 'every worker vexo-sv manages (never other programs)'
-complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l graceful -d 'signal workers to finish their job and exit; autorestart brings them back (no wait for stopwaitsecs)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l stale -d 'only the workers that run stale code (their path resolves elsewhere since they started: a new release); with names, only those of them; paused workers stay paused'
+complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l graceful -d 'signal workers to finish their job and exit (no stopwaitsecs cut); autorestart brings them back, and the command waits for the new processes'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l rolling -d 'restart one process at a time, each RUNNING again before the next'
-complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l wait -d 'with --graceful: return once every process is back'
+complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l wait -d 'wait until every process is back, RUNNING past startsecs (the default)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l no-wait -d 'do not check that the processes come up'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -l dry-run -d 'print the supervisorctl calls it would make, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'worker restart\'' -a '(__vexo_sv_workers)'
@@ -126,5 +128,8 @@ complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l lines -s n -r -d 'lines per pr
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l process -r -d 'only process K (0-based)'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -l follow -s f -d 'keep printing new lines until interrupted (survives log rotation); NDJSON with --json'
 complete -c vexo-sv -n '__vexo_sv_at \'logs\'' -a '(__vexo_sv_workers)'
-complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l check -d 'exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy)'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l check -d 'exit 3 unless every process of every managed worker is RUNNING (paused counts as healthy), none crash-loops (--max-exits) and none runs stale code'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l window -r -d 'count exits over this window: 90s, 15m, 1h, up to 24h'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l max-exits -r -d 'with --check: more unexpected exits than this within the window is a crash loop'
+complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l allow-stale -d 'with --check: list workers that run stale code without failing the check'
 complete -c vexo-sv -n '__vexo_sv_at \'completion\'' -a 'bash zsh fish'
