@@ -17,7 +17,7 @@ __vexo_sv_flags() {
     "worker show") echo "--window --help -h" ;;
     "worker start") echo "--all --no-wait --dry-run --help -h" ;;
     "worker stop") echo "--all --dry-run --help -h" ;;
-    "worker restart") echo "--all --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
+    "worker restart") echo "--all --stale --graceful --rolling --wait --no-wait --dry-run --help -h" ;;
     "worker pause") echo "--all --dry-run --help -h" ;;
     "worker resume") echo "--all --no-wait --dry-run --help -h" ;;
     "apply") echo "--prune --prune-path --allow-root --dry-run --no-wait --help -h" ;;

@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   install_failed: [EXIT.failure, "installing the supervisor package failed"],
   start_failed: [EXIT.failure, "a process did not come up (the spawn error and its log lines are in the message)"],
   pause_failed: [EXIT.failure, "a paused process exited instead of staying paused"],
+  stale_unknown: [
+    EXIT.failure,
+    "whether a worker runs stale code cannot be told (its processes' working directory is not readable by this user, or its program file cannot be read back); nothing was restarted",
+  ],
+  still_stale: [EXIT.failure, "a worker restarted for stale code came back still running in a directory its path no longer resolves to"],
   internal: [EXIT.failure, "a bug in vexo-sv"],
 } as const satisfies Record<string, readonly [number, string]>;
 

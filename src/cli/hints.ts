@@ -27,8 +27,11 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
     h.command === "worker rm"
       ? "remove it from the file named, by hand: vexo-sv never changes a program it did not write"
       : "pick another --name: vexo-sv never changes a program it did not write",
-  not_managed: (_e, h) =>
-    h.command === "worker rm" ? "add --force to remove it anyway" : "pick another --name, or move that file away first",
+  not_managed: (e, h) => {
+    if (h.command === "worker rm") return "add --force to remove it anyway";
+    if (h.command === "worker restart") return `restart it without --stale: \`vexo-sv worker restart ${list(e.details?.names)}\``;
+    return "pick another --name, or move that file away first";
+  },
   config_not_found: () =>
     "pass --config (or VEXO_SV_CONFIG), or run `sudo vexo-sv install` (`vexo-sv install --prefix DIR` for a private supervisord)",
   conf_dir_not_included: () => "drop --conf-dir, or add that directory to [include] files= in the config",
@@ -59,6 +62,10 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
       return `re-add ${max} with --max-time 0 --replace to be able to pause it (Laravel exits a paused worker that has --max-time)`;
     return `see \`vexo-sv logs ${list(e.details?.workers)}\` for why it exited`;
   },
+  stale_unknown: (e) =>
+    `run it as root (only root and a process's own user can see where it runs), or restart those workers by name, without --stale: \`vexo-sv worker restart ${list(e.details?.workers)}\``,
+  still_stale: (e) =>
+    `see where each process runs (\`vexo-sv worker ls --json\`: processes[].cwd) and where the worker's --path resolves, then \`vexo-sv worker restart ${list(e.details?.workers)}\``,
   internal: () => "this is a bug in vexo-sv; please report it with the command you ran",
 };
 

@@ -10,6 +10,7 @@ import type { ProcessGroup } from "./programs.js";
 import type { CtlResult } from "./ctl-io.js";
 import { type SupervisordClient, type CtlCall, calls, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
+import { assertNotStale, readStale, staleCandidates } from "./stale.js";
 import type { ControlResult, Plan, ProcessStatus, WorkerOutcome } from "./results.js";
 
 // start | stop | restart (plain, graceful, rolling) | pause | resume of whole worker groups:
@@ -24,9 +25,14 @@ export interface ControlInput {
   names: string[];
   /** Every worker vexo-sv manages (never other programs). */
   all: boolean;
+  /**
+   * restart only: just the workers (of those named, else of every managed one) that run stale
+   * code (stale.ts); with wait, each must come back on the code its path resolves to.
+   */
+  stale?: boolean;
   /** restart only: plain (stop then start), graceful (TERM, autorestart) or rolling (one process at a time). */
   mode: ControlMode;
-  /** start/restart/resume: check every process comes up. */
+  /** start/restart/resume: check every process comes up (after a graceful restart: new processes, past startsecs). */
   wait: boolean;
   /** Work out the calls and the pause records each would change, and make none of them. */
   dryRun?: boolean;
@@ -44,6 +50,8 @@ export function resolveTargets(entries: ProcessGroup[], names: string[], all: bo
   return [...new Set(names)];
 }
 
+const targetsIn = (entries: ProcessGroup[], names: string[]) => entries.filter((e) => names.includes(e.name));
+
 /** What one mode needs: the targets, their files, and a runner that records every call it makes. */
 interface ModeContext {
   sv: SupervisordClient;
@@ -54,6 +62,8 @@ interface ModeContext {
   call(c: CtlCall): Promise<CtlResult>;
   /** Per-worker results, for the actions that report them (pause, resume). */
   outcomes: WorkerOutcome[];
+  /** The targets' processes as already read (for stale workers), so a mode need not ask again. */
+  before?: ProcessStatus[];
 }
 
 /** A signal call must reach every process; "not running" is fine (nothing to signal). */
@@ -65,7 +75,7 @@ async function signal(m: ModeContext, sig: "TERM" | "USR2" | "CONT"): Promise<vo
 }
 
 /** Log sizes of the targets now: a failure report shows only what this start writes. */
-const sinceNow = (m: ModeContext) => logSizes(m.entries.filter((e) => m.names.includes(e.name)).flatMap((e) => e.logs));
+const sinceNow = (m: ModeContext) => logSizes(targetsIn(m.entries, m.names).flatMap((e) => e.logs));
 
 /** Plain start or restart: supervisorctl itself waits startsecs for each process. */
 async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
@@ -87,22 +97,25 @@ async function stop(m: ModeContext): Promise<ProcessStatus[]> {
   return m.sv.status(m.names);
 }
 
-/** TERM: each process finishes its job and exits; autorestart brings it back on new code. */
+/**
+ * TERM: each process finishes its job and exits; autorestart brings it back on new code. With
+ * wait, returns once every process is RUNNING past startsecs with a new pid: bounded by the
+ * longest stopwaitsecs (the longest job a worker is allowed), plus a minute for the start.
+ */
 async function gracefulRestart(m: ModeContext): Promise<ProcessStatus[]> {
   // Pids before the signal tell a restarted process from one still finishing its job.
-  const before = m.input.wait ? await m.sv.status(m.names) : [];
+  const before = m.input.wait ? (m.before ?? (await m.sv.status(m.names))) : [];
   await signal(m, "TERM");
   if (!m.input.wait) return m.sv.status(m.names);
-  const targets = m.entries.filter((e) => m.names.includes(e.name));
-  return waitHealthy(m.sv, m.entries, m.names, {
-    newerThan: new Map(before.map((p) => [p.fullName, p.pid])),
-    timeoutSeconds: Math.max(60, ...targets.map((e) => e.spec?.stopwaitsecs ?? 60)),
-  });
+  const targets = targetsIn(m.entries, m.names);
+  const timeoutSeconds = 60 + Math.max(0, ...targets.map((e) => e.spec?.stopwaitsecs ?? 0));
+  m.input.onProgress?.(`waiting for ${before.length} process(es) to finish the job in hand and start again (up to ${timeoutSeconds}s)`);
+  return waitHealthy(m.sv, m.entries, m.names, { newerThan: new Map(before.map((p) => [p.fullName, p.pid])), timeoutSeconds });
 }
 
 /** One process at a time; supervisorctl's restart returns once it is RUNNING past startsecs. */
 async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
-  const procs = await m.sv.status(m.names);
+  const procs = m.before ?? (await m.sv.status(m.names));
   for (const [i, p] of procs.entries()) {
     m.input.onProgress?.(`[${i + 1}/${procs.length}] restarting ${p.fullName}`);
     const r = await m.call(calls.restartProcess(p.fullName));
@@ -215,10 +228,10 @@ const PLANS: Record<string, (d: DryContext) => Promise<CtlCall[]>> = {
   },
 };
 
-/** A dry run: the plan of what the mode would do and the processes as they are; nothing is changed. */
-async function dryRun(sv: SupervisordClient, input: ControlInput, result: ControlResult): Promise<ControlResult> {
+/** A dry run: the plan of what the mode would do and the processes as they are (`before`: as read already); nothing is changed. */
+async function dryRun(sv: SupervisordClient, input: ControlInput, result: ControlResult, before?: ProcessStatus[]): Promise<ControlResult> {
   const names = result.workers;
-  const procs = await sv.status(names);
+  const procs = before ?? (await sv.status(names));
   const plan: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
   // Any start, stop or restart ends a pause (see controlWorkers).
   if (input.action !== "pause" && input.action !== "resume")
@@ -228,6 +241,24 @@ async function dryRun(sv: SupervisordClient, input: ControlInput, result: Contro
   return { ...result, supervisorctl: plan.supervisorctl, processes: procs, plan };
 }
 
+/** The workers to act on; with stale, those of the candidates that run stale code, as read once. */
+interface Targets {
+  names: string[];
+  /** stale only: the targets' processes as read, the stale workers and what becomes of each candidate. */
+  reading?: Awaited<ReturnType<typeof readStale>>;
+}
+
+async function targetsOf(sv: SupervisordClient, entries: ProcessGroup[], input: ControlInput): Promise<Targets> {
+  if (!input.stale) return { names: resolveTargets(entries, input.names, input.all) };
+  if (input.action !== "restart") throw new VexoError("usage", `${input.action} does not choose stale workers; restart does`);
+  const candidates = staleCandidates(entries, input.all ? [] : input.names);
+  if (candidates.length === 0) return { names: [] };
+  await sv.probe();
+  const reading = await readStale(sv, candidates);
+  const names = reading.selection.stale.map((s) => s.worker);
+  return { names, reading: { ...reading, procs: reading.procs.filter((p) => names.includes(p.group)) } };
+}
+
 /** Runs one control action on whole groups and reports every call made and every process after. */
 export async function controlWorkers(sv: SupervisordClient, input: ControlInput): Promise<ControlResult> {
   const handler = MODES[`${input.action}:${input.mode}`];
@@ -235,7 +266,7 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
   // Pause and resume write records, every action may remove one: not in a tree another user can change (as root).
   assertTrustedLayout(sv.world);
   const entries = sv.world.programs();
-  const names = resolveTargets(entries, input.names, input.all);
+  const { names, reading } = await targetsOf(sv, entries, input);
   const result: ControlResult = {
     action: input.action,
     mode: input.mode,
@@ -243,11 +274,12 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
     workers: names,
     supervisorctl: [],
     processes: [],
+    ...(input.stale ? { stale: reading?.selection.stale ?? [] } : {}),
   };
   const outcomes: WorkerOutcome[] = [];
-  if (names.length === 0) return result;
-  await sv.probe();
-  if (input.dryRun) return dryRun(sv, input, result);
+  if (names.length === 0) return reading && !input.dryRun ? { ...result, outcomes: reading.selection.outcomes } : result;
+  if (!reading) await sv.probe();
+  if (input.dryRun) return dryRun(sv, input, result, reading?.procs);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseRecordPath(sv.layout, n));
   const call = async (c: CtlCall) => {
@@ -258,7 +290,11 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
       throw new VexoError("supervisorctl_failed", `supervisorctl refused: ${refused.join("; ")}`, { details: { output: r.output.trim() } });
     return r;
   };
-  result.processes = await handler({ sv, entries, names, input, call, outcomes });
-  if (outcomes.length > 0) result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) as WorkerOutcome);
+  result.processes = await handler({ sv, entries, names, input, call, outcomes, ...(reading ? { before: reading.procs } : {}) });
+  if (reading) {
+    // Back on the code their path resolves to (not known without the wait: they may not be back yet).
+    if (input.wait) assertNotStale(sv, targetsIn(entries, names), result.processes);
+    result.outcomes = reading.selection.outcomes;
+  } else if (outcomes.length > 0) result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) as WorkerOutcome);
   return result;
 }

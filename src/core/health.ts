@@ -72,6 +72,13 @@ export function healthVerdict(procs: ProcessStatus[], opts: HealthOptions): { ve
 export const STARTSECS_MS = 1000;
 
 /**
+ * How often to ask while waiting: four times a second at first (a start takes startsecs), then
+ * less often, so a graceful restart waiting for an hour-long job does not start supervisorctl
+ * (a Python start each time) 14,400 times.
+ */
+export const pollInterval = (elapsedMs: number): number => (elapsedMs < 10_000 ? 250 : elapsedMs < 60_000 ? 1000 : 5000);
+
+/**
  * Waits until every process of the groups is RUNNING (supervisord only says RUNNING once a
  * process has lived past startsecs) or one has failed; polls `status` at a modest pace, the
  * first time once startsecs have passed.
@@ -84,7 +91,7 @@ export async function waitHealthy(
 ): Promise<ProcessStatus[]> {
   const seconds = opts.timeoutSeconds ?? 60;
   await sv.io.sleep(STARTSECS_MS);
-  return poll(sv.io, { timeoutMs: seconds * 1000 - STARTSECS_MS, intervalMs: 250 }, async (timedOut) => {
+  return poll(sv.io, { timeoutMs: seconds * 1000 - STARTSECS_MS, intervalMs: pollInterval }, async (timedOut) => {
     const procs = await sv.status(names);
     if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`, opts.since);
     const { verdict, failed } = healthVerdict(procs, opts);
@@ -92,6 +99,10 @@ export async function waitHealthy(
     if (verdict === "failed") throw startFailure(entries, failed, "not running", opts.since);
     if (!timedOut) return undefined;
     const bad = procs.filter((p) => !UP.has(p.state));
-    throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`, opts.since);
+    if (bad.length > 0 || !opts.newerThan)
+      throw startFailure(entries, bad.length ? bad : procs, `still not running after ${seconds}s`, opts.since);
+    // Every process runs, but some are still the ones signalled: their job outlasted the bound.
+    const old = procs.filter((p) => p.pid !== null && opts.newerThan?.get(p.fullName) === p.pid);
+    throw startFailure(entries, old, `still the process from before the restart after ${seconds}s (finishing a job?)`, opts.since);
   });
 }

@@ -2,15 +2,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import type { Layout } from "./layout.js";
+import { type ProcStat, readProcStats } from "./procstat.js";
 import { untrustedReason } from "./trust.js";
 import { readRegularFile } from "./safe-files.js";
 
 // What only the machine can tell, as one seam (`Machine`): who a user is, which uid and PATH
-// supervisord runs with, whether a file is there and may be run. `SupervisordClient` carries it (`sv.machine`):
-// the CLI uses `realMachine`, unit tests script one, so every refusal of planAdd and planRemove
-// is tested without /proc, /etc/passwd or getent.
+// supervisord runs with, whether a file is there and may be run, what /proc says of a process.
+// `SupervisordClient` carries it (`sv.machine`): the CLI uses `realMachine`, unit tests script
+// one, so every refusal of planAdd and planRemove, and the choice of stale workers, is tested
+// without /proc, /etc/passwd or getent.
 
-/** The machine lookups the write path makes. */
+/** The machine lookups the write path (and the choice of stale workers) makes. */
 export interface Machine {
   /** The uid of user NAME, or null when there is no such user. */
   userUid(name: string): Promise<number | null>;
@@ -22,6 +24,8 @@ export interface Machine {
   isExecutable(file: string): boolean;
   /** True for a regular file (followed through links), e.g. an application's artisan. */
   isFile(file: string): boolean;
+  /** What /proc says of each pid (procstat.ts): null for one that has gone. */
+  procStats(pids: readonly number[]): Map<number, ProcStat | null>;
 }
 
 /**
@@ -199,4 +203,11 @@ export function supervisordPathVar(layout: Layout): string {
 }
 
 /** This machine. */
-export const realMachine: Machine = { userUid, supervisordUid, supervisordPathVar, isExecutable, isFile };
+export const realMachine: Machine = {
+  userUid,
+  supervisordUid,
+  supervisordPathVar,
+  isExecutable,
+  isFile,
+  procStats: (pids) => readProcStats(pids),
+};

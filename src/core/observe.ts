@@ -53,7 +53,7 @@ function sumExits(all: Exits[]): Exits {
  * Stale: the process started in a directory its worker's path no longer resolves to (a release
  * switched under a `current` symlink since). null when either is not known.
  */
-function staleOf(world: World, path: string | undefined, stat: ProcStat | null | undefined): boolean | null {
+export function staleOf(world: World, path: string | undefined, stat: ProcStat | null | undefined): boolean | null {
   if (path === undefined || !stat || stat.cwd === null) return null;
   return stat.cwd !== world.realPath(path);
 }

@@ -166,8 +166,19 @@ export const statusResultSchema = listResultSchema.extend({
 
 export const workerOutcomeSchema = z.object({
   worker: z.string(),
-  outcome: z.enum(["paused", "resumed", "not-running", "not-paused", "failed"]),
+  outcome: z.enum(["paused", "resumed", "not-running", "not-paused", "failed", "restarted", "not-stale"]).meta({
+    description:
+      "pause: paused, not-running (nothing to pause), failed; resume: resumed, not-paused; restart with stale: restarted (it ran stale code), not-stale (left as it is), not-running (no process runs: nothing runs old code), paused (left paused: its next start runs the current release)",
+  }),
   detail: z.string().optional(),
+});
+
+export const staleWorkerSchema = z.object({
+  worker: z.string(),
+  path: z.string().meta({ description: "Where the worker's path resolves now: the directory a process started now runs in" }),
+  processes: z
+    .array(z.object({ process: z.string(), pid: z.int().positive(), cwd: z.string() }))
+    .meta({ description: "Its processes that ran stale code, each with the directory it ran in" }),
 });
 
 export const controlResultSchema = z.object({
@@ -179,7 +190,14 @@ export const controlResultSchema = z.object({
     .array(z.array(z.string()))
     .meta({ description: "Every supervisorctl call that changed something, as its argv (with dryRun: that would be made)" }),
   processes: z.array(processStatusSchema).meta({ description: "The targets' processes afterwards (with dryRun: as they are)" }),
-  outcomes: z.array(workerOutcomeSchema).optional().meta({ description: "pause and resume: what happened to each worker" }),
+  outcomes: z
+    .array(workerOutcomeSchema)
+    .optional()
+    .meta({ description: "pause, resume and restart with stale (not with dryRun): what happened to each worker" }),
+  stale: z.array(staleWorkerSchema).optional().meta({
+    description:
+      "restart with stale only: the workers found running stale code, read once before acting (workers lists the same names); with dryRun, those that would be restarted",
+  }),
   plan: planSchema
     .optional()
     .meta({ description: "dryRun only: the calls, and the pause records (state files) that would be written or removed" }),
@@ -255,6 +273,7 @@ export type StatusResult = z.output<typeof statusResultSchema>;
 export type ShowResult = z.output<typeof showResultSchema>;
 export type ControlResult = z.output<typeof controlResultSchema>;
 export type WorkerOutcome = z.output<typeof workerOutcomeSchema>;
+export type StaleWorker = z.output<typeof staleWorkerSchema>;
 export type ProcessFailure = z.output<typeof processFailureSchema>;
 export type LogLine = z.output<typeof logLineSchema>;
 export type LogsResult = z.output<typeof logsResultSchema>;

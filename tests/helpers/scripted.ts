@@ -7,6 +7,7 @@ import { parseServerUrl } from "../../src/core/layout.js";
 import type { Machine } from "../../src/core/machine.js";
 import type { ProcessGroup } from "../../src/core/programs.js";
 import type { ProcessStatus } from "../../src/core/results.js";
+import type { ProcStat } from "../../src/core/procstat.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
 import type { CtlResult, SupervisorIO } from "../../src/core/ctl-io.js";
@@ -60,8 +61,8 @@ export class ScriptedIO implements SupervisorIO {
 
 /**
  * A machine scripted by the test (the `Machine` seam): its users, supervisord's uid and PATH, the
- * files that are there and those that may be run. Every lookup is recorded, so a test can show
- * that nothing read the real machine.
+ * files that are there and those that may be run, and /proc (`procs`: a pid not in it has gone).
+ * Every lookup is recorded, so a test can show that nothing read the real machine.
  */
 export class ScriptedMachine implements Machine {
   users = new Map<string, number>([["root", 0]]);
@@ -69,6 +70,7 @@ export class ScriptedMachine implements Machine {
   pathVar = "/usr/local/bin:/usr/bin:/bin";
   files = new Set<string>();
   executables = new Set<string>();
+  procs = new Map<number, ProcStat>();
   lookups: string[] = [];
 
   async userUid(name: string): Promise<number | null> {
@@ -94,6 +96,17 @@ export class ScriptedMachine implements Machine {
   isFile(file: string): boolean {
     this.lookups.push(`file ${file}`);
     return this.files.has(file);
+  }
+
+  procStats(pids: readonly number[]): Map<number, ProcStat | null> {
+    this.lookups.push(`proc ${pids.join(" ")}`);
+    return new Map(pids.map((pid) => [pid, this.procs.get(pid) ?? null]));
+  }
+
+  /** A process as /proc would show it: running in `cwd` (null: a directory this user cannot see). */
+  proc(pid: number, cwd: string | null): this {
+    this.procs.set(pid, { pid, rssBytes: 1 << 20, cpuSeconds: 0.1, startTime: 1_700_000_000, cwd });
+    return this;
   }
 }
 

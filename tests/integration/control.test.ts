@@ -128,11 +128,11 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect((await cli(["worker", "rm", "roll", "--json"], sv.env)).code).toBe(0);
   });
 
-  it("restart --graceful returns while the old processes are still finishing their job", async () => {
+  it("restart --graceful waits until new processes run; with --no-wait it returns while the old ones are still finishing their job", async () => {
     const args = addArgs("grace", ["--procs", "2", "--env", "VEXO_SAMPLE_STOP_DELAY=4", "--stopwaitsecs", "600"]);
     expect((await cli([...args, "--json"], sv.env)).code).toBe(0);
     const before = await waitRunning(sv, "grace", 2);
-    const r = await cli(["worker", "restart", "grace", "--graceful", "--json"], sv.env);
+    const r = await cli(["worker", "restart", "grace", "--graceful", "--no-wait", "--json"], sv.env);
     expect(r.code).toBe(0);
     expect(r.json.mode).toBe("graceful");
     // A plain restart would only return after the old processes exited; these are mid-job.
@@ -149,9 +149,14 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(w.running).toBe(2);
     const log = fs.readFileSync(path.join(sv.logDir, "grace_00.log"), "utf8");
     expect(log).toMatch(/stopping after its current job[\s\S]*stopped\n[\s\S]*started/u);
-    const waited = await cli(["worker", "restart", "grace", "--graceful", "--wait", "--json"], sv.env);
+    // By default (as a plain restart): back only once each old process finished its 4 s job and a new one runs past startsecs.
+    const mid = w.processes.map((p: { pid: number }) => p.pid);
+    const waited = await cli(["worker", "restart", "grace", "--graceful", "--json"], sv.env);
     expect(waited.code).toBe(0);
-    expect(waited.json.processes.every((p: { state: string }) => p.state === "RUNNING")).toBe(true);
+    expect(mid.filter(alive)).toEqual([]);
+    for (const p of waited.json.processes) expect([p.state, mid.includes(p.pid), alive(p.pid)]).toEqual(["RUNNING", false, true]);
+    // --wait, which scripts written before it was the default pass, is still taken.
+    expect((await cli(["worker", "restart", "grace", "--graceful", "--wait", "--dry-run", "--json"], sv.env)).code).toBe(0);
     await cli(["worker", "rm", "grace", "--json"], sv.env);
   });
 

@@ -195,6 +195,21 @@ describe("controlWorkers", () => {
     expect(r.processes[0]?.pid).toBe(11);
   });
 
+  it("graceful restart waiting on a 10-minute job asks less often as it goes, and fails naming the old process past its bound", async () => {
+    const old = (io: ScriptedIO) => (io.clock < 600_000 ? running("a:a_00", 10) : running("a:a_00", 11));
+    const io = new ScriptedIO((args, self) => (args[0] === "signal" ? "a:a_00: signalled" : old(self)));
+    const long = [{ name: "a", path: "/srv/app", stopwaitsecs: 900 }];
+    const r = await controlWorkers(fakeSupervisor(io, long), input({ action: "restart", mode: "graceful" }));
+    expect(r.processes[0]?.pid).toBe(11);
+    // Four times a second for 10 s, once a second to a minute, then every 5 s: not 2,400 Python starts.
+    expect(io.verbs().filter((v) => v === "status").length).toBeLessThan(250);
+    // A job that outlasts stopwaitsecs plus a minute: the error names the process still from before.
+    const stuck = new ScriptedIO((args) => (args[0] === "signal" ? "a:a_00: signalled" : running("a:a_00", 10)));
+    const e = await caught(controlWorkers(fakeSupervisor(stuck, long), input({ action: "restart", mode: "graceful" })));
+    expect(e.message).toMatch(/still the process from before the restart after 960s[\s\S]*a:a_00 RUNNING/u);
+    expect(stuck.clock).toBe(960_000);
+  });
+
   it("rolling restart: one process at a time, and stops at the first that fails", async () => {
     const io = new ScriptedIO((args) => {
       if (args[0] === "restart") return args[1] === "a:a_01" ? { exitCode: 7, output: "a:a_01: ERROR (spawn error)" } : "a:a_00: started";

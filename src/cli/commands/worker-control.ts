@@ -1,4 +1,5 @@
 import type { ControlAction } from "../../core/control.js";
+import type { StaleWorker, WorkerOutcome } from "../../core/results.js";
 import { type CommandDef, defineCommand, type VexoCommand } from "../command.js";
 import { renderPlan } from "./plan.js";
 
@@ -12,8 +13,9 @@ const ABOUT: Record<ControlAction, { description: string; example: string }> = {
     example: "vexo-sv worker stop --all",
   },
   restart: {
-    description: "restart workers: stop then start, or --graceful, or --rolling",
-    example: "vexo-sv worker restart app-queue --graceful",
+    description:
+      "restart workers: stop then start, or --graceful, or --rolling, and wait until every process is back; --stale: only those that run stale code",
+    example: "vexo-sv worker restart --stale --graceful",
   },
   pause: {
     description:
@@ -25,13 +27,30 @@ const ABOUT: Record<ControlAction, { description: string; example: string }> = {
 
 const PAST: Record<ControlAction, string> = { start: "started", stop: "stopped", restart: "restarted", pause: "paused", resume: "resumed" };
 
+const outcomeLine = (o: WorkerOutcome) => `${o.worker}: ${o.outcome}${o.detail ? ` (${o.detail})` : ""}`;
+
+/** A stale worker: where its processes ran and where its path resolves now. */
+function staleLine(s: StaleWorker, dryRun: boolean): string {
+  const dirs = [...new Set(s.processes.map((p) => p.cwd))].join(", ");
+  return dryRun
+    ? `${s.worker}: runs stale code (in ${dirs}; its path resolves to ${s.path}): would restart`
+    : `${s.worker}: ran stale code (in ${dirs}; its path resolves to ${s.path})`;
+}
+
 function defineFlags(action: ControlAction, c: VexoCommand): void {
   c.argument("[names...]", "worker names").option("--all", "every worker vexo-sv manages (never other programs)");
   if (action === "restart") {
-    // --wait before --no-wait: commander then leaves the default unset, so each mode picks its own.
-    c.option("--graceful", "signal workers to finish their job and exit; autorestart brings them back (no wait for stopwaitsecs)")
+    c.option(
+      "--stale",
+      "only the workers that run stale code (their path resolves elsewhere since they started: a new release); with names, only those of them; paused workers stay paused",
+    )
+      .option(
+        "--graceful",
+        "signal workers to finish their job and exit (no stopwaitsecs cut); autorestart brings them back, and the command waits for the new processes",
+      )
       .option("--rolling", "restart one process at a time, each RUNNING again before the next")
-      .option("--wait", "with --graceful: return once every process is back");
+      // --wait before --no-wait: commander then leaves the default unset (scripts that said --wait keep working).
+      .option("--wait", "wait until every process is back, RUNNING past startsecs (the default)");
   }
   if (action === "start" || action === "restart" || action === "resume") c.option("--no-wait", "do not check that the processes come up");
   c.option(
@@ -54,9 +73,10 @@ function controlCommand(action: ControlAction) {
         throw new VexoError("usage", "--graceful and --rolling: pick one");
       }
       const mode = opts.graceful ? "graceful" : opts.rolling ? "rolling" : "plain";
-      // --graceful returns once signalled unless --wait; the others wait unless --no-wait.
-      const wait = mode === "graceful" ? opts.wait === true : opts.wait !== false;
-      return { action, names, all: Boolean(opts.all), mode, wait, dryRun: Boolean(opts.dryRun) } as const;
+      // Every mode waits unless --no-wait: a graceful restart too, until the new processes run.
+      const wait = opts.wait !== false;
+      const stale = Boolean(opts.stale);
+      return { action, names, all: Boolean(opts.all), stale, mode, wait, dryRun: Boolean(opts.dryRun) } as const;
     },
     async run(input, ctx) {
       const sv = await ctx.supervisor();
@@ -64,14 +84,20 @@ function controlCommand(action: ControlAction) {
       return controlWorkers(sv, { ...input, onProgress: (m) => ctx.progress(m) });
     },
     render(r, out) {
-      if (r.workers.length === 0) return out.info("no managed workers; nothing to do");
+      if (r.workers.length === 0) {
+        out.info(r.stale ? "no worker runs stale code; nothing to do" : "no managed workers; nothing to do");
+        for (const o of r.outcomes ?? []) if (o.outcome === "paused") out.info(outcomeLine(o));
+        return;
+      }
+      for (const s of r.stale ?? []) out.info(staleLine(s, r.dryRun));
       if (r.plan) {
         renderPlan(out, r.plan);
         if (r.plan.supervisorctl.length === 0) out.info("nothing would be done");
         return;
       }
-      if (r.outcomes) for (const o of r.outcomes) out.info(`${o.worker}: ${o.outcome}${o.detail ? ` (${o.detail})` : ""}`);
-      else out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
+      // With stale, the restarted ones are said above; the rest only when not plainly current.
+      if (r.outcomes) for (const o of r.outcomes) if (!r.stale || !["restarted", "not-stale"].includes(o.outcome)) out.info(outcomeLine(o));
+      if (!r.outcomes || r.stale) out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
       for (const p of r.processes) out.data(`${p.fullName}  ${p.state}  ${p.description}`.trimEnd());
     },
   });
