@@ -55,7 +55,12 @@ describe("worker add / ls / rm on a real supervisord", () => {
   });
 
   it("a worker name that does not exist gets the one it may have meant (issue 29)", async () => {
-    for (const argv of [["worker", "stop", "frist"], ["worker", "show", "firts"], ["logs", "fisrt"], ["worker", "rm", "frist"]]) {
+    for (const argv of [
+      ["worker", "stop", "frist"],
+      ["worker", "show", "firts"],
+      ["logs", "fisrt"],
+      ["worker", "rm", "frist"],
+    ]) {
       const r = await cli([...argv, "--json"], sv.env);
       expect([r.code, r.json.error.code], argv.join(" ")).toEqual([1, "not_found"]);
       expect(r.json.error.hint, argv.join(" ")).toMatch(/^did you mean first\?/u);

@@ -205,7 +205,7 @@ describe("controlWorkers", () => {
     expect(io.verbs().filter((v) => v === "status").length).toBeLessThan(250);
     // A job that outlasts stopwaitsecs plus a minute: the error names the process still from before.
     const stuck = new ScriptedIO((args) => (args[0] === "signal" ? "a:a_00: signalled" : running("a:a_00", 10)));
-    const e = await caught(controlWorkers(fakeSupervisor(stuck, long), input({ action: "restart", mode: "graceful" })));
+    const e = await refusal(controlWorkers(fakeSupervisor(stuck, long), input({ action: "restart", mode: "graceful" })));
     expect(e.message).toMatch(/still the process from before the restart after 960s[\s\S]*a:a_00 RUNNING/u);
     expect(stuck.clock).toBe(960_000);
   });

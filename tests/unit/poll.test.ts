@@ -32,7 +32,7 @@ describe("poll", () => {
     expect(io.slept).toBe(500);
   });
 
-  it("past the deadline, calls the step once more with timedOut, and returns what it says", async () => {
+  it("at the deadline (no sleep runs past it), calls the step once more with timedOut, and returns what it says", async () => {
     const io = new ScriptedIO(() => "");
     const { step, seen } = steps(io, [undefined, undefined, undefined, undefined, "gave up"]);
     await expect(poll(io, { timeoutMs: 1000, intervalMs: 300 }, step)).resolves.toBe("gave up");
@@ -41,7 +41,7 @@ describe("poll", () => {
       [300, false],
       [600, false],
       [900, false],
-      [1200, true],
+      [1000, true],
     ]);
   });
 
