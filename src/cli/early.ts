@@ -70,9 +70,10 @@ export async function startEarly(plan: EarlyPlan): Promise<EarlyIO | null> {
   }
   return {
     ...realIO,
-    run(c, args) {
-      const early = started.get(key(c, args));
-      if (!early) return realIO.run(c, args);
+    run(c, args, via) {
+      // An early call is `-c CONFIG` alone: a call sent elsewhere (endpoint.ts) is never one.
+      const early = via ? undefined : started.get(key(c, args));
+      if (!early) return realIO.run(c, args, via);
       started.delete(key(c, args));
       return early.result;
     },

@@ -14,17 +14,38 @@ export interface CtlResult {
   output: string;
 }
 
+/**
+ * Where supervisorctl is sent when the main config alone would not take it there (endpoint.ts):
+ * `-s URL` and `-u USER` in argv; the password only in a private config it is given with `-c`,
+ * never in argv (world-readable in /proc/PID/cmdline) nor the environment (ctl-config.ts).
+ */
+export interface CtlVia {
+  serverUrl: string;
+  username: string | null;
+  /** The config supervisorctl reads instead of the main one: `[supervisorctl]`, and the password when there is one. */
+  config: string;
+}
+
+/**
+ * supervisorctl's arguments as shown and run: `-c CONFIG ARGS`, or with `via`, `-s URL [-u USER]
+ * ARGS`, which is run with `-c` and the private config in front (realIO). Pure.
+ */
+export function ctlArgs(config: string, args: string[], via?: CtlVia): string[] {
+  if (!via) return ["-c", config, ...args];
+  return ["-s", via.serverUrl, ...(via.username === null ? [] : ["-u", via.username]), ...args];
+}
+
 /** The seam between vexo-sv's logic and the machine: unit tests script it, the CLI uses realIO. */
 export interface SupervisorIO {
-  /** Runs `supervisorctl -c CONFIG ARGS...` (never through a shell). */
-  run(config: string, args: string[]): Promise<CtlResult>;
+  /** Runs `supervisorctl -c CONFIG ARGS...` (never through a shell); with `via`, sent where it says (ctlArgs). */
+  run(config: string, args: string[], via?: CtlVia): Promise<CtlResult>;
   /** Resolves once something accepts a connection at the server address. */
   connect(server: Server, timeoutMs: number): Promise<void>;
   sleep(ms: number): Promise<void>;
   now(): number;
 }
 
-/** Runs supervisorctl with execa and an argument array; the process can be killed (early calls). */
+/** Runs `supervisorctl -c CONFIG ARGS` with execa and an argument array; the process can be killed (early calls). */
 export function spawnCtl(config: string, args: string[]): { result: Promise<CtlResult>; kill: () => void } {
   const child = execa("supervisorctl", ["-c", config, ...args], {
     reject: false,
@@ -68,7 +89,12 @@ function connectSocket(server: Server, timeoutMs: number): Promise<void> {
 
 /** The real machine. */
 export const realIO: SupervisorIO = {
-  run: (config, args) => spawnCtl(config, args).result,
+  async run(config, args, via) {
+    if (!via) return spawnCtl(config, args).result;
+    // Loaded only here: the early calls (src/cli/early.ts) never need it.
+    const { withCtlConfig } = await import("./ctl-config.js");
+    return withCtlConfig(via.config, (file) => spawnCtl(file, ctlArgs(config, args, via)).result);
+  },
   connect: connectSocket,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   now: () => Date.now(),

@@ -67,7 +67,7 @@ export async function applyUpdate(
   const bad = r.exitCode !== 0 || reportsError(r.output, name);
   if (!bad || tolerate?.test(r.output)) return r.output;
   await rollback();
-  assertReachable(sv.layout, r.output);
+  assertReachable(sv.where, r.output);
   throw new VexoError("supervisord_rejected", `supervisord rejected the change: ${faultReason(r.output)}`, {
     hint: "the previous state was restored; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
     details: { output: r.output.trim() },

@@ -6,15 +6,7 @@ import { DOWN, GOING_DOWN, HEALTHY, type ProcessState, RETRYING, STARTING, UP } 
 import { VexoError } from "../errors.js";
 import { exitsText, windowWords } from "./exit-words.js";
 import { DEFAULT_WINDOW_SECONDS, lookAround, observe } from "./observe.js";
-import {
-  type SupervisordClient,
-  calls,
-  faultReason,
-  parseStatus,
-  refusedInOutput,
-  unreachableError,
-  unreachableReason,
-} from "./supervisorctl.js";
+import { type SupervisordClient, calls, parseStatus, refusedInOutput, unreachableError, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import type { ListResult, ProcessStatus, ShowResult, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
@@ -99,10 +91,7 @@ function statusAnswer(sv: SupervisordClient, st: { exitCode: number; output: str
   if (statuses.length === 0 && refusedInOutput(st.output).length > 0) return { statuses };
   // 0: all running; 3: some not running (supervisorctl's LSB codes). Anything else with no process line is its error.
   if (st.exitCode !== 0 && st.exitCode !== 3 && statuses.length === 0 && st.output.trim() !== "") {
-    throw new VexoError("supervisorctl_failed", `supervisorctl could not ask supervisord: ${faultReason(st.output)}`, {
-      hint: `see what \`supervisorctl -c ${sv.layout.config} status\` says`,
-      details: { config: sv.layout.config, output: st.output.trim() },
-    });
+    throw sv.failure(st.output, calls.status());
   }
   return { statuses };
 }
@@ -201,7 +190,7 @@ export async function statusReport(
   const versionP = opts.version === false ? Promise.resolve(null) : sv.run(calls.version()).catch(() => null);
   const { list, why } = await readList(sv, { windowSeconds: h.windowSeconds });
   if (why) {
-    const e = unreachableError(sv.layout, why);
+    const e = unreachableError(sv.where, why);
     if (!opts.check || e.code === "permission_denied") throw e;
     return { ...list, supervisord: { running: false, pid: null, version: null }, healthy: false, problems: [e.message] };
   }
@@ -238,7 +227,7 @@ export async function showWorker(sv: SupervisordClient, name: string, opts: List
   const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   const sight = lookAround(sv.world, entries, null, { windowSeconds, now: sv.io.now() });
   const { statuses, why } = statusAnswer(sv, await statusP);
-  if (why) throw unreachableError(sv.layout, why);
+  if (why) throw unreachableError(sv.where, why);
   const joined = joinStatus([entry], statuses, pauseRecords(sv.layout), supervisordPid(sv.layout));
   const seen = observe(sv.world, joined, sight);
   return { config: sv.layout.config, worker: seen.workers[0] as WorkerInfo, exitsWindowSeconds: windowSeconds, exitsNote: seen.exitsNote };

@@ -4,7 +4,8 @@ import { type Machine, realMachine } from "./machine.js";
 import type { ProcessStatus } from "./results.js";
 import { PROCESS_STATES, type ProcessState } from "./states.js";
 import { World } from "./world.js";
-import { type CtlResult, realIO, type SupervisorIO } from "./ctl-io.js";
+import { type CtlResult, ctlArgs, realIO, type SupervisorIO } from "./ctl-io.js";
+import { type Endpoint, mainSettings, resolveEndpoint } from "./endpoint.js";
 
 // Everything vexo-sv says to supervisord goes through here: pure builders of each call, one
 // seam (SupervisorIO) that runs them, and the parsers of what supervisorctl answers.
@@ -15,6 +16,9 @@ export interface CtlCall {
 }
 
 const groups = (names: string[]) => names.map((n) => `${n}:*`);
+
+/** Calls that change nothing: the only ones started before it is known where to ask (SupervisordClient.run). */
+const READ_ONLY = new Set(["status", "version"]);
 
 /** Pure builders of every call vexo-sv makes; whole groups are addressed as `NAME:*`. */
 export const calls = {
@@ -38,6 +42,8 @@ export const calls = {
  */
 export class SupervisordClient {
   private known: World | undefined;
+  private ep: Endpoint | undefined;
+  private mainHasCtl: boolean | undefined;
 
   constructor(
     readonly layout: Layout,
@@ -53,20 +59,58 @@ export class SupervisordClient {
     return (this.known ??= new World(this.layout));
   }
 
-  /** The full argv of a call, for display and for results. */
-  argv(call: CtlCall): string[] {
-    return ["supervisorctl", "-c", this.layout.config, ...call.args];
+  /**
+   * Where this command asks supervisord (endpoint.ts), worked out once: `-c MAIN` when the main
+   * config says what the merged configuration says; else its server. A merged configuration that
+   * cannot be read leaves MAIN as it is (the command reports that where it reads the files).
+   */
+  get endpoint(): Endpoint {
+    if (this.ep) return this.ep;
+    let merged: ReturnType<World["config"]> | null;
+    try {
+      merged = this.world.config();
+    } catch {
+      merged = null;
+    }
+    return (this.ep = resolveEndpoint(this.layout, this.world.mainText(), merged));
   }
 
-  /** Runs a call and returns what supervisorctl said, whatever it was. */
+  /** The config and the server URL, for messages. */
+  get where(): Where {
+    return { config: this.layout.config, serverUrl: this.endpoint.serverUrl };
+  }
+
+  /** The full argv of a call, for display and for results (never a password: endpoint.ts). */
+  argv(call: CtlCall): string[] {
+    return ["supervisorctl", ...ctlArgs(this.layout.config, call.args, this.endpoint.via)];
+  }
+
+  /**
+   * Runs a call and returns what supervisorctl said, whatever it was. Until the endpoint is known,
+   * a read-only call to a main config with its own [supervisorctl] starts at once with `-c MAIN`,
+   * overlapping with the reading of every file the endpoint needs, and its answer is used only when
+   * the endpoint says MAIN is where to ask (else the call is made again where it says).
+   */
   run(call: CtlCall): Promise<CtlResult> {
-    return this.io.run(this.layout.config, call.args);
+    const config = this.layout.config;
+    if (this.ep === undefined && READ_ONLY.has(call.args[0] ?? "") && this.mainAsks()) {
+      return this.io.run(config, call.args).then((r) => {
+        const { via } = this.endpoint;
+        return via ? this.io.run(config, call.args, via) : r;
+      });
+    }
+    return this.io.run(config, call.args, this.endpoint.via);
+  }
+
+  /** Whether `supervisorctl -c MAIN` can ask anything at all (MAIN has [supervisorctl]); MAIN alone is parsed. */
+  private mainAsks(): boolean {
+    return (this.mainHasCtl ??= mainSettings(this.layout.config, this.world.mainText()) !== null);
   }
 
   /** Runs a call; throws when supervisord could not be reached at all. */
   async checked(call: CtlCall): Promise<CtlResult> {
     const r = await this.run(call);
-    assertReachable(this.layout, r.output);
+    assertReachable(this.where, r.output);
     return r;
   }
 
@@ -75,15 +119,31 @@ export class SupervisordClient {
     return parseStatus((await this.checked(calls.status(names))).output);
   }
 
+  /**
+   * supervisorctl answered with an error of its own instead of an answer (a config it cannot use,
+   * a refused password): its reason, the config and where it asked, and what a person can run to
+   * see it (the password never in it). Never a list of states.
+   */
+  failure(output: string, call: CtlCall): VexoError {
+    const { via, from, serverUrl } = this.endpoint;
+    const config = this.layout.config;
+    const where = via ? ` at ${serverUrl} (as ${from === config ? config : `${from}, included by ${config},`} says)` : ` (${config})`;
+    return new VexoError("supervisorctl_failed", `supervisorctl could not ask supervisord${where}: ${faultReason(output)}`, {
+      hint: `see what \`${this.argv(call).join(" ")}\` says${via && /password\s*=/u.test(via.config) ? ` (with -p and the password in ${from})` : ""}`,
+      details: { config, serverUrl, output: output.trim() },
+    });
+  }
+
   /** Checks that supervisord answers on its socket, without spawning supervisorctl. */
   async probe(timeoutMs = 3000): Promise<void> {
-    if (this.layout.server.kind === "unknown") {
-      throw new VexoError("supervisord_unreachable", `cannot understand serverurl ${this.layout.serverUrl}`);
+    const { server, serverUrl } = this.endpoint;
+    if (server.kind === "unknown") {
+      throw new VexoError("supervisord_unreachable", `cannot understand serverurl ${serverUrl}`);
     }
     try {
-      await this.io.connect(this.layout.server, timeoutMs);
+      await this.io.connect(server, timeoutMs);
     } catch (e) {
-      throw unreachableError(this.layout, (e as Error).message);
+      throw unreachableError(this.where, (e as Error).message);
     }
   }
 }
@@ -126,13 +186,19 @@ export function faultReason(output: string): string {
   return (err?.[1] ?? output).trim();
 }
 
+/** Which config, and the server URL supervisorctl was sent to (a Layout is one; SupervisordClient.where says where it asked). */
+export interface Where {
+  config: string;
+  serverUrl: string;
+}
+
 /** Throws the right error when output says supervisord is unreachable. */
-export function assertReachable(layout: Layout, output: string): void {
+export function assertReachable(layout: Where, output: string): void {
   const why = unreachableReason(output);
   if (why) throw unreachableError(layout, why);
 }
 
-export function unreachableError(layout: Layout, why: string): VexoError {
+export function unreachableError(layout: Where, why: string): VexoError {
   if (/permission denied|EACCES/iu.test(why)) {
     return new VexoError("permission_denied", `permission denied on supervisord's socket (${layout.serverUrl})`, {
       details: { config: layout.config },

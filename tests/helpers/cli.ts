@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -90,6 +91,15 @@ export async function stopSupervisor(sv: Sv | undefined): Promise<void> {
     // already gone, as it should be
   }
   fs.rmSync(sv.dir, { recursive: true, force: true });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now (for a server the test starts). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }
 
 /** Polls until fn returns a truthy value; fails after `seconds` (a bound, not a timing assertion). */

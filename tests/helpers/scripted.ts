@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { vi } from "vitest";
 import { VexoError } from "../../src/errors.js";
-import type { Layout } from "../../src/core/layout.js";
+import type { Layout, Server } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
 import type { Machine } from "../../src/core/machine.js";
 import type { ProcessGroup } from "../../src/core/programs.js";
@@ -10,7 +10,7 @@ import type { ProcessStatus } from "../../src/core/results.js";
 import type { ProcStat } from "../../src/core/procstat.js";
 import { renderProgram } from "../../src/core/program-file.js";
 import { type WorkerSpecInput, workerSpecSchema } from "../../src/core/spec.js";
-import type { CtlResult, SupervisorIO } from "../../src/core/ctl-io.js";
+import type { CtlResult, CtlVia, SupervisorIO } from "../../src/core/ctl-io.js";
 import { parseStatus, SupervisordClient } from "../../src/core/supervisorctl.js";
 import { tempDir } from "./tmp.js";
 
@@ -29,17 +29,23 @@ export class ScriptedIO implements SupervisorIO {
   probes = 0;
   /** For answers that write logs as supervisord would. */
   logDir = "";
+  /** Where each call was sent when not by `-c CONFIG` alone (endpoint.ts), in call order; undefined for `-c CONFIG`. */
+  vias: (CtlVia | undefined)[] = [];
+  /** The server each probe connected to. */
+  servers: Server[] = [];
 
   constructor(public answer: (args: string[], io: ScriptedIO) => string | CtlResult) {}
 
-  async run(_config: string, args: string[]): Promise<CtlResult> {
+  async run(_config: string, args: string[], via?: CtlVia): Promise<CtlResult> {
     this.calls.push(args);
+    this.vias.push(via);
     const a = this.answer(args, this);
     return typeof a === "string" ? { exitCode: 0, output: a } : a;
   }
 
-  async connect(): Promise<void> {
+  async connect(server: Server): Promise<void> {
     this.probes++;
+    this.servers.push(server);
     const up = typeof this.reachable === "function" ? this.reachable(this) : this.reachable;
     if (!up) throw new Error("no socket file");
   }

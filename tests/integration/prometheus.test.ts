@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addArgs, BIN, cli, useSupervisor, waitRunning } from "../helpers/cli.js";
 import { readProcStats } from "../../src/core/procstat.js";
+import { freePort } from "../helpers/cli.js";
 import {
   failedCollection,
   type MetricsModel,
@@ -36,14 +36,6 @@ function parseExposition(text: string): Map<string, number> {
   return out;
 }
 const key = (name: string, labels: Record<string, string> = {}) => `${name}${JSON.stringify(Object.entries(labels).sort())}`;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
