@@ -194,3 +194,17 @@ export function humanBytes(n: number | null): string {
   if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}M`;
   return `${(n / 1024 / 1024 / 1024).toFixed(1)}G`;
 }
+
+/** Seconds as the largest two units: 2d3h, 4h5m, 6m7s (the one way vexo-sv writes an uptime). */
+export function shortUptime(s: number | null): string {
+  if (s === null) return "";
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d ? `${d}d${h}h` : h ? `${h}h${m}m` : `${m}m${s % 60}s`;
+}
+
+/** A process as a line after a change: `pid 123 up 0m2s` when it runs (as status writes it), else supervisorctl's description. */
+export function processDetail(p: { pid: number | null; uptimeSeconds: number | null; description: string }): string {
+  return p.pid !== null && p.uptimeSeconds !== null ? `pid ${p.pid} up ${shortUptime(p.uptimeSeconds)}` : p.description;
+}

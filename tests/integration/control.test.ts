@@ -157,6 +157,10 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     for (const p of waited.json.processes) expect([p.state, mid.includes(p.pid), alive(p.pid)]).toEqual(["RUNNING", false, true]);
     // --wait, which scripts written before it was the default pass, is still taken.
     expect((await cli(["worker", "restart", "grace", "--graceful", "--wait", "--dry-run", "--json"], sv.env)).code).toBe(0);
+    // An uptime reads as status writes it, not as supervisorctl's 0:00:01 (issue 29).
+    const text = await cli(["worker", "restart", "grace"], sv.env);
+    expect(text.stdout).toMatch(/^grace:grace_00 {2}RUNNING {2}pid \d+ up \d+m\d+s$/mu);
+    expect(text.stdout).not.toMatch(/uptime/u);
     await cli(["worker", "rm", "grace", "--json"], sv.env);
   });
 
@@ -164,7 +168,10 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     const p = await cli(["worker", "pause", "a", "--json"], sv.env);
     expect(p.code).toBe(0);
     expect((await lsWorker(sv, "a"))?.state).toBe("paused");
-    expect((await cli(["status", "--check"], sv.env)).code).toBe(0);
+    const check = await cli(["status", "--check"], sv.env);
+    expect(check.code).toBe(0);
+    // Healthy, and how many are paused (issue 29).
+    expect(check.stderr).toMatch(/^healthy \(1 of \d+ workers paused: a\)$/mu);
     // A graceful stop: the worker finished its job and exited; nothing works until resume.
     const log = path.join(sv.logDir, "a_00.log");
     expect(fs.readFileSync(log, "utf8")).toMatch(/stopped\n$/u);

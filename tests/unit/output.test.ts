@@ -1,7 +1,16 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { VexoError } from "../../src/errors.js";
-import { createOutput, errorDocument, jsonLine, printable, successDocument, terminalText } from "../../src/output.js";
+import {
+  createOutput,
+  errorDocument,
+  jsonLine,
+  printable,
+  processDetail,
+  shortUptime,
+  successDocument,
+  terminalText,
+} from "../../src/output.js";
 
 // src/output.ts: the JSON documents and what reaches a terminal.
 
@@ -70,5 +79,18 @@ describe("jsonLine", () => {
     const text = jsonLine(doc);
     expect(text).toBe('{"line":"a\\u009b2J\\u0085\\u007f\\u001bz é"}');
     expect(JSON.parse(text)).toEqual(doc);
+  });
+});
+
+describe("shortUptime and processDetail: one way to write an uptime", () => {
+  it("writes the largest two units, and a running process as status does", () => {
+    expect([shortUptime(2), shortUptime(62), shortUptime(3 * 3600 + 5 * 60), shortUptime(2 * 86400 + 3 * 3600)]).toEqual([
+      "0m2s",
+      "1m2s",
+      "3h5m",
+      "2d3h",
+    ]);
+    expect(processDetail({ pid: 12, uptimeSeconds: 1, description: "pid 12, uptime 0:00:01" })).toBe("pid 12 up 0m1s");
+    expect(processDetail({ pid: null, uptimeSeconds: null, description: "Exited too quickly" })).toBe("Exited too quickly");
   });
 });

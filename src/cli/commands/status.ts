@@ -1,16 +1,7 @@
 import { EXIT } from "../../errors.js";
 import { exitsText, windowWords } from "../../core/exit-words.js";
-import { humanBytes, stateColor } from "../../output.js";
+import { humanBytes, shortUptime, stateColor } from "../../output.js";
 import { defineCommand } from "../command.js";
-
-/** Seconds as the largest two units: 2d3h, 4h5m, 6m7s. */
-export function shortUptime(s: number | null): string {
-  if (s === null) return "";
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return d ? `${d}d${h}h` : h ? `${h}h${m}m` : `${m}m${s % 60}s`;
-}
 
 export default defineCommand({
   path: "status",
@@ -94,7 +85,12 @@ export default defineCommand({
       return;
     }
     if (input.check) {
-      if (r.healthy) out.info(c.green("healthy"));
+      // Paused counts as healthy, and says so: "healthy" alone over workers that all sit paused would mislead.
+      const managed = r.workers.filter((w) => w.managed);
+      const paused = managed.filter((w) => w.state === "paused").map((w) => w.name);
+      const also = paused.length > 0 ? ` (${paused.length} of ${managed.length} workers paused: ${paused.join(", ")})` : "";
+      if (r.healthy) out.info(`${c.green("healthy")}${also}`);
+      else if (also) out.info(also.trim().replace(/^\((.*)\)$/u, "$1"));
       for (const p of r.problems) out.data(p);
       return;
     }

@@ -1,5 +1,6 @@
 import type { ControlAction } from "../../core/control.js";
 import type { StaleWorker, WorkerOutcome } from "../../core/results.js";
+import { processDetail } from "../../output.js";
 import { type CommandDef, defineCommand, type VexoCommand } from "../command.js";
 import { renderPlan } from "./plan.js";
 
@@ -98,7 +99,7 @@ function controlCommand(action: ControlAction) {
       // With stale, the restarted ones are said above; the rest only when not plainly current.
       if (r.outcomes) for (const o of r.outcomes) if (!r.stale || !["restarted", "not-stale"].includes(o.outcome)) out.info(outcomeLine(o));
       if (!r.outcomes || r.stale) out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
-      for (const p of r.processes) out.data(`${p.fullName}  ${p.state}  ${p.description}`.trimEnd());
+      for (const p of r.processes) out.data(`${p.fullName}  ${p.state}  ${processDetail(p)}`.trimEnd());
     },
   });
 }

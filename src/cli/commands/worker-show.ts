@@ -1,7 +1,6 @@
 import { exitsText, windowWords } from "../../core/exit-words.js";
-import { humanBytes, stateColor } from "../../output.js";
+import { humanBytes, shortUptime, stateColor } from "../../output.js";
 import { defineCommand } from "../command.js";
-import { shortUptime } from "./status.js";
 
 export default defineCommand({
   path: "worker show",
