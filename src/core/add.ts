@@ -61,6 +61,9 @@ export function classify(file: string, name: string, existing: string | null, co
 
 /** Checks what only the machine can tell: artisan is there, php runs, the user exists; returns the user's uid and php's path. */
 async function checkEnvironment(m: Machine, spec: WorkerSpec, pathVar: string): Promise<{ uid: number | null; php: string | null }> {
+  const dir = m.statPath(spec.path);
+  if (dir === null) throw invalid("path", `${spec.path} does not exist`);
+  if (!dir.isDirectory) throw invalid("path", `${spec.path} is not a directory; give the Laravel application's root directory`);
   if (!m.isFile(path.join(spec.path, "artisan")))
     throw invalid("path", `${spec.path} holds no artisan file; give the Laravel application's root directory`);
   if (path.isAbsolute(spec.php) && !m.isExecutable(spec.php)) throw invalid("php", `${spec.php} is not an executable file`);
@@ -71,7 +74,34 @@ async function checkEnvironment(m: Machine, spec: WorkerSpec, pathVar: string): 
   if (spec.user === null) return { uid: null, php };
   const uid = await m.userUid(spec.user);
   if (uid === null) throw invalid("user", `no user named ${spec.user} on this machine`);
+  assertCanEnter(m, spec.path, spec.user, uid);
   return { uid, php };
+}
+
+/**
+ * supervisord chdirs to the app as the worker's user: a directory on the way that user surely
+ * cannot enter (no x bit for it as owner or other, and not its group's to judge) would fail
+ * every start with EACCES. Refused here, naming the user and the directory. Root enters anything.
+ */
+function assertCanEnter(m: Machine, dir: string, user: string, uid: number): void {
+  if (uid === 0) return;
+  const parts = dir.split("/").filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const at = `/${parts.slice(0, i).join("/")}`;
+    const st = m.statPath(at);
+    if (!st?.isDirectory) continue;
+    const mine = st.uid === uid;
+    // Group membership is not looked up: a group x bit gets the benefit of the doubt.
+    const enters = mine ? (st.mode & 0o100) !== 0 : (st.mode & 0o011) !== 0;
+    if (!enters) {
+      const mode = st.mode.toString(8).padStart(4, "0");
+      throw invalid(
+        "path",
+        `user ${user} (uid ${uid}) cannot enter ${at} (mode ${mode}, owner uid ${st.uid}): the worker could not start in ${dir}`,
+        `put the application where ${user} can reach it, or run the worker as a user that can`,
+      );
+    }
+  }
 }
 
 /**

@@ -24,6 +24,8 @@ export interface Machine {
   isExecutable(file: string): boolean;
   /** True for a regular file (followed through links), e.g. an application's artisan. */
   isFile(file: string): boolean;
+  /** What a path is (links followed, as chdir follows them): a directory with its mode and owner, something else, or nothing. */
+  statPath(p: string): PathStat | null;
   /** What /proc says of each pid (procstat.ts): null for one that has gone. */
   procStats(pids: readonly number[]): Map<number, ProcStat | null>;
 }
@@ -58,6 +60,23 @@ export function isExecutable(file: string): boolean {
     return fs.statSync(file).isFile();
   } catch {
     return false;
+  }
+}
+
+/** A path as stat(2) shows it, links followed. */
+export interface PathStat {
+  isDirectory: boolean;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+function statPath(p: string): PathStat | null {
+  try {
+    const st = fs.statSync(p);
+    return { isDirectory: st.isDirectory(), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch {
+    return null;
   }
 }
 
@@ -204,6 +223,7 @@ export function supervisordPathVar(layout: Layout): string {
 
 /** This machine. */
 export const realMachine: Machine = {
+  statPath,
   userUid,
   supervisordUid,
   supervisordPathVar,

@@ -4,7 +4,7 @@ import { vi } from "vitest";
 import { VexoError } from "../../src/errors.js";
 import type { Layout, Server } from "../../src/core/layout.js";
 import { parseServerUrl } from "../../src/core/layout.js";
-import type { Machine } from "../../src/core/machine.js";
+import type { Machine, PathStat } from "../../src/core/machine.js";
 import type { ProcessGroup } from "../../src/core/programs.js";
 import type { ProcessStatus } from "../../src/core/results.js";
 import type { ProcStat } from "../../src/core/procstat.js";
@@ -102,6 +102,17 @@ export class ScriptedMachine implements Machine {
   isFile(file: string): boolean {
     this.lookups.push(`file ${file}`);
     return this.files.has(file);
+  }
+
+  /** Directories set here, else implied (0755, root's) by any file below them. */
+  dirs = new Map<string, { mode: number; uid: number; gid: number }>();
+
+  statPath(p: string): PathStat | null {
+    const set = this.dirs.get(p);
+    if (set) return { isDirectory: true, ...set };
+    if (this.files.has(p) || this.executables.has(p)) return { isDirectory: false, mode: 0o755, uid: 0, gid: 0 };
+    const below = (f: string) => p === "/" || f.startsWith(`${p}/`);
+    return [...this.files, ...this.executables].some(below) ? { isDirectory: true, mode: 0o755, uid: 0, gid: 0 } : null;
   }
 
   procStats(pids: readonly number[]): Map<number, ProcStat | null> {

@@ -84,9 +84,37 @@ describe("planAdd: what the machine says", () => {
   it("refuses an application directory without artisan (path)", async () => {
     const s = setup();
     s.machine.files.clear();
+    s.machine.dirs.set(s.appDir, { mode: 0o755, uid: 0, gid: 0 });
     const e = await refusal(planAdd(s.sv, s.input()));
     expect([e.code, e.details?.field]).toEqual(["invalid_input", "path"]);
     expect(e.message).toContain("holds no artisan file");
+  });
+
+  it("says a path that does not exist, or is no directory, as such, not as a missing artisan (issue 29)", async () => {
+    const s = setup();
+    s.machine.files.clear();
+    const gone = await refusal(planAdd(s.sv, s.input()));
+    expect([gone.details?.field, gone.message]).toEqual(["path", `${s.appDir} does not exist`]);
+    s.machine.files.add(s.appDir);
+    const file = await refusal(planAdd(s.sv, s.input()));
+    expect(file.message).toMatch(/is not a directory/u);
+  });
+
+  it("refuses an application the worker's user cannot enter, naming the user and the directory (issue 29)", async () => {
+    const s = setup();
+    s.machine.users.set("deploy", 1001);
+    const top = `/${s.appDir.split("/").filter(Boolean)[0]}`;
+    s.machine.dirs.set(top, { mode: 0o700, uid: 0, gid: 0 });
+    const e = await refusal(planAdd(s.sv, s.input({ user: "deploy" })));
+    expect([e.code, e.details?.field]).toEqual(["invalid_input", "path"]);
+    expect(e.message).toBe(
+      `user deploy (uid 1001) cannot enter ${top} (mode 0700, owner uid 0): the worker could not start in ${s.appDir}`,
+    );
+    // Its own directory, or one its group may enter (membership not looked up), is no reason to refuse.
+    s.machine.dirs.set(top, { mode: 0o700, uid: 1001, gid: 0 });
+    expect((await planAdd(s.sv, s.input({ user: "deploy" }))).result.action).toBe("created");
+    s.machine.dirs.set(top, { mode: 0o750, uid: 0, gid: 1001 });
+    expect((await planAdd(s.sv, s.input({ user: "deploy" }))).result.action).toBe("created");
   });
 
   it("refuses an absolute php that is not executable (php)", async () => {
