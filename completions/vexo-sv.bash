@@ -11,7 +11,7 @@ __vexo_sv_flags() {
   case "$1" in
     "") echo "--version -V --config --conf-dir --log-dir --json --quiet -q --no-color --help -h" ;;
     "worker") echo "--help -h" ;;
-    "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
+    "worker add") echo "--name --path --connection --queue --procs --php --user --sleep --tries --max-time --timeout --memory --backoff --max-jobs --stopwaitsecs --startsecs --log-max-mb --log-backups --force-maintenance --env --allow-root --replace --dry-run --no-wait --help -h" ;;
     "worker rm") echo "--force --missing-ok --dry-run --help -h" ;;
     "worker ls") echo "--window --help -h" ;;
     "worker show") echo "--window --help -h" ;;
@@ -54,7 +54,7 @@ __vexo_sv_args() {
 }
 __vexo_sv_takes_value() {
   case "$1" in
-    --backoff|--conf-dir|--config|--connection|--env|--format|--lines|--log-dir|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--stopwaitsecs|--textfile|--timeout|--tries|--user|--window|-n) return 0 ;;
+    --backoff|--conf-dir|--config|--connection|--env|--format|--lines|--log-backups|--log-dir|--log-max-mb|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--startsecs|--stopwaitsecs|--textfile|--timeout|--tries|--user|--window|-n) return 0 ;;
   esac
   return 1
 }

@@ -19,7 +19,7 @@ function __vexo_sv_path
             continue
         end
         if string match -q -- '-*' $t
-            contains -- $t --backoff --conf-dir --config --connection --env --format --lines --log-dir --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --stopwaitsecs --textfile --timeout --tries --user --window -n; and set skip 1
+            contains -- $t --backoff --conf-dir --config --connection --env --format --lines --log-backups --log-dir --log-max-mb --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --startsecs --stopwaitsecs --textfile --timeout --tries --user --window -n; and set skip 1
             continue
         end
         if contains -- $t (__vexo_sv_subs $cmdpath)
@@ -85,6 +85,9 @@ complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l memory -r -d 'memory lim
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l backoff -r -d 'seconds before retrying a failed job'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l max-jobs -r -d 'jobs a process runs before it exits to be restarted'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l stopwaitsecs -r -d 'seconds supervisord waits for a job to finish on stop; must exceed --timeout'
+complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l startsecs -r -d 'seconds a process must run to count as started (supervisord\'s startsecs; 1-600): raise it for an app that boots slowly under load'
+complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l log-max-mb -r -d 'rotate each process\'s log at this size in MB (0: never)'
+complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l log-backups -r -d 'rotated logs kept per process (0-100)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l force-maintenance -d 'pass --force to queue:work: keep working in maintenance mode'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l env -r -d 'environment variable for the processes (repeatable)'
 complete -c vexo-sv -n '__vexo_sv_at \'worker add\'' -l allow-root -d 'let the processes run as root (refused without it; never with code another user can write)'

@@ -66,10 +66,16 @@ export function healthVerdict(procs: ProcessStatus[], opts: HealthOptions): { ve
 }
 
 /**
- * supervisord's startsecs, which vexo-sv leaves at its default: no process it has just started
- * can be RUNNING sooner, so a status call before then would only cost a Python start.
+ * supervisord's default startsecs: no process it has just started can be RUNNING sooner, so a
+ * status call before then would only cost a Python start.
  */
 export const STARTSECS_MS = 1000;
+
+/** The startsecs of the named groups (a worker's spec; supervisord's default for the rest), lowest and highest, in ms. */
+function startsecsOf(entries: ProcessGroup[], names: string[]): { least: number; most: number } {
+  const ms = names.map((n) => (entries.find((e) => e.name === n)?.spec?.startsecs ?? 1) * 1000);
+  return ms.length === 0 ? { least: STARTSECS_MS, most: STARTSECS_MS } : { least: Math.min(...ms), most: Math.max(...ms) };
+}
 
 /**
  * How often to ask while waiting: four times a second at first (a start takes startsecs), then
@@ -89,9 +95,11 @@ export async function waitHealthy(
   names: string[],
   opts: HealthOptions = {},
 ): Promise<ProcessStatus[]> {
-  const seconds = opts.timeoutSeconds ?? 60;
-  await sv.io.sleep(STARTSECS_MS);
-  return poll(sv.io, { timeoutMs: seconds * 1000 - STARTSECS_MS, intervalMs: pollInterval }, async (timedOut) => {
+  // A minute past the longest startsecs of the workers awaited (a worker's own --startsecs, up to 600 s).
+  const starts = startsecsOf(entries, names);
+  const seconds = opts.timeoutSeconds ?? 60 + starts.most / 1000;
+  await sv.io.sleep(starts.least);
+  return poll(sv.io, { timeoutMs: seconds * 1000 - starts.least, intervalMs: pollInterval }, async (timedOut) => {
     const procs = await sv.status(names);
     if (procs.length === 0) throw startFailure(entries, [], `supervisord has not loaded ${names.join(", ")}`, opts.since);
     const { verdict, failed } = healthVerdict(procs, opts);

@@ -3,6 +3,7 @@
 import path from "node:path";
 import ini from "ini";
 import { dictOfKeyValuePairs, shlexSplit } from "./python/shlex.js";
+import { DEFAULTS } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import { parseConfigText } from "./supervisord/configparser.js";
 
@@ -120,6 +121,10 @@ export function renderProgram(spec: WorkerSpec, logDir: string, owner: FileOwner
   ];
   if (spec.user !== null) lines.push(`user=${spec.user}`);
   lines.push(`stopwaitsecs=${spec.stopwaitsecs}`);
+  // Written only when not supervisord's default: a file written before these existed stays the same program.
+  if (spec.startsecs !== DEFAULTS.startsecs) lines.push(`startsecs=${spec.startsecs}`);
+  if (spec.logMaxMb !== DEFAULTS.logMaxMb) lines.push(`stdout_logfile_maxbytes=${spec.logMaxMb}MB`);
+  if (spec.logBackups !== DEFAULTS.logBackups) lines.push(`stdout_logfile_backups=${spec.logBackups}`);
   const env = Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (env.length > 0) {
     lines.push(`environment=${env.map(([k, v]) => `${k}="${escapePercent(v)}"`).join(",")}`);
@@ -229,6 +234,12 @@ export function specFromSection(name: string, sec: Record<string, string>): Work
   };
   spec.procs = num("numprocs", 1);
   spec.stopwaitsecs = num("stopwaitsecs", 10);
+  spec.startsecs = num("startsecs", DEFAULTS.startsecs);
+  const maxBytes = sec.stdout_logfile_maxbytes;
+  const mb = maxBytes === undefined ? DEFAULTS.logMaxMb : /^\d+MB$/u.test(maxBytes) ? Number(maxBytes.slice(0, -2)) : null;
+  if (mb === null) throw new Error(`stdout_logfile_maxbytes=${maxBytes} is not N MB as vexo-sv writes it`);
+  spec.logMaxMb = mb;
+  spec.logBackups = num("stdout_logfile_backups", DEFAULTS.logBackups);
   spec.user = sec.user ?? null;
   spec.env = sec.environment !== undefined ? parseEnvironment(sec.environment) : {};
   return spec as unknown as WorkerSpec;

@@ -18,6 +18,12 @@ export const DEFAULTS = {
   tries: 3,
   maxTime: 3600,
   stopwaitsecs: 3600,
+  // supervisord's own defaults, so that a worker written before these flags existed reads back the
+  // same and no upgrade restarts it; set them per worker (docs: startsecs decides when a start
+  // counts as healthy; 1 s is short for an app that boots under load).
+  startsecs: 1,
+  logMaxMb: 50,
+  logBackups: 10,
 } as const;
 
 /** A worker (program) name: what Supervisor allows, minus anything a shell or path would read specially. */

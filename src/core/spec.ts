@@ -200,6 +200,9 @@ const workerFields = {
   backoff: z.optional(intInRange(0, 86400)),
   maxJobs: z.optional(intInRange(0, 1000000000)),
   stopwaitsecs: z._default(intInRange(1, 604800), DEFAULTS.stopwaitsecs),
+  startsecs: z._default(intInRange(1, 600), DEFAULTS.startsecs),
+  logMaxMb: z._default(intInRange(0, 10240), DEFAULTS.logMaxMb),
+  logBackups: z._default(intInRange(0, 100), DEFAULTS.logBackups),
   forceMaintenance: z._default(z.boolean(), false),
   env: z._default(envSchema, {}),
 };

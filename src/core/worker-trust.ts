@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { invalid } from "../errors.js";
 import { logPath } from "./program-file.js";
-import { unsafeReason } from "./rules.js";
+import { DEFAULTS, unsafeReason } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import type { World } from "./world.js";
 import { hasUnshowable, shownPath, untrustedAt, untrustedReason } from "./trust.js";
@@ -12,18 +12,20 @@ import { hasUnshowable, shownPath, untrustedAt, untrustedReason } from "./trust.
 // followed), and the other applications whose workers share its user. Split from workers.ts,
 // which plans and applies; these only look, and refuse or warn.
 
-/** supervisord's default stdout_logfile_backups (vexo-sv's program files leave it so): NAME_NN.log.1 .. .10. */
-const LOG_BACKUPS = 10;
-
 /** The most problems one refusal lists (the hint covers the rest: the whole directory is cleaned). */
 const MAX_LISTED = 20;
 
-/** The log files supervisord opens or rotates for a worker: each process's NAME_NN.log and its .1 .. .N. */
-export function workerLogNames(logDir: string, worker: { name: string; procs: number }): string[] {
+/**
+ * The log files supervisord opens or rotates for a worker: each process's NAME_NN.log and its .1
+ * .. .N (N: its stdout_logfile_backups, supervisord's 10 unless set; at least 10 are looked at, so a
+ * lowered count still covers the backups an earlier spec left).
+ */
+export function workerLogNames(logDir: string, worker: { name: string; procs: number; logBackups?: number }): string[] {
+  const backups = Math.max(DEFAULTS.logBackups, worker.logBackups ?? DEFAULTS.logBackups);
   const out: string[] = [];
   for (let i = 0; i < worker.procs; i++) {
     const log = logPath(logDir, worker.name, i);
-    out.push(log, ...Array.from({ length: LOG_BACKUPS }, (_, k) => `${log}.${k + 1}`));
+    out.push(log, ...Array.from({ length: backups }, (_, k) => `${log}.${k + 1}`));
   }
   return out;
 }

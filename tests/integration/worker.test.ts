@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addArgs, alive, cli, cmdline, lsWorker, ME, SAMPLE_APP, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 
@@ -67,6 +68,29 @@ describe("worker add / ls / rm on a real supervisord", () => {
     }
     const far = await cli(["worker", "stop", "zzzzzz", "--json"], sv.env);
     expect(far.json.error.hint).not.toMatch(/did you mean/u);
+  });
+
+  it("--startsecs, --log-max-mb and --log-backups reach supervisord as its own parser reads them; add waits out that startsecs (issue 29)", async () => {
+    const r = await cli([...addArgs("slowboot", ["--startsecs", "3", "--log-max-mb", "5", "--log-backups", "2"]), "--json"], sv.env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json.worker).toMatchObject({ startsecs: 3, logMaxMb: 5, logBackups: 2 });
+    // supervisord's own reading of the file (Debian's python3 and supervisor package).
+    const py = [
+      "import sys, json",
+      "from supervisor.options import ServerOptions",
+      "o = ServerOptions(); o.configfile = sys.argv[1]; o.process_config(do_usage=False)",
+      "p = [g for g in o.process_group_configs if g.name == sys.argv[2]][0].process_configs[0]",
+      "print(json.dumps([p.startsecs, p.stdout_logfile_maxbytes, p.stdout_logfile_backups]))",
+    ].join("\n");
+    const ref = await execa("/usr/bin/python3", ["-c", py, sv.config, "slowboot"]);
+    expect(JSON.parse(ref.stdout)).toEqual([3, 5 * 1024 * 1024, 2]);
+    // Returned only once the process lived past its 3 s: supervisord says RUNNING, with an uptime of 3 s or more.
+    const st = (await lsWorker(sv, "slowboot"))?.processes[0];
+    expect(st.state).toBe("RUNNING");
+    expect(st.uptimeSeconds).toBeGreaterThanOrEqual(3);
+    const bad = await cli([...addArgs("slowboot2", ["--startsecs", "0"]), "--json"], sv.env);
+    expect([bad.code, bad.json.error.details.flag]).toEqual([2, "--startsecs"]);
+    expect((await cli(["worker", "rm", "slowboot", "--json"], sv.env)).code).toBe(0);
   });
 
   it("a different spec needs --replace", async () => {

@@ -37,6 +37,9 @@ const roundTrip: [string, WorkerSpecInput][] = [
       backoff: 5,
       maxJobs: 1000,
       stopwaitsecs: 180,
+      startsecs: 10,
+      logMaxMb: 5,
+      logBackups: 3,
       forceMaintenance: true,
       env: { APP_ENV: "production", B: "x y" },
     },
@@ -152,6 +155,24 @@ describe("helpers", () => {
       stopwaitsecs: "90",
     });
     expect(s).toMatchObject({ connection: "redis", queue: ["q"], sleep: 1, tries: 2, maxTime: 3, procs: 4, stopwaitsecs: 90, user: null });
+  });
+});
+
+describe("startsecs and log rotation (issue 29)", () => {
+  it("are written only when not supervisord's default, so a worker written before them is still the same program", () => {
+    const before = renderProgram(workerSpecSchema.parse(base), "/var/log/supervisor");
+    expect(before).not.toMatch(/^(startsecs|stdout_logfile_maxbytes|stdout_logfile_backups)=/mu);
+    // A file of an older vexo-sv (no such lines) reads back as the defaults: no upgrade restarts a worker.
+    expect(parseProgramFile("/x.conf", before)[0]?.spec).toMatchObject({ startsecs: 1, logMaxMb: 50, logBackups: 10 });
+    const set = renderProgram(workerSpecSchema.parse({ ...base, startsecs: 10, logMaxMb: 0, logBackups: 0 }), "/var/log/supervisor");
+    expect(set).toMatch(/^startsecs=10\nstdout_logfile_maxbytes=0MB\nstdout_logfile_backups=0$/mu);
+    expect(sameProgram(before, set)).toBe(false);
+  });
+
+  it("are validated like the rest", () => {
+    for (const bad of [{ startsecs: 0 }, { startsecs: 601 }, { logMaxMb: -1 }, { logBackups: 101 }, { startsecs: "3s" }]) {
+      expect(workerSpecSchema.safeParse({ ...base, ...bad }).success, JSON.stringify(bad)).toBe(false);
+    }
   });
 });
 

@@ -45,6 +45,13 @@ export default defineCommand({
         "seconds supervisord waits for a job to finish on stop; must exceed --timeout",
         String(DEFAULTS.stopwaitsecs),
       )
+      .option(
+        "--startsecs <s>",
+        "seconds a process must run to count as started (supervisord's startsecs; 1-600): raise it for an app that boots slowly under load",
+        String(DEFAULTS.startsecs),
+      )
+      .option("--log-max-mb <mb>", "rotate each process's log at this size in MB (0: never)", String(DEFAULTS.logMaxMb))
+      .option("--log-backups <n>", "rotated logs kept per process (0-100)", String(DEFAULTS.logBackups))
       .option("--force-maintenance", "pass --force to queue:work: keep working in maintenance mode")
       .option("--env <KEY=VALUE>", "environment variable for the processes (repeatable)", collect, [])
       .option("--allow-root", "let the processes run as root (refused without it; never with code another user can write)")
