@@ -4,7 +4,8 @@ import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
 import { logSizes } from "./logs.js";
-import { pauseRecordPath, stateDir } from "./records.js";
+import { isPaused } from "./pause.js";
+import { pauseRecordPath, readPauseRecord, stateDir } from "./records.js";
 import { ACTIVE, DOWN, UP } from "./states.js";
 import type { ProcessGroup } from "./programs.js";
 import type { CtlResult } from "./ctl-io.js";
@@ -142,8 +143,17 @@ const pauseRecord = (sv: SupervisordClient) =>
 async function pause(m: ModeContext): Promise<ProcessStatus[]> {
   const before = await m.sv.status(m.names);
   const active = m.names.filter((n) => before.some((p) => p.group === n && ACTIVE.has(p.state)));
-  for (const n of m.names)
-    if (!active.includes(n)) m.outcomes.push({ worker: n, outcome: "not-running", detail: "no process runs: nothing to pause" });
+  const svPid = supervisordPid(m.sv.layout);
+  for (const n of m.names.filter((n) => !active.includes(n))) {
+    // Pausing a paused worker is done already: said so, as the state it is in (idempotent for scripts).
+    const record = readPauseRecord(m.sv.layout, n);
+    const procs = before.filter((p) => p.group === n);
+    m.outcomes.push(
+      isPaused(record, procs, svPid)
+        ? { worker: n, outcome: "paused", detail: `already paused (since ${record?.at})` }
+        : { worker: n, outcome: "not-running", detail: "no process runs: nothing to pause" },
+    );
+  }
   let after: ProcessStatus[] = [];
   if (active.length > 0) {
     await m.call(calls.groups("stop", active));

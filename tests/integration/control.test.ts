@@ -172,6 +172,12 @@ describe("worker start/stop/restart/pause/resume, status, logs", () => {
     expect(check.code).toBe(0);
     // Healthy, and how many are paused (issue 29).
     expect(check.stderr).toMatch(/^healthy \(1 of \d+ workers paused: a\)$/mu);
+    // Pausing it again: already paused, said so (issue 29), not "nothing to pause".
+    const again = await cli(["worker", "pause", "a", "--json"], sv.env);
+    expect(again.code).toBe(0);
+    expect(again.json.outcomes).toEqual([
+      { worker: "a", outcome: "paused", detail: expect.stringMatching(/^already paused \(since \d{4}-/u) },
+    ]);
     // A graceful stop: the worker finished its job and exited; nothing works until resume.
     const log = path.join(sv.logDir, "a_00.log");
     expect(fs.readFileSync(log, "utf8")).toMatch(/stopped\n$/u);
