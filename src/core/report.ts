@@ -8,6 +8,7 @@ import { exitsText, windowWords } from "./exit-words.js";
 import { DEFAULT_WINDOW_SECONDS, lookAround, observe } from "./observe.js";
 import { type SupervisordClient, calls, parseStatus, refusedInOutput, unreachableError, unreachableReason } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
+import { shownPath } from "./trust.js";
 import type { ListResult, ProcessStatus, ShowResult, StatusResult, WorkerInfo, WorkerState } from "./results.js";
 
 // The two read-only reports: `worker ls` (every program with its state) and `status`
@@ -156,7 +157,7 @@ function historyProblems(w: WorkerInfo, h: HealthOptions): string[] {
   }
   if (w.stale && !h.allowStale) {
     const old = w.processes.find((p) => p.stale)?.cwd;
-    out.push(`${w.name}: runs stale code (started in ${old ?? "?"}; its path now resolves elsewhere): restart it`);
+    out.push(`${w.name}: runs stale code (started in ${old ? shownPath(old) : "?"}; its path now resolves elsewhere): restart it`);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type { ProcessGroup } from "./programs.js";
 import { pauseRecords } from "./records.js";
 import type { ProcessStatus, StaleWorker, WorkerOutcome } from "./results.js";
 import { ACTIVE } from "./states.js";
+import { shownPath } from "./trust.js";
 import type { SupervisordClient } from "./supervisorctl.js";
 import type { World } from "./world.js";
 
@@ -136,7 +137,9 @@ export async function readStale(
 export function assertNotStale(sv: SupervisordClient, groups: ProcessGroup[], procs: ProcessStatus[]): void {
   const still = selectStale(sv.world, groups, procs, sv.machine.procStats(pidsOf(procs)), new Set()).stale;
   if (still.length === 0) return;
-  const each = still.map((s) => `${s.processes.map((p) => `${p.process} runs in ${p.cwd}`).join(", ")} (its path resolves to ${s.path})`);
+  const each = still.map(
+    (s) => `${s.processes.map((p) => `${p.process} runs in ${shownPath(p.cwd)}`).join(", ")} (its path resolves to ${shownPath(s.path)})`,
+  );
   throw new VexoError("still_stale", `restarted, but still on stale code: ${each.join("; ")}`, {
     details: { workers: still.map((s) => s.worker), stale: still },
   });

@@ -1,5 +1,6 @@
 import { EXIT } from "../../errors.js";
 import { exitsText, windowWords } from "../../core/exit-words.js";
+import { shownPath } from "../../core/trust.js";
 import { humanBytes, shortUptime, stateColor } from "../../output.js";
 import { defineCommand } from "../command.js";
 
@@ -112,7 +113,7 @@ export default defineCommand({
       for (const p of w.processes) {
         const detail =
           p.state === "RUNNING"
-            ? `pid ${p.pid} up ${shortUptime(p.uptimeSeconds)}  mem ${humanBytes(p.rssBytes)}  cpu ${p.cpuSeconds === null ? "?" : `${p.cpuSeconds.toFixed(1)}s`}${p.stale ? `  stale: runs in ${p.cwd}` : ""}`
+            ? `pid ${p.pid} up ${shortUptime(p.uptimeSeconds)}  mem ${humanBytes(p.rssBytes)}  cpu ${p.cpuSeconds === null ? "?" : `${p.cpuSeconds.toFixed(1)}s`}${p.stale ? `  stale: runs in ${p.cwd === null ? "?" : shownPath(p.cwd)}` : ""}`
             : p.description;
         out.data(`  ${p.fullName.padEnd(28)} ${p.state.padEnd(9)} ${detail}`.trimEnd());
       }

@@ -1,5 +1,6 @@
 import type { ControlAction } from "../../core/control.js";
 import type { StaleWorker, WorkerOutcome } from "../../core/results.js";
+import { shownPath } from "../../core/trust.js";
 import { processDetail } from "../../output.js";
 import { type CommandDef, defineCommand, type VexoCommand } from "../command.js";
 import { renderPlan } from "./plan.js";
@@ -32,10 +33,12 @@ const outcomeLine = (o: WorkerOutcome) => `${o.worker}: ${o.outcome}${o.detail ?
 
 /** A stale worker: where its processes ran and where its path resolves now. */
 function staleLine(s: StaleWorker, dryRun: boolean): string {
-  const dirs = [...new Set(s.processes.map((p) => p.cwd))].join(", ");
+  // Where a process runs is its own user's choice (a newline would forge a line): quoted like any path.
+  const dirs = [...new Set(s.processes.map((p) => shownPath(p.cwd)))].join(", ");
+  const resolves = shownPath(s.path);
   return dryRun
-    ? `${s.worker}: runs stale code (in ${dirs}; its path resolves to ${s.path}): would restart`
-    : `${s.worker}: ran stale code (in ${dirs}; its path resolves to ${s.path})`;
+    ? `${s.worker}: runs stale code (in ${dirs}; its path resolves to ${resolves}): would restart`
+    : `${s.worker}: ran stale code (in ${dirs}; its path resolves to ${resolves})`;
 }
 
 function defineFlags(action: ControlAction, c: VexoCommand): void {

@@ -1,4 +1,5 @@
 import { exitsText, windowWords } from "../../core/exit-words.js";
+import { shownPath } from "../../core/trust.js";
 import { humanBytes, shortUptime, stateColor } from "../../output.js";
 import { defineCommand } from "../command.js";
 
@@ -43,7 +44,9 @@ export default defineCommand({
         out.data(
           `  up ${shortUptime(p.uptimeSeconds)} (since ${p.startedAt ?? "?"})  mem ${humanBytes(p.rssBytes)}  cpu ${p.cpuSeconds === null ? "?" : `${p.cpuSeconds.toFixed(1)}s`}`,
         );
-        out.data(`  cwd ${p.cwd ?? "? (not known)"}${p.stale ? c.yellow("  stale: its path now resolves elsewhere") : ""}`);
+        out.data(
+          `  cwd ${p.cwd === null ? "? (not known)" : shownPath(p.cwd)}${p.stale ? c.yellow("  stale: its path now resolves elsewhere") : ""}`,
+        );
       } else if (p.description) out.data(`  ${p.description}`);
     }
     for (const l of w.logs) field("log", l);
