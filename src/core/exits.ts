@@ -89,6 +89,12 @@ export interface ExitsOptions {
   maxBytes?: number;
   /** How supervisord's zoneless times map to the epoch; by default this machine's local time. */
   localTime?: LocalTimeFn;
+  /**
+   * Who may own the log (and LOG.1): supervisord's user. Root and the caller always may. A file
+   * anyone else owns or can write is not read: its lines could be anyone's (a LOG.1 planted in
+   * /tmp before supervisord's first rotation, as its sample config keeps the log there).
+   */
+  owners?: readonly number[];
 }
 
 export type ExitsUnknownWhy = "syslog" | "stream" | "loglevel" | "missing" | "refused" | "unreadable";
@@ -137,7 +143,8 @@ export function readExits(source: MainLogSource, opts: ExitsOptions): ExitsResul
   if ("unknown" in level) return unknown("loglevel", level.unknown);
   let read: WindowRead | null;
   try {
-    read = readWindow(source.path, since, opts.maxBytes ?? MAX_EXITS_LOG_BYTES, opts.localTime ?? machineLocalTime);
+    const owners = [...new Set([0, process.geteuid?.() ?? 0, ...(opts.owners ?? [])])];
+    read = readWindow(source.path, since, opts.maxBytes ?? MAX_EXITS_LOG_BYTES, opts.localTime ?? machineLocalTime, owners);
   } catch (e) {
     if (!(e instanceof TrustError)) throw e;
     return unknown(e.code === "io" ? "unreadable" : "refused", e.message);
@@ -180,7 +187,7 @@ interface WindowRead {
  * The lines of the log back to the window's start: the log's end, then LOG.1 (supervisord's
  * rotation renames LOG to LOG.1) with what is left of the byte bound. null: no log file.
  */
-function readWindow(file: string, since: number, maxBytes: number, localTime: LocalTimeFn): WindowRead | null {
+function readWindow(file: string, since: number, maxBytes: number, localTime: LocalTimeFn, owners: number[]): WindowRead | null {
   const older = (line: string) => (recordTime(line, localTime) ?? since) < since;
   const limits = (bytes: number): ScanLimits => ({
     maxLines: Number.MAX_SAFE_INTEGER,
@@ -188,7 +195,7 @@ function readWindow(file: string, since: number, maxBytes: number, localTime: Lo
     maxBytes: bytes,
     stopAt: older,
   });
-  const current = scanLogTail(file, limits(maxBytes), { singleLink: true });
+  const current = scanLogTail(file, limits(maxBytes), { singleLink: true, owners });
   if (!current) return null;
   const only = (unread: string | null): WindowRead => ({ files: [file], lines: current.lines, unread });
   const gap = coverage(current, file, older, maxBytes);
@@ -198,7 +205,7 @@ function readWindow(file: string, since: number, maxBytes: number, localTime: Lo
   if (left <= 0) return only(boundReached(maxBytes));
   let prev: LogScan | null;
   try {
-    prev = scanLogTail(prevFile, limits(left), { singleLink: true });
+    prev = scanLogTail(prevFile, limits(left), { singleLink: true, owners });
   } catch (e) {
     if (!(e instanceof TrustError)) throw e;
     return only(`${shownPath(prevFile)} was not read: ${e.message}`);

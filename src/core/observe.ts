@@ -17,6 +17,8 @@ export interface ObserveOptions {
   windowSeconds: number;
   /** The end of the window, in ms since the epoch. */
   now: number;
+  /** The uid supervisord runs as (who may own its log besides root and the caller); null when not known. */
+  supervisordUid?: number | null;
 }
 
 export interface Observed {
@@ -89,6 +91,7 @@ export function lookAround(world: World, groups: ProcessGroup[], svPid: number |
     processes: groups.flatMap((g) => g.processes.map((p) => ({ group: p.group, name: p.name }))),
     now: opts.now,
     windowMs: opts.windowSeconds * 1000,
+    owners: opts.supervisordUid == null ? [] : [opts.supervisordUid],
   });
   return { stats: readProcStats(childrenOf(svPid)), exits };
 }

@@ -117,7 +117,11 @@ async function readList(sv: SupervisordClient, opts: ListOptions): Promise<{ lis
   const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   const svPid = supervisordPid(layout);
   // Read while supervisorctl runs: its answer is what takes longest.
-  const sight = lookAround(sv.world, entries, svPid, { windowSeconds, now: sv.io.now() });
+  const sight = lookAround(sv.world, entries, svPid, {
+    windowSeconds,
+    now: sv.io.now(),
+    supervisordUid: sv.machine.supervisordUid(layout),
+  });
   const { statuses, why } = statusAnswer(sv, await statusP);
   const joined = joinStatus(entries, statuses, pauseRecords(layout), svPid);
   const seen = observe(sv.world, joined, sight);
@@ -226,7 +230,11 @@ export async function showWorker(sv: SupervisordClient, name: string, opts: List
     throw new VexoError("not_found", `no program named ${name}`, { details: { names: [name] } });
   }
   const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-  const sight = lookAround(sv.world, entries, null, { windowSeconds, now: sv.io.now() });
+  const sight = lookAround(sv.world, entries, null, {
+    windowSeconds,
+    now: sv.io.now(),
+    supervisordUid: sv.machine.supervisordUid(sv.layout),
+  });
   const { statuses, why } = statusAnswer(sv, await statusP);
   if (why) throw unreachableError(sv.where, why);
   const joined = joinStatus([entry], statuses, pauseRecords(sv.layout), supervisordPid(sv.layout));

@@ -122,6 +122,29 @@ const CHUNK = 64 * 1024;
 export interface TailOptions {
   /** Refuse (TrustError "hard_link") a file with more than one name: another user may hold the other. */
   singleLink?: boolean;
+  /**
+   * Refuse (TrustError "wrong_owner") a file not owned by one of these uids, or writable by its
+   * group or others: whoever else could write it could have written any line of it.
+   */
+  owners?: readonly number[];
+}
+
+/** Throws TrustError "wrong_owner" for a file another user owns or can write (the caller closes fd). */
+function refuseOthers(st: fs.Stats, file: string, owners: readonly number[]): void {
+  if (!owners.includes(st.uid)) {
+    throw new TrustError(
+      "wrong_owner",
+      file,
+      `${shownPath(file)} is owned by uid ${st.uid}, not by ${owners.map((u) => `uid ${u}`).join(" or ")}`,
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new TrustError(
+      "wrong_owner",
+      file,
+      `${shownPath(file)} can be written by its group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
+    );
+  }
 }
 
 /** Throws TrustError "hard_link" when the open file has more than one link (the caller closes fd). */
@@ -213,6 +236,7 @@ export function scanLogTail(file: string, limits: ScanLimits, opts: TailOptions 
   try {
     const st = fs.fstatSync(fd);
     if (opts.singleLink) refuseHardLinked(st, file);
+    if (opts.owners) refuseOthers(st, file, opts.owners);
     return { ...scanBackwards(fd, st.size, limits), dev: st.dev, ino: st.ino, size: st.size };
   } finally {
     fs.closeSync(fd);

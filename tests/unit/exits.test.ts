@@ -325,6 +325,29 @@ describe("readExits", () => {
     expect(readExits(source("/dev/null"), opts())).toMatchObject({ known: false, why: "refused" });
   });
 
+  it("refuses a log or LOG.1 its group or others can write, or another user owns (review: a LOG.1 planted in /tmp)", () => {
+    const d = dir();
+    const log = file(path.join(d, "sd.log"), text([exitLine(min(5))]), 0o664);
+    expect(readExits(source(log), opts())).toMatchObject({ known: false, why: "refused", message: /group or others \(mode 0664\)/u });
+    fs.chmodSync(log, 0o644);
+    file(`${log}.1`, text([exitLine(min(30)), exitLine(min(20))]), 0o666);
+    const r = knownResult(readExits(source(log), opts()));
+    expect([known(r.processes[0]).counts.memory, r.unread]).toEqual([
+      1,
+      expect.stringMatching(/\.1 was not read: .* by its group or others/u),
+    ]);
+    if (process.geteuid?.() !== 0) return; // chown needs root
+    fs.chmodSync(`${log}.1`, 0o644);
+    fs.chownSync(`${log}.1`, 4242, 4242);
+    const theirs = knownResult(readExits(source(log), opts()));
+    expect([known(theirs.processes[0]).counts.memory, theirs.unread]).toEqual([
+      1,
+      expect.stringMatching(/owned by uid 4242, not by uid 0/u),
+    ]);
+    // supervisord's own user (a private supervisord run by someone else) may own it.
+    expect(known(knownResult(readExits(source(log), opts([W], { owners: [4242] }))).processes[0]).counts.memory).toBe(3);
+  });
+
   it("a refused LOG.1 leaves the log's own counts, and says what was not read", async () => {
     const d = dir();
     const log = file(path.join(d, "sd.log"), text([exitLine(min(5))]));
