@@ -6,9 +6,11 @@
  * at most MAX_EXITS_LOG_BYTES over the log and its predecessor LOG.1, and no further back than
  * the window. When the log cannot say, the answer is "unknown", never zero exits.
  */
+import path from "node:path";
 import { scanLogTail, type LogScan, type ScanLimits } from "./safe-files.js";
 import { isStreamPath } from "./supervisord/processes.js";
 import {
+  commandLineLogSettings,
   LOG_LEVELS,
   type LocalTimeFn,
   type LogLevel,
@@ -115,12 +117,27 @@ export type ExitsResult =
       processes: ProcessExits[];
     };
 
-/** Where supervisord logs (`[supervisord] logfile=`, the layout's path) and at which level. */
-export function mainLogSource(world: World): MainLogSource {
+/** How the running supervisord was started: its own arguments (null when not told apart) and its working directory. */
+export interface SupervisordCommand {
+  args: readonly string[] | null;
+  cwd: string | null;
+}
+
+/**
+ * Where supervisord logs (`[supervisord] logfile=`, the layout's path) and at which level; `-l`
+ * and `-e` on the running supervisord's command line win over the config, as they do for it
+ * (`supervisord -e debug` copies every worker's output into its log, whatever loglevel= says).
+ */
+export function mainLogSource(world: World, command: SupervisordCommand | null = null): MainLogSource {
   const settings = mainLogSettings(world.config());
-  if (settings.logfile === "syslog") return { kind: "syslog" };
-  const file = world.layout.supervisordLog;
-  return isStreamPath(file) ? { kind: "stream", path: file } : { kind: "file", path: file, loglevel: settings.loglevel };
+  const given = command?.args ? commandLineLogSettings(command.args) : {};
+  if (given === null) return { kind: "file", path: world.layout.supervisordLog, loglevel: null };
+  const logfile = given.logfile ?? settings.logfile;
+  if (logfile === "syslog") return { kind: "syslog" };
+  const file = given.logfile === undefined ? world.layout.supervisordLog : path.resolve(command?.cwd ?? "/", given.logfile);
+  const level = given.loglevel?.toLowerCase();
+  const loglevel = level === undefined ? settings.loglevel : Object.hasOwn(LOG_LEVELS, level) ? (level as LogLevel) : null;
+  return isStreamPath(file) ? { kind: "stream", path: file } : { kind: "file", path: file, loglevel };
 }
 
 /** The reason of an exit, by Laravel's worker: 12 memory, SIGKILL killed, 0 recycled, anything else crashed. */
@@ -167,7 +184,7 @@ function windowOf(opts: ExitsOptions): { since: number; until: number } {
 
 /** What a loglevel lets the log say: at warn, expected exits and "gave up" (INFO) are missing. */
 function levelVerdict(level: LogLevel | null): { unknown: string } | { unlogged: ExitReason[] } {
-  if (level === null) return { unknown: "supervisord's loglevel= is not a level it accepts" };
+  if (level === null) return { unknown: "supervisord's loglevel (loglevel=, or -e on its command line) is not one vexo-sv can read" };
   const n = LOG_LEVELS[level];
   // At debug and below, every process's output is copied into the log: a worker could print lines that read as exits.
   if (n <= LOG_LEVELS.debug)

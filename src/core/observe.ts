@@ -1,8 +1,10 @@
 import fs from "node:fs";
-import { type ExitCounts, type ExitsResult, mainLogSource, type ProcessExits, readExits } from "./exits.js";
+import { type ExitCounts, type ExitsResult, mainLogSource, type ProcessExits, readExits, type SupervisordCommand } from "./exits.js";
+import { supervisordPid } from "./machine.js";
 import { type ProcStat, readProcStats } from "./procstat.js";
 import type { ProcessGroup } from "./programs.js";
 import type { Exits, WorkerInfo, WorkerProcess } from "./results.js";
+import { supervisordArgs } from "./supervisord/main-log.js";
 import type { World } from "./world.js";
 
 // How workers live between changes, added to what `supervisorctl status` said of them: per
@@ -80,6 +82,23 @@ function childrenOf(pid: number | null): number[] {
   }
 }
 
+/** How supervisord `pid` was started (/proc): its own arguments and its working directory; null when not known. */
+function commandOf(pid: number | null): SupervisordCommand | null {
+  if (pid === null) return null;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+    let cwd: string | null = null;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // not ours to see: a relative -l is then read from /
+    }
+    return { args: supervisordArgs(cmdline), cwd };
+  } catch {
+    return null; // gone, or not Linux: the config alone says
+  }
+}
+
 /**
  * Reads, before supervisorctl has answered (its processes run meanwhile), what observe() adds:
  * supervisord's log over the window, and /proc of every child of supervisord (`svPid`), the
@@ -87,7 +106,8 @@ function childrenOf(pid: number | null): number[] {
  * without their group, so all are needed to tell shared names apart).
  */
 export function lookAround(world: World, groups: ProcessGroup[], svPid: number | null, opts: ObserveOptions): Sight {
-  const exits: ExitsResult = readExits(mainLogSource(world), {
+  const command = commandOf(svPid ?? supervisordPid(world.layout));
+  const exits: ExitsResult = readExits(mainLogSource(world, command), {
     processes: groups.flatMap((g) => g.processes.map((p) => ({ group: p.group, name: p.name }))),
     now: opts.now,
     windowMs: opts.windowSeconds * 1000,

@@ -11,7 +11,7 @@ import {
   type ProcessExits,
   readExits,
 } from "../../src/core/exits.js";
-import { type LocalTimeFn, parseMainLogLine, recordTime } from "../../src/core/supervisord/main-log.js";
+import { type LocalTimeFn, parseMainLogLine, recordTime, supervisordArgs } from "../../src/core/supervisord/main-log.js";
 import { World } from "../../src/core/world.js";
 import { dir, file, mkfifo } from "../helpers/trust-fixtures.js";
 
@@ -414,5 +414,32 @@ describe("mainLogSource: where supervisord logs, as its configuration says", () 
   it("reads loglevel= from the merged configuration, as supervisord does (an included file may set it)", () => {
     const { w } = world("logfile=sd.log", "[supervisord]\nloglevel=debug\n");
     expect(mainLogSource(w)).toMatchObject({ kind: "file", loglevel: "debug" });
+  });
+
+  it("-e and -l on the running supervisord's command line win over the config, as they do for it (review)", () => {
+    const { d, w } = world("logfile=sd.log\nloglevel=info");
+    const run = (...args: string[]) => mainLogSource(w, { args, cwd: "/srv" });
+    expect(run("-c", "x.conf", "-e", "debug")).toMatchObject({ kind: "file", path: `${d}/sd.log`, loglevel: "debug" });
+    expect(run("-nedebug")).toMatchObject({ loglevel: "debug" });
+    expect(run("--loglevel=TRACE")).toMatchObject({ loglevel: "trace" });
+    expect(run("--logl", "blather")).toMatchObject({ loglevel: "blather" });
+    expect(run("-e", "debug", "-e", "warn")).toMatchObject({ loglevel: "warn" });
+    // A cluster whose option takes the rest as its value: -c/etc/... sets no -e or -l.
+    expect(run("-nc/etc/supervisor/supervisord.conf")).toEqual({ kind: "file", path: `${d}/sd.log`, loglevel: "info" });
+    expect(run("-l", "/var/log/other.log")).toEqual({ kind: "file", path: "/var/log/other.log", loglevel: "info" });
+    expect(run("--logfile=rel.log")).toEqual({ kind: "file", path: "/srv/rel.log", loglevel: "info" });
+    expect(run("-l", "syslog")).toEqual({ kind: "syslog" });
+    expect(run("-l", "/dev/stdout")).toEqual({ kind: "stream", path: "/dev/stdout" });
+    // After an operand getopt reads nothing more; what supervisord would refuse reads as not known.
+    expect(run("x", "-e", "debug")).toMatchObject({ loglevel: "info" });
+    expect(run("--log=x")).toMatchObject({ loglevel: null });
+    expect(run("-e")).toMatchObject({ loglevel: null });
+  });
+
+  it("finds supervisord's own arguments in /proc's cmdline (after the interpreter and the script)", () => {
+    expect(supervisordArgs(["/usr/bin/python3", "/usr/bin/supervisord", "-n", "-e", "debug"])).toEqual(["-n", "-e", "debug"]);
+    expect(supervisordArgs(["python3", "-m", "supervisor.supervisord", "-c", "x"])).toEqual(["-c", "x"]);
+    expect(supervisordArgs(["/opt/venv/bin/supervisord"])).toEqual([]);
+    expect(supervisordArgs(["/usr/bin/python3", "/opt/run.py"])).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ import type { SupervisorConfig } from "./read-config.js";
 export const LOG_LEVELS = { critical: 50, error: 40, warn: 30, info: 20, debug: 10, trace: 5, blather: 3 } as const;
 export type LogLevel = keyof typeof LOG_LEVELS;
 
-/** What the merged configuration says of the main log; command-line -l/-e overrides are not seen. */
+/** What the merged configuration says of the main log; -l/-e on the command line win over it (commandLineLogSettings). */
 export interface MainLogSettings {
   /** logfile= expanded (default "supervisord.log"); the exact text "syslog" means syslog, no file. */
   logfile: string;
@@ -31,6 +31,76 @@ export function mainLogSettings(cfg: SupervisorConfig): MainLogSettings {
   };
   const level = value("loglevel", "info").toLowerCase();
   return { logfile: value("logfile", "supervisord.log"), loglevel: Object.hasOwn(LOG_LEVELS, level) ? (level as LogLevel) : null };
+}
+
+// supervisord's own options (options.py: ServerOptions and Options), read as Python's getopt reads
+// them: short ones clustered (`-nedebug`), long ones by any unambiguous prefix (`--logl=debug`).
+const SHORT_WITH_VALUE = new Set("cumdlyzejiqa");
+const SHORT_FLAGS = new Set("hvnkts");
+const LONG = [
+  "help",
+  "configuration=",
+  "version",
+  "nodaemon",
+  "user=",
+  "umask=",
+  "directory=",
+  "logfile=",
+  "logfile_maxbytes=",
+  "logfile_backups=",
+  "loglevel=",
+  "pidfile=",
+  "identifier=",
+  "childlogdir=",
+  "minfds=",
+  "minprocs=",
+  "nocleanup",
+  "strip_ansi",
+  "profile_options=",
+  "silent",
+];
+
+/** `-l`/`--logfile` and `-e`/`--loglevel` as given to supervisord (the last of each wins); null when its arguments cannot be read. */
+export function commandLineLogSettings(args: readonly string[]): { logfile?: string; loglevel?: string } | null {
+  const out: { logfile?: string; loglevel?: string } = {};
+  const set = (opt: string, value: string) => {
+    if (opt === "l" || opt === "logfile") out.logfile = value;
+    if (opt === "e" || opt === "loglevel") out.loglevel = value;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--") break;
+    if (!a.startsWith("-") || a === "-") break; // getopt stops at the first operand
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const given = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const exact = LONG.find((o) => o === given || o === `${given}=`);
+      const matches = exact ? [exact] : LONG.filter((o) => o.startsWith(given));
+      if (matches.length !== 1) return null; // supervisord refuses it: it would not run
+      const opt = matches[0] as string;
+      if (!opt.endsWith("=")) continue;
+      const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
+      if (value === undefined) return null;
+      set(opt.slice(0, -1), value);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j] as string;
+      if (SHORT_FLAGS.has(c)) continue;
+      if (!SHORT_WITH_VALUE.has(c)) return null;
+      const value = j + 1 < a.length ? a.slice(j + 1) : args[++i];
+      if (value === undefined) return null;
+      set(c, value);
+      break;
+    }
+  }
+  return out;
+}
+
+/** supervisord's own arguments in a /proc cmdline (after the interpreter and the script); null when it cannot be told where they start. */
+export function supervisordArgs(cmdline: readonly string[]): string[] | null {
+  const at = cmdline.findIndex((a, i) => i < 4 && (/(^|\/)supervisord$/u.test(a) || a === "supervisor.supervisord"));
+  return at < 0 ? null : cmdline.slice(at + 1);
 }
 
 /** A time as supervisord writes it: its local wall clock, with no zone. */
