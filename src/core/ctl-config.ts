@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +21,8 @@ function parentDir(): string {
   const reasons: string[] = [];
   for (const dir of [...new Set([os.tmpdir(), "/tmp"])]) {
     // A name not made yet: its directory is judged as an ancestor (a root-owned sticky /tmp is fine).
-    const why = untrustedReason(path.join(dir, `${PREFIX}check`), { trustedUids });
+    // A random one: a fixed name is one anyone can create in /tmp, and theirs would refuse every call.
+    const why = untrustedReason(path.join(dir, `${PREFIX}${randomBytes(12).toString("hex")}`), { trustedUids });
     if (why === undefined) return dir;
     reasons.push(why);
   }
