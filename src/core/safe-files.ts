@@ -131,20 +131,10 @@ export interface TailOptions {
 
 /** Throws TrustError "wrong_owner" for a file another user owns or can write (the caller closes fd). */
 function refuseOthers(st: fs.Stats, file: string, owners: readonly number[]): void {
-  if (!owners.includes(st.uid)) {
-    throw new TrustError(
-      "wrong_owner",
-      file,
-      `${shownPath(file)} is owned by uid ${st.uid}, not by ${owners.map((u) => `uid ${u}`).join(" or ")}`,
-    );
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new TrustError(
-      "wrong_owner",
-      file,
-      `${shownPath(file)} can be written by its group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
-    );
-  }
+  const why = !owners.includes(st.uid)
+    ? `is owned by uid ${st.uid}, not by ${owners.map((u) => `uid ${u}`).join(" or ")}`
+    : (st.mode & 0o022) !== 0 && `can be written by its group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`;
+  if (why) throw new TrustError("wrong_owner", file, `${shownPath(file)} ${why}`);
 }
 
 /** Throws TrustError "hard_link" when the open file has more than one link (the caller closes fd). */
