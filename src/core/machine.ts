@@ -125,14 +125,19 @@ export function supervisordPid(layout: Layout): number | null {
   return alive(pid) && isSupervisordOf(pid, layout) ? pid : null;
 }
 
-/** The uid a process runs as (/proc), or null when it is gone or this is not Linux. */
-function processUid(pid: number): number | null {
+/** A process's real and effective uids (/proc), or null when it is gone or this is not Linux. */
+function processUids(pid: number): { real: number; effective: number } | null {
   try {
-    const m = /^Uid:\s+\d+\s+(\d+)/mu.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : null;
+    const m = /^Uid:\s+(\d+)\s+(\d+)/mu.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? { real: Number(m[1]), effective: Number(m[2]) } : null;
   } catch {
     return null;
   }
+}
+
+/** The uid a process runs as (its effective uid), or null when it is gone or this is not Linux. */
+function processUid(pid: number): number | null {
+  return processUids(pid)?.effective ?? null;
 }
 
 /** The inodes of the listening unix sockets bound to `file` (/proc/net/unix). */
@@ -152,12 +157,16 @@ function socketInodes(file: string): Set<string> {
 /**
  * Whether the process at a pidfile's pid is really this layout's supervisord. A pid is reused
  * once supervisord is gone, possibly by another user's process, whose uid would then decide
- * whether `user=` is kept (a root supervisord running a worker as root). A root-owned process is
- * believed; any other must hold supervisord's unix socket open (its fds against /proc/net/unix).
+ * whether `user=` is kept (a root supervisord running a worker as root). A root-owned process
+ * (real and effective uid 0) is believed; any other must hold supervisord's unix socket open
+ * (its fds against /proc/net/unix).
  */
 function isSupervisordOf(pid: number, layout: Layout): boolean {
-  const uid = processUid(pid);
-  if (uid === null) return true; // not Linux: as before
+  const ids = processUids(pid);
+  if (ids === null) return true; // not Linux: as before
+  // Whose it is: a setuid-root program another user runs (chfn waiting for a password) has
+  // effective uid 0, and their real uid, name, arguments and environment; it is not root's.
+  const uid = ids.real === ids.effective ? ids.effective : -1;
   if (uid === 0 || layout.server.kind !== "unix") return uid === 0 || uid === process.geteuid?.();
   const inodes = socketInodes(layout.server.path);
   try {
