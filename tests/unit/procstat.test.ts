@@ -97,12 +97,18 @@ describe("readProcStats on a fake /proc", () => {
   it("gives null when the pid was reused between the first and the last read (another start time)", () => {
     const root = fakeProc();
     const file = path.join(root, String(PHP), "stat");
-    const real = fs.readFileSync;
+    const real = fs.openSync;
     let reads = 0;
-    vi.spyOn(fs, "readFileSync").mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
-      const text = real(p, o as BufferEncoding) as string;
-      return p === file && ++reads === 2 ? text.replace(" 1082024 ", " 1082999 ") : text;
-    }) as typeof fs.readFileSync);
+    let swapping = false;
+    // Before the second open of its stat file, another process with another start time holds the pid.
+    vi.spyOn(fs, "openSync").mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      if (p === file && !swapping && ++reads === 2) {
+        swapping = true;
+        fs.writeFileSync(file, fs.readFileSync(file, "latin1").replace(" 1082024 ", " 1082999 "));
+        swapping = false;
+      }
+      return (real as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
     expect(readProcStats([PHP], root).get(PHP)).toBeNull();
     expect(reads).toBe(2);
   });
@@ -125,7 +131,7 @@ describe("readProcStats on a fake /proc", () => {
 
   it("reads /proc/stat once per call, and not at all for no pids", () => {
     const root = fakeProc();
-    const spy = vi.spyOn(fs, "readFileSync");
+    const spy = vi.spyOn(fs, "openSync");
     const statReads = () => spy.mock.calls.filter(([p]) => p === path.join(root, "stat")).length;
     readProcStats([PHP, WEIRD, ZOMBIE, PHP], root);
     expect(statReads()).toBe(1);
