@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   install_failed: [EXIT.failure, "installing the supervisor package failed"],
   start_failed: [EXIT.failure, "a process did not come up (the spawn error and its log lines are in the message)"],
   pause_failed: [EXIT.failure, "a paused process exited instead of staying paused"],
+  alert_failed: [EXIT.failure, "the alert command failed (`alerts test`): it exited non-zero, was killed at its timeout, or could not run"],
   internal: [EXIT.failure, "a bug in vexo-sv"],
 } as const satisfies Record<string, readonly [number, string]>;
 

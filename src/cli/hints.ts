@@ -59,6 +59,7 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
       return `re-add ${max} with --max-time 0 --replace to be able to pause it (Laravel exits a paused worker that has --max-time)`;
     return `see \`vexo-sv logs ${list(e.details?.workers)}\` for why it exited`;
   },
+  alert_failed: () => "run the command by hand with the same argument list, the alert JSON on its stdin, and fix what it says",
   internal: () => "this is a bug in vexo-sv; please report it with the command you ran",
 };
 
