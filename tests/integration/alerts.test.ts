@@ -1,10 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apply, workersFile } from "../helpers/apply.js";
 import { alertsOf, listenerLogText, recorded, recorder, shAddArgs, shApp, waitLog } from "../helpers/alerts.js";
-import { addArgs, cli, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
+import { addArgs, cli, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 import { groupInfo, processInfo } from "../helpers/rpc.js";
 
 // Alerts against a real private supervisord: vexo-sv-alerts as its event listener, CMD a script
@@ -142,8 +144,11 @@ describe("alerts on a real supervisord", () => {
     );
     expect(flap?.doc).toMatchObject({ event: "flapping", worker: "flaps", exits: { count: 6, windowMinutes: 10 } });
     expect(flap?.doc.exit).toMatchObject({ status: 12, reason: "memory" });
-    // It goes on exiting: each later decision is logged as held back, and none is sent.
-    await waitLog(sv, /flapping alert for flaps:flaps_00 held back/u, 3);
+    // It goes on exiting: the next decision is logged as held back, the later ones counted; none is sent.
+    await waitLog(sv, /flapping alert for flaps:flaps_00 held back/u);
+    // Four more runs (each one's start follows the exit before it): a second alert would have been sent by then.
+    const starts = () => (fs.readFileSync(path.join(sv.logDir, "flaps_00.log"), "utf8").match(/flaps: up/gu) ?? []).length;
+    await waitFor(async () => starts() >= 10, 120, "four more runs");
     expect(alertsOf(rec.dir, "flapping", "flaps")).toHaveLength(1);
     expect(listenerLogText(sv).match(/alert flapping flaps:flaps_00\n/gu)).toHaveLength(1);
     expect((await cli(["worker", "rm", "flaps", "--json"], sv.env)).code).toBe(0);
@@ -220,6 +225,42 @@ describe("alerts on a real supervisord", () => {
     fs.rmSync(path.join(sv.confDir, "evil.conf"));
     await ctl("update", name);
   }, 240_000);
+
+  it("the README's Slack recipe posts {text: summary} to the webhook, its URL read from a root-only file", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const recipe = /vexo-sv alerts enable --heal --exec sh -c \\\n {2}'([^'\n]+)'/u.exec(readme)?.[1] ?? "";
+    expect(recipe).toContain("-K /etc/vexo-sv-slack.curl");
+    const posts: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        posts.push(`${req.method} ${req.url} ${req.headers["content-type"]} ${body}`);
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const conf = path.join(sv.dir, "slack.curl");
+      fs.writeFileSync(conf, `url = "http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX"\n`, {
+        mode: 0o600,
+      });
+      const on = await cli(
+        ["alerts", "enable", "--all-programs", "--json", "--exec", "sh", "-c", recipe.replace("/etc/vexo-sv-slack.curl", conf)],
+        sv.env,
+      );
+      expect(on.code, on.stdout).toBe(0);
+      const test = await cli(["alerts", "test", "--json"], sv.env);
+      expect(test.code, test.stdout).toBe(0);
+      expect(posts).toHaveLength(1);
+      expect(posts[0]).toMatch(
+        /^POST \/services\/T000\/B000\/XXXX application\/json \{"text":".+: a test alert from vexo-sv: the alert command works"\}\n$/u,
+      );
+    } finally {
+      server.close();
+      expect((await enable(["--all-programs"])).code).toBe(0);
+    }
+  }, 120_000);
 
   it("status, test, then disable: the listener and its settings gone, no other program touched", async () => {
     const st = await cli(["alerts", "status", "--json"], sv.env);

@@ -21,9 +21,8 @@ const trustedFor = (svUid: number | null) => (svUid === null || svUid === 0 ? [0
  */
 export function checkSelf(self: readonly string[], svUid: number | null): string[] {
   const trustedUids = trustedFor(svUid);
+  assertOnCommandLine(self);
   for (const p of self) {
-    const problem = !path.isAbsolute(p) ? "is not an absolute path" : unsafeReason(p, { spaces: true, max: 4096 });
-    if (problem) throw new VexoError("unsafe_file", `${shownPath(p)} ${problem}: the listener's command line cannot name it`);
     const why = untrustedReason(p, { trustedUids, followFinal: true });
     if (why) throw selfRefusal(`${why}: the alerts listener would run vexo-sv as supervisord's user from files another user can change`);
   }
@@ -32,6 +31,14 @@ export function checkSelf(self: readonly string[], svUid: number | null): string
   const inside = trustedUids.length === 1 && fs.existsSync(dist) ? untrustedInTree(dist) : undefined;
   if (inside) throw selfRefusal(`${inside}: the alerts listener would run code another user can change`);
   return [];
+}
+
+/** Paths the listener's command= line names: absolute, and nothing a Supervisor config line cannot hold. */
+export function assertOnCommandLine(paths: readonly string[]): void {
+  for (const p of paths) {
+    const problem = !path.isAbsolute(p) ? "is not an absolute path" : unsafeReason(p, { spaces: true, max: 4096 });
+    if (problem) throw new VexoError("unsafe_file", `${shownPath(p)} ${problem}: the listener's command line cannot name it`);
+  }
 }
 
 function selfRefusal(message: string): VexoError {

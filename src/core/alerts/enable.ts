@@ -13,7 +13,7 @@ import { stateDir } from "../records.js";
 import type { AlertsResult, Plan } from "../results.js";
 import { type SupervisordClient, calls } from "../supervisorctl.js";
 import { checkLogDir } from "../worker-trust.js";
-import { checkExec, checkSelf } from "./checks.js";
+import { assertOnCommandLine, checkExec, checkSelf } from "./checks.js";
 import { listenerLog, listenerWrittenByVexo, renderListener } from "./listener-file.js";
 import { ALERTS_LISTENER, type AlertSettings, revisionOf, settingsPath, settingsText } from "./settings.js";
 
@@ -65,15 +65,47 @@ function ownListenerFile(sv: SupervisordClient): { file: string; existing: strin
 
 const emptyPlan = (): Plan => ({ mkdirs: [], writes: [], removes: [], supervisorctl: [] });
 
+/** The result a plan starts from. */
+function resultOf(
+  sv: SupervisordClient,
+  file: string,
+  action: AlertsResult["action"],
+  plan: Plan,
+  extra: Partial<AlertsResult>,
+): AlertsResult {
+  return {
+    changed: action !== "unchanged",
+    action,
+    dryRun: false,
+    config: sv.layout.config,
+    file,
+    settingsFile: settingsPath(sv.layout),
+    settings: null,
+    log: listenerLog(sv.layout.logDir),
+    listener: null,
+    plan,
+    warnings: [],
+    ...extra,
+  };
+}
+
+/** Everything an enable checks before it writes: the paths its command line names, what it runs, the log directory. Returns warnings. */
+function checkEnable(sv: SupervisordClient, input: EnableInput, file: string): string[] {
+  const svUid = sv.machine.supervisordUid(sv.layout);
+  assertOnCommandLine([sv.layout.config, path.dirname(file)]);
+  const warnings = [...checkSelf(input.self, svUid), ...checkExec(sv, input.settings.exec, svUid)];
+  checkLogDir(sv.layout.logDir, svUid, { name: ALERTS_LISTENER, procs: 1 });
+  return warnings;
+}
+
 /** Works out an enable: every check, the two files and the call; changes nothing. */
 export function planEnable(sv: SupervisordClient, input: EnableInput): AlertsPlan {
   const { layout } = sv;
   const { file, existing } = ownListenerFile(sv);
-  const svUid = sv.machine.supervisordUid(layout);
-  const warnings = [...checkSelf(input.self, svUid), ...checkExec(sv, input.settings.exec, svUid)];
-  checkLogDir(layout.logDir, svUid, { name: ALERTS_LISTENER, procs: 1 });
+  const warnings = checkEnable(sv, input, file);
   const text = settingsText(input.settings);
-  const content = renderListener({ self: input.self, config: layout.config, revision: revisionOf(text), logDir: layout.logDir });
+  const revision = revisionOf(text);
+  const content = renderListener({ self: input.self, config: layout.config, confDir: path.dirname(file), revision, logDir: layout.logDir });
   const settingsFile = settingsPath(layout);
   const existingSettings = readIfExists(settingsFile);
   const same = existing === content && existingSettings === text;
@@ -86,30 +118,9 @@ export function planEnable(sv: SupervisordClient, input: EnableInput): AlertsPla
     ];
   plan.supervisorctl = [sv.argv(calls.update(ALERTS_LISTENER))];
   const action = existing === null ? "created" : same ? "unchanged" : "replaced";
-  const result: AlertsResult = {
-    changed: action !== "unchanged",
-    action,
-    dryRun: false,
-    config: layout.config,
-    file,
-    settingsFile,
-    settings: input.settings,
-    log: listenerLog(layout.logDir),
-    listener: null,
-    plan,
-    warnings,
-  };
-  return {
-    file,
-    settingsFile,
-    content,
-    settingsText: text,
-    existing,
-    existingSettings,
-    wait: input.wait,
-    lockWaitSeconds: input.lockWaitSeconds,
-    result,
-  };
+  const result = resultOf(sv, file, action, plan, { settings: input.settings, warnings });
+  const { wait, lockWaitSeconds } = input;
+  return { file, settingsFile, content, settingsText: text, existing, existingSettings, wait, lockWaitSeconds, result };
 }
 
 /** Works out a disable: the two files removed and the group unloaded; changes nothing. Nothing there: nothing to do. */
@@ -123,30 +134,9 @@ export function planDisable(sv: SupervisordClient, opts: { lockWaitSeconds?: num
     plan.removes = [file, settingsFile].filter((f) => (f === file ? existing : existingSettings) !== null);
     plan.supervisorctl = [sv.argv(calls.update(ALERTS_LISTENER))];
   }
-  const result: AlertsResult = {
-    changed: there,
-    action: there ? "removed" : "unchanged",
-    dryRun: false,
-    config: sv.layout.config,
-    file,
-    settingsFile,
-    settings: null,
-    log: listenerLog(sv.layout.logDir),
-    listener: null,
-    plan,
-    warnings: [],
-  };
-  return {
-    file,
-    settingsFile,
-    content: null,
-    settingsText: null,
-    existing,
-    existingSettings,
-    wait: false,
-    lockWaitSeconds: opts.lockWaitSeconds,
-    result,
-  };
+  const result = resultOf(sv, file, there ? "removed" : "unchanged", plan, {});
+  const { lockWaitSeconds } = opts;
+  return { file, settingsFile, content: null, settingsText: null, existing, existingSettings, wait: false, lockWaitSeconds, result };
 }
 
 /** Puts a file back as it was (null: it was not there). */

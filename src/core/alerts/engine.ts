@@ -73,6 +73,8 @@ export class AlertEngine {
   /** Groups alerted as flapping, and the process named in that alert. */
   private readonly flapping = new Map<string, string>();
   private readonly sent = new Map<string, { at: number; suppressed: number }>();
+  /** Alerts held back since the start (in the listener's tick line). */
+  heldBack = 0;
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -81,21 +83,34 @@ export class AlertEngine {
     return this.procs.size + this.exits.size + this.flapping.size + this.sent.size;
   }
 
-  /** A process entered a state. */
+  /**
+   * A process entered a state, as an event says (EXITED, FATAL) or as the heal's start or the
+   * minute's sweep found it (RUNNING). A FATAL event is always a new FATAL: supervisord sends one
+   * per transition into it.
+   */
   stateChange(s: Subject, state: string, expected: boolean | null, now: number): Decision[] {
-    const p = this.proc(s);
-    const was = p.state;
-    p.state = state;
-    if (state === "FATAL") return was === "FATAL" ? [] : this.fatal(s, p, now);
-    if (state === "RUNNING") return this.running(s, p, now);
+    if (state === "FATAL") return this.fatal(s, this.proc(s), now);
+    if (state === "RUNNING") return this.running(s, this.proc(s), now);
+    const p = this.procs.get(keyOf(s));
+    if (p) p.state = state;
     // A start that fails (BACKOFF, then FATAL) is alerted as FATAL; flapping is a running worker that keeps dying.
     if (state === "EXITED" && expected === false) return this.unexpectedExit(s, now);
     return [];
   }
 
-  /** A FATAL process found by a sweep (`status`) rather than by an event: as its event, unless already known. */
-  sweptFatal(s: Subject, now: number): Decision[] {
-    return this.procs.get(keyOf(s))?.state === "FATAL" ? [] : this.stateChange(s, "FATAL", null, now);
+  /**
+   * A process as the minute's sweep (`status`) finds it: a FATAL no event told of (the listener
+   * was not running, or supervisord's buffer overflowed) as its event; a RUNNING one the engine
+   * remembers (alerted, or healed) as up again; anything else remembered as it is. Nothing is
+   * kept of a process the engine knew nothing about.
+   */
+  observed(s: Subject, state: string, now: number): Decision[] {
+    const p = this.procs.get(keyOf(s));
+    if (state === "FATAL") return p?.state === "FATAL" ? [] : this.fatal(s, this.proc(s), now);
+    if (!p || p.state === state) return [];
+    if (state === "RUNNING") return this.running(s, p, now);
+    p.state = state;
+    return [];
   }
 
   private proc(k: ProcessKey): ProcState & ProcessKey {
@@ -108,11 +123,14 @@ export class AlertEngine {
   }
 
   private fatal(s: Subject, p: ProcState, now: number): Decision[] {
+    p.state = "FATAL";
     p.alerted = true;
     const out = this.alert(s, "fatal", now);
     if (this.opts.heal === null) return out;
     if (s.noHeal !== undefined) return [...out, { do: "note", text: `not healing ${keyOf(s)}: ${s.noHeal}` }];
     const h = p.heal;
+    // Told twice of one FATAL (the sweep, then the event supervisord held while the listener was down): one heal.
+    if (h && h.dueAt !== null && !h.started) return out;
     // A failure long after the last heal brought it up is a new story: the delays start over.
     const fresh = !h || (h.upSince !== null && now - h.upSince >= HEAL_STABLE_MS);
     const attempt = fresh ? 1 : h.attempt + 1;
@@ -129,6 +147,7 @@ export class AlertEngine {
   }
 
   private running(s: Subject, p: ProcState, now: number): Decision[] {
+    p.state = "RUNNING";
     const h = p.heal;
     if (h?.started) {
       h.started = false;
@@ -165,8 +184,11 @@ export class AlertEngine {
     const id = `${k.group}\0${kind}`;
     const last = this.sent.get(id);
     if (!UNLIMITED.has(kind) && last && now - last.at < this.opts.rateWindowMs) {
-      last.suppressed++;
-      return [{ do: "note", text: `${kind} alert for ${keyOf(k)} held back (one per ${Math.round(this.opts.rateWindowMs / 1000)}s)` }];
+      this.heldBack++;
+      // Said once per window: a crash loop would otherwise write a line per event.
+      if (++last.suppressed > 1) return [];
+      const text = `${kind} alert for ${keyOf(k)} held back (one per ${Math.round(this.opts.rateWindowMs / 1000)}s; more are counted, not logged)`;
+      return [{ do: "note", text }];
     }
     this.sent.set(id, { at: now, suppressed: 0 });
     return [{ do: "alert", alert: { group: k.group, process: k.process, kind, at: now, suppressed: last?.suppressed ?? 0, ...extra } }];
@@ -200,7 +222,6 @@ export class AlertEngine {
   healFailed(s: Subject, now: number): Decision[] {
     const p = this.proc(s);
     if (p.heal) p.heal.started = false;
-    p.state = "FATAL";
     return this.fatal(s, p, now).filter((d) => d.do !== "alert");
   }
 

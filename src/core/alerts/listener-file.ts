@@ -9,14 +9,14 @@ import { getOption, parseConfigText } from "../supervisord/configparser.js";
 // vexo-sv's marker, and one that carries it is taken as vexo-sv's only when it is exactly what
 // vexo-sv would write (the marker is a line anyone who could write the file keeps).
 
-/** The events the listener subscribes to: process states that tell of a failure or a recovery, and a minute's tick. */
-export const LISTENER_EVENTS = [
-  "PROCESS_STATE_EXITED",
-  "PROCESS_STATE_FATAL",
-  "PROCESS_STATE_RUNNING",
-  "PROCESS_STATE_BACKOFF",
-  "TICK_60",
-] as const;
+/**
+ * The events the listener subscribes to: a process exiting, a process entering FATAL, and a
+ * minute's tick (windows, and the sweep that finds FATALs missed and processes up again). Not
+ * RUNNING: supervisord hands events to a listener one at a time, and in a crash loop RUNNING
+ * events would double what it must hand over (docs/performance.md: with them, a 20-process crash
+ * loop overflowed the buffer; without, none).
+ */
+export const LISTENER_EVENTS = ["PROCESS_STATE_EXITED", "PROCESS_STATE_FATAL", "TICK_60"] as const;
 
 /** What the listener's program file is made of. */
 export interface ListenerFileInput {
@@ -24,6 +24,8 @@ export interface ListenerFileInput {
   self: string[];
   /** supervisord's main config, which the listener reads as every command does. */
   config: string;
+  /** The program directory, given explicitly: where the settings and the pause records are, whatever the caller's defaults. */
+  confDir: string;
   /** The settings' revision (settings.ts): new settings, a new file, a restarted listener. */
   revision: string;
   logDir: string;
@@ -36,7 +38,7 @@ export function listenerLog(logDir: string): string {
 
 /** The listener's argv. */
 export function listenerArgv(i: Omit<ListenerFileInput, "logDir">): string[] {
-  return [...i.self, "alerts", "listen", "--config", i.config, "--revision", i.revision];
+  return [...i.self, "alerts", "listen", "--config", i.config, "--conf-dir", i.confDir, "--revision", i.revision];
 }
 
 /**
@@ -52,8 +54,9 @@ export function renderListener(i: ListenerFileInput): string {
       .map((a) => escapePercent(quoteArg(a)))
       .join(" ")}`,
     `events=${LISTENER_EVENTS.join(",")}`,
-    // Room for a burst while an event is handled; each is answered at once, so it rarely fills.
-    "buffer_size=100",
+    // Room for a burst (a hundred workers failing at boot): each event is answered at once, but
+    // supervisord hands them over one per round trip. Overflow drops the oldest; the sweep finds FATALs anyway.
+    "buffer_size=1000",
     "directory=/",
     "autostart=true",
     "autorestart=true",
@@ -79,9 +82,10 @@ export function readListenerFile(text: string): ListenerFileInput | null {
     return null;
   }
   const at = argv.indexOf("alerts");
-  const [, verb, c, config, r, revision, ...rest] = argv.slice(at);
-  if (at < 1 || verb !== "listen" || c !== "--config" || r !== "--revision" || !config || !revision || rest.length > 0) return null;
-  return { self: argv.slice(0, at), config, revision, logDir: path.dirname(unescapePercent(log)) };
+  const [, verb, c, config, d, confDir, r, revision, ...rest] = argv.slice(at);
+  const flags = verb === "listen" && c === "--config" && d === "--conf-dir" && r === "--revision";
+  if (at < 1 || !flags || !config || !confDir || !revision || rest.length > 0) return null;
+  return { self: argv.slice(0, at), config, confDir, revision, logDir: path.dirname(unescapePercent(log)) };
 }
 
 /** Whether a text is the listener file vexo-sv writes: read back and rendered again, supervisord reads the same. */

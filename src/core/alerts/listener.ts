@@ -45,6 +45,8 @@ export class Listener {
   private readonly timers = new Set<unknown>();
   private sweeping = false;
   private stopped = false;
+  /** Events answered since the start (in the tick's log line). */
+  private events = 0;
 
   constructor(private readonly d: ListenerDeps) {
     const s = d.settings;
@@ -76,6 +78,7 @@ export class Listener {
   data(chunk: Buffer): void {
     for (const raw of this.reader.feed(chunk)) {
       this.d.write(`${resultFrame("OK")}${READY}`);
+      this.events++;
       try {
         this.handle(toEvent(raw));
       } catch (e) {
@@ -103,6 +106,12 @@ export class Listener {
       this.d.watch.refresh();
       this.apply(e.tick(this.d.clock.now(), this.d.watch.names()));
       this.background("sweep", () => this.sweep());
+      const { engine, alerts, timers } = this.size();
+      const rss = Math.round(process.memoryUsage.rss() / 1048576);
+      const held = e.heldBack;
+      this.d.log(
+        `tick: ${this.events} events answered, ${held} alerts held back; ${engine} entries kept, ${alerts} alerts waiting or running, ${timers} heals due; rss ${rss} MiB`,
+      );
       return;
     }
     if (!this.d.watch.watched(ev.group)) return;
@@ -161,21 +170,29 @@ export class Listener {
     const r = await this.d.sv.run(calls.startProcesses([p.fullName]));
     const said = JSON.stringify(r.output.trim().slice(0, 300));
     this.d.log(`heal ${p.fullName}: supervisorctl said ${said}`);
-    // Started, or a failed start (supervisord reports FATAL again, and that schedules the next attempt).
-    if (/: started$/mu.test(r.output) || failedInOutput(r.output).length > 0) return;
-    if (/already started/u.test(r.output)) return e.healSkipped(key);
+    // supervisorctl says started once the process is RUNNING past startsecs: healed.
+    if (/: started$/mu.test(r.output)) return this.apply(e.stateChange(key, "RUNNING", null, this.d.clock.now()));
+    // A failed start: supervisord reports FATAL again, and that schedules the next attempt.
+    if (failedInOutput(r.output).length > 0) return;
+    if (/already started/u.test(r.output)) return this.apply(e.stateChange(key, "RUNNING", null, this.d.clock.now()));
     this.apply(e.healFailed(key, this.d.clock.now()));
   }
 
-  /** FATAL processes of watched programs that no event told of (the listener was not running then). */
+  /**
+   * Every process of the watched programs, as `status` reports it, once a minute and at the start:
+   * FATALs no event told of (the listener was not running, or supervisord dropped events), and
+   * processes up again after an alert (no RUNNING events are asked for: in a crash loop they
+   * would double the events supervisord must hand over one at a time).
+   */
   private async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const fatal = (await this.d.sv.status()).filter((p) => p.state === "FATAL" && this.d.watch.watched(p.group));
-      for (const p of fatal) {
+      const procs = (await this.d.sv.status()).filter((p) => this.d.watch.watched(p.group));
+      for (const p of procs) {
         if (this.stopped) return;
-        this.apply((this.engine as AlertEngine).sweptFatal(this.subject(p, true), this.d.clock.now()));
+        const key = { group: p.group, process: p.process };
+        this.apply((this.engine as AlertEngine).observed(this.subject(key, p.state === "FATAL"), p.state, this.d.clock.now()));
       }
     } finally {
       this.sweeping = false;

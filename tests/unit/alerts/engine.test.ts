@@ -29,7 +29,9 @@ describe("fatal alerts and the window", () => {
     expect(alerts(held)).toEqual([]);
     expect(notes(held)[0]).toMatch(/fatal alert for app:app_00 held back/u);
     e.stateChange(w, "BACKOFF", null, 3 * MIN);
-    expect(alerts(e.stateChange(w, "FATAL", null, 4 * MIN))).toEqual([]);
+    // Held back again, and not said again in this window (a crash loop would write a line per event).
+    expect(e.stateChange(w, "FATAL", null, 4 * MIN)).toEqual([]);
+    expect(e.heldBack).toBe(2);
     e.stateChange(w, "BACKOFF", null, 15 * MIN);
     const again = e.stateChange(w, "FATAL", null, 15 * MIN);
     expect(again).toEqual([{ do: "alert", alert: { ...w, kind: "fatal", at: 15 * MIN, suppressed: 2 } }]);
@@ -44,13 +46,24 @@ describe("fatal alerts and the window", () => {
     expect(alerts(e.stateChange(w, "EXITED", false, 3))).toEqual([]);
   });
 
-  it("a FATAL already known (a second event, or a sweep) is not a new FATAL", () => {
+  it("a FATAL event is always a new FATAL; the sweep's FATAL only when the engine did not know it", () => {
     const e = new AlertEngine({ ...OPTS, rateWindowMs: 10 });
     expect(alerts(e.stateChange(w, "FATAL", null, 0))).toEqual(["fatal"]);
-    expect(e.stateChange(w, "FATAL", null, 100)).toEqual([]);
-    expect(e.sweptFatal(w, 200)).toEqual([]);
-    // One the engine never saw (the listener was not running when it happened) is.
-    expect(alerts(e.sweptFatal({ group: "b", process: "b" }, 300))).toEqual(["fatal"]);
+    expect(e.observed(w, "FATAL", 100)).toEqual([]);
+    // Started by hand and FATAL again: supervisord's event says so (past the window here, so sent).
+    expect(alerts(e.stateChange(w, "FATAL", null, 200))).toEqual(["fatal"]);
+    // One the engine never saw (the listener was not running when it happened) is found by the sweep.
+    expect(alerts(e.observed({ group: "b", process: "b" }, "FATAL", 300))).toEqual(["fatal"]);
+  });
+
+  it("the sweep remembers nothing of processes the engine knew nothing about", () => {
+    const e = new AlertEngine({ ...OPTS, onRecovery: true });
+    for (let i = 0; i < 1000; i++) expect(e.observed({ group: `g${i}`, process: `g${i}` }, i % 2 ? "RUNNING" : "STOPPED", i)).toEqual([]);
+    expect(e.size()).toBe(0);
+    // An alerted one found RUNNING by the sweep has recovered.
+    e.stateChange(w, "FATAL", null, 0);
+    expect(alerts(e.observed(w, "RUNNING", MIN))).toEqual(["recovered"]);
+    expect(alerts(e.observed(w, "RUNNING", 2 * MIN))).toEqual([]);
   });
 
   it("recovery: alerted only with onRecovery, and only after an alert", () => {
@@ -177,6 +190,16 @@ describe("healing", () => {
     const next = e.healFailed(w, 20_000);
     expect(alerts(next)).toEqual([]);
     expect(heals(next)).toEqual([{ do: "heal", key: w, attempt: 2, at: 40_000 }]);
+  });
+
+  it("told of one FATAL twice (the sweep, then the event supervisord held while the listener was down), heals once", () => {
+    const e = new AlertEngine(HEAL);
+    const first = heals(e.observed(w, "FATAL", 0));
+    const second = e.stateChange(w, "FATAL", null, 1000);
+    expect(first).toEqual([{ do: "heal", key: w, attempt: 1, at: 10_000 }]);
+    expect(heals(second)).toEqual([]);
+    expect(alerts(second)).toEqual([]);
+    expect(e.healDue(w, 1)).toBe(true);
   });
 
   it("heals nothing when healing is off", () => {

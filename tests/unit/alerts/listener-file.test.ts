@@ -10,6 +10,7 @@ import { shlexSplit } from "../../../src/core/python/shlex.js";
 const input = {
   self: ["/usr/bin/node", "/usr/lib/node_modules/vexo-sv/bin/vexo-sv.cjs"],
   config: "/etc/supervisor/supervisord.conf",
+  confDir: "/etc/supervisor/conf.d",
   revision: "0123456789ab",
   logDir: "/var/log/supervisor",
 };
@@ -22,8 +23,19 @@ describe("the listener's program file", () => {
     const sec = ini.sections.get("eventlistener:vexo-sv-alerts");
     const v = (k: string) => sec?.options.get(k)?.value;
     expect(shlexSplit(v("command") ?? "")).toEqual(listenerArgv(input));
-    expect(listenerArgv(input)).toEqual([...input.self, "alerts", "listen", "--config", input.config, "--revision", input.revision]);
-    expect(v("events")).toBe("PROCESS_STATE_EXITED,PROCESS_STATE_FATAL,PROCESS_STATE_RUNNING,PROCESS_STATE_BACKOFF,TICK_60");
+    expect(listenerArgv(input)).toEqual([
+      ...input.self,
+      "alerts",
+      "listen",
+      "--config",
+      input.config,
+      "--conf-dir",
+      input.confDir,
+      "--revision",
+      input.revision,
+    ]);
+    expect(v("events")).toBe("PROCESS_STATE_EXITED,PROCESS_STATE_FATAL,TICK_60");
+    expect(v("buffer_size")).toBe("1000");
     expect(v("stdout_logfile")).toBe("NONE");
     expect(v("stderr_logfile")).toBe("/var/log/supervisor/vexo-sv-alerts_00.log");
     expect(v("autorestart")).toBe("true");
@@ -44,7 +56,7 @@ describe("the listener's program file", () => {
 
   it("is not vexo-sv's when edited, without the marker, or with a section added; nor is it a worker's file", () => {
     const text = renderListener(input);
-    expect(listenerWrittenByVexo(text.replace("buffer_size=100", "buffer_size=5"))).toBe(false);
+    expect(listenerWrittenByVexo(text.replace("buffer_size=1000", "buffer_size=5"))).toBe(false);
     expect(listenerWrittenByVexo(text.replace("; managed-by: vexo-sv\n", ""))).toBe(false);
     expect(listenerWrittenByVexo(`${text}[program:x]\ncommand=/bin/sh\n`)).toBe(false);
     expect(listenerWrittenByVexo(text.replace("alerts listen", "alerts listen --extra"))).toBe(false);

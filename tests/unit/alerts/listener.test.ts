@@ -256,8 +256,8 @@ describe("healing", () => {
     await settle();
     expect(s.io.calls.filter((c) => c[0] === "start")).toEqual([]);
     await s.clock.advance(10_000);
+    // supervisorctl answers "started" once the process is RUNNING past startsecs: that is healed.
     expect(s.io.calls.filter((c) => c[0] === "start")).toEqual([["start", "app:app_00"]]);
-    s.listener.data(runningEv("app", "app_00"));
     await settle();
     expect(docs(s).map((d) => [d.event, d.heal])).toEqual([
       ["fatal", undefined],
@@ -302,11 +302,15 @@ describe("healing", () => {
       ).toEqual([]);
       expect(s.log.at(-1), what).toMatch(/^heal app:app_00: not started, (paused|it is STOPPED, not FATAL)/u);
     }
-    // Started by hand: its RUNNING event makes the heal not due any more (no status asked, nothing started).
+    // Started by hand: the minute's sweep finds it RUNNING, and the heal is not due any more.
     const s = setup(HEAL);
     s.listener.start();
+    await settle();
+    s.states.set("app:app_00", "FATAL");
     s.listener.data(fatal("app", "app_00"));
-    s.listener.data(runningEv("app", "app_00"));
+    s.states.set("app:app_00", "RUNNING");
+    s.listener.data(frame("TICK_60", "when:1"));
+    await settle();
     await s.clock.advance(10_000);
     expect(s.io.calls.filter((c) => c[0] === "start")).toEqual([]);
   });
