@@ -152,7 +152,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l flap -r -d 'flapping:
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l window -r -d 'one alert per worker and kind within this window'
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l timeout -r -d 'kill the alert command (its whole process group) after this long'
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l on-exit -d 'also alert on every unexpected exit (within the window\'s limit)'
-complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l on-recovery -d 'also alert when a worker alerted about runs again'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l on-recovery -d 'also alert when a worker alerted about runs again (found within a minute)'
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l log-lines -r -d 'lines of the worker\'s log in each alert (0-200)'
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l dry-run -d 'print the files and the supervisorctl call, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l no-wait -d 'return once supervisord took the change, without waiting for the listener to run'

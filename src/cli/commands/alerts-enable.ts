@@ -59,7 +59,7 @@ export default defineCommand({
       .option("--window <duration>", "one alert per worker and kind within this window", "15m")
       .option("--timeout <duration>", "kill the alert command (its whole process group) after this long", "30s")
       .option("--on-exit", "also alert on every unexpected exit (within the window's limit)")
-      .option("--on-recovery", "also alert when a worker alerted about runs again")
+      .option("--on-recovery", "also alert when a worker alerted about runs again (found within a minute)")
       .option("--log-lines <n>", "lines of the worker's log in each alert (0-200)", "20")
       .option("--dry-run", "print the files and the supervisorctl call, change nothing")
       .option("--no-wait", "return once supervisord took the change, without waiting for the listener to run"),
