@@ -177,6 +177,9 @@ describe("alerts on a real supervisord", () => {
     expect(pruned.json.workers.map((w: { name: string }) => w.name)).toEqual(["steady"]);
     expect(await listenerPid()).toBe(pid);
     expect(fs.existsSync(path.join(sv.confDir, "vexo-sv-alerts.conf"))).toBe(true);
+    // Nor does install --prefix take the listener's file (with vexo-sv's marker) for a forged worker file.
+    const again = await cli(["install", "--prefix", sv.dir, "--json"]);
+    expect([again.code, again.json.changed]).toEqual([0, false]);
     // Put back for the tests after this one.
     expect((await cli([...addArgs("steady"), "--json"], sv.env)).code).toBe(0);
     steady = await waitRunning(sv, "steady", 1);
