@@ -3,8 +3,9 @@
 
 __vexo_sv_subs() {
   case "$1" in
-    "") echo "worker apply install shutdown logs status completion" ;;
+    "") echo "worker apply install shutdown logs status alerts completion" ;;
     "worker") echo "add rm ls show start stop restart pause resume" ;;
+    "alerts") echo "enable disable status test" ;;
   esac
 }
 __vexo_sv_flags() {
@@ -25,6 +26,11 @@ __vexo_sv_flags() {
     "shutdown") echo "--force --help -h" ;;
     "logs") echo "--lines -n --process --follow -f --help -h" ;;
     "status") echo "--check --window --max-exits --allow-stale --format --textfile --help -h" ;;
+    "alerts") echo "--help -h" ;;
+    "alerts enable") echo "--exec --heal --heal-delay --heal-max-delay --all-programs --flap --window --timeout --on-exit --on-recovery --log-lines --dry-run --no-wait --help -h" ;;
+    "alerts disable") echo "--dry-run --help -h" ;;
+    "alerts status") echo "--help -h" ;;
+    "alerts test") echo "--help -h" ;;
     "completion") echo "--help -h" ;;
   esac
 }
@@ -49,12 +55,13 @@ __vexo_sv_args() {
     "worker resume") echo "workers" ;;
     "apply") echo "none" ;;
     "logs") echo "workers" ;;
+    "alerts enable") echo "none" ;;
     "completion") echo "choices:bash zsh fish" ;;
   esac
 }
 __vexo_sv_takes_value() {
   case "$1" in
-    --backoff|--conf-dir|--config|--connection|--env|--format|--lines|--log-backups|--log-dir|--log-max-mb|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--startsecs|--stopwaitsecs|--textfile|--timeout|--tries|--user|--window|-n) return 0 ;;
+    --backoff|--conf-dir|--config|--connection|--env|--flap|--format|--heal-delay|--heal-max-delay|--lines|--log-backups|--log-dir|--log-lines|--log-max-mb|--max-exits|--max-jobs|--max-time|--memory|--name|--path|--php|--prefix|--process|--procs|--prune-path|--queue|--sleep|--startsecs|--stopwaitsecs|--textfile|--timeout|--tries|--user|--window|-n) return 0 ;;
   esac
   return 1
 }

@@ -4,9 +4,11 @@
 function __vexo_sv_subs
     switch $argv[1]
         case ''
-            printf '%s\n' worker apply install shutdown logs status completion
+            printf '%s\n' worker apply install shutdown logs status alerts completion
         case 'worker'
             printf '%s\n' add rm ls show start stop restart pause resume
+        case 'alerts'
+            printf '%s\n' enable disable status test
     end
 end
 
@@ -19,7 +21,7 @@ function __vexo_sv_path
             continue
         end
         if string match -q -- '-*' $t
-            contains -- $t --backoff --conf-dir --config --connection --env --format --lines --log-backups --log-dir --log-max-mb --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --startsecs --stopwaitsecs --textfile --timeout --tries --user --window -n; and set skip 1
+            contains -- $t --backoff --conf-dir --config --connection --env --flap --format --heal-delay --heal-max-delay --lines --log-backups --log-dir --log-lines --log-max-mb --max-exits --max-jobs --max-time --memory --name --path --php --prefix --process --procs --prune-path --queue --sleep --startsecs --stopwaitsecs --textfile --timeout --tries --user --window -n; and set skip 1
             continue
         end
         if contains -- $t (__vexo_sv_subs $cmdpath)
@@ -60,6 +62,7 @@ complete -c vexo-sv -n '__vexo_sv_at \'\'' -a install -d 'make sure a supervisor
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a shutdown -d 'stop the supervisord of --config (and its programs); returns once its pid is gone'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a logs -d 'show the last lines of a worker\'s process logs, or of supervisord\'s own log'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a status -d 'supervisord and every process of every program; --check for monitoring'
+complete -c vexo-sv -n '__vexo_sv_at \'\'' -a alerts -d 'tell someone when a worker fails, and heal FATAL workers (supervisord\'s event listener)'
 complete -c vexo-sv -n '__vexo_sv_at \'\'' -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a add -d 'create (or with --replace, change) a queue worker and start it'
 complete -c vexo-sv -n '__vexo_sv_at \'worker\'' -a rm -d 'stop workers and remove their program files'
@@ -140,4 +143,22 @@ complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l max-exits -r -d 'with --chec
 complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l allow-stale -d 'with --check: list workers that run stale code without failing the check'
 complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l format -r -d 'text, or prometheus: the text exposition format node_exporter\'s textfile collector reads'
 complete -c vexo-sv -n '__vexo_sv_at \'status\'' -l textfile -r -d 'write the metrics to DIR/vexo-sv.prom atomically (node_exporter\'s textfile directory)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts\'' -a enable -d 'run a command on each worker failure (FATAL, flapping), and optionally heal FATAL workers, through supervisord\'s event protocol'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts\'' -a disable -d 'remove the alerts listener and its settings (no other program is touched)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts\'' -a status -d 'whether alerts are enabled, their settings, the listener\'s process and the end of its log'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts\'' -a test -d 'run the alert command once, now, with a test alert on its stdin (as the listener runs it, from this shell\'s environment)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l exec -d 'the alert command: everything after --exec is its argument list, run without a shell (for one: --exec sh -c \'...\'); it reads the alert as one JSON document on stdin'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l heal -d 'start FATAL workers again, after a delay that doubles on each failure (never a paused or stopped worker)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l heal-delay -r -d 'with --heal: the first delay after FATAL (90s, 15m, ...)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l heal-max-delay -r -d 'with --heal: the longest delay between attempts'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l all-programs -d 'alert on every program supervisord runs, not only vexo-sv\'s workers (healing stays with workers)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l flap -r -d 'flapping: more than N unexpected exits within M minutes'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l window -r -d 'one alert per worker and kind within this window'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l timeout -r -d 'kill the alert command (its whole process group) after this long'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l on-exit -d 'also alert on every unexpected exit (within the window\'s limit)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l on-recovery -d 'also alert when a worker alerted about runs again (found within a minute)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l log-lines -r -d 'lines of the worker\'s log in each alert (0-200)'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l dry-run -d 'print the files and the supervisorctl call, change nothing'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts enable\'' -l no-wait -d 'return once supervisord took the change, without waiting for the listener to run'
+complete -c vexo-sv -n '__vexo_sv_at \'alerts disable\'' -l dry-run -d 'print what would be removed and the supervisorctl call, change nothing'
 complete -c vexo-sv -n '__vexo_sv_at \'completion\'' -a 'bash zsh fish'

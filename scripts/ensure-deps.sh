@@ -3,7 +3,8 @@
 # when nothing is: `ensure-deps.sh demo` (supervisor, php-cli, npm deps) or `ensure-deps.sh test`
 # (also PHP's SQLite driver and Laravel for the end-to-end tests, zsh and fish for the completion
 # tests, util-linux and passwd for locks and the security tests, ansible-core for the test of
-# docs/ansible, prometheus (for promtool) and prometheus-node-exporter for the metrics test). apt
+# docs/ansible, prometheus (for promtool) and prometheus-node-exporter for the metrics test, curl
+# and jq for the README's alert recipe). apt
 # runs as root or through sudo; its output goes to a log file, and one line says what is being
 # installed.
 set -euo pipefail
@@ -29,6 +30,9 @@ if [ "$mode" = "test" ]; then
   command -v ansible-playbook >/dev/null 2>&1 || pkgs+=(ansible-core)
   command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
   command -v prometheus-node-exporter >/dev/null 2>&1 || pkgs+=(prometheus-node-exporter)
+  # The README's Slack recipe for alerts, run against a local webhook by tests/integration/alerts.test.ts.
+  command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  command -v jq >/dev/null 2>&1 || pkgs+=(jq)
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   log="$(mktemp /tmp/vexo-sv-apt.XXXXXX.log)"

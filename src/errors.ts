@@ -34,6 +34,7 @@ export const ERROR_CODES = {
     "whether a worker runs stale code cannot be told (its processes' working directory is not readable by this user, or its program file cannot be read back); nothing was restarted",
   ],
   still_stale: [EXIT.failure, "a worker restarted for stale code came back still running in a directory its path no longer resolves to"],
+  alert_failed: [EXIT.failure, "the alert command failed (`alerts test`): it exited non-zero, was killed at its timeout, or could not run"],
   internal: [EXIT.failure, "a bug in vexo-sv"],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
+import { alertDocumentSchema, documentSchema, SUCCESS_SCHEMAS } from "../core/results.js";
 import { workersFileSchema } from "../core/spec.js";
 import { ERROR_CODES, EXIT } from "../errors.js";
 import { COMPLETION_FILES, completionScript } from "./completion.js";
@@ -172,5 +172,8 @@ export function generatedFiles(): Record<string, string> {
   const input = z.toJSONSchema(workersFileSchema, { io: "input", unrepresentable: "any" });
   files["docs/schemas/workers-file.json"] =
     `${JSON.stringify({ title: "vexo-sv workers file (vexo-sv apply FILE)", ...input }, null, 2)}\n`;
+  // What an alert command reads on stdin (`alerts enable --exec CMD`).
+  const alert = z.toJSONSchema(alertDocumentSchema, { io: "output", unrepresentable: "any" });
+  files["docs/schemas/alert.json"] = `${JSON.stringify({ title: "vexo-sv alert (what CMD reads on stdin)", ...alert }, null, 2)}\n`;
   return files;
 }

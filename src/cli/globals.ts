@@ -47,3 +47,18 @@ export function outputFlags(argv: string[]): Pick<GlobalOptions, "json" | "quiet
     color: !before.includes("--no-color"),
   };
 }
+
+/**
+ * Flags after which the rest of the command line is another program's argument list (`alerts
+ * enable --exec sh -c '...'`): never read as vexo-sv's own options (`curl --config FILE` is not
+ * vexo-sv's --config, nor `-q` its --quiet).
+ */
+export const REST_FLAGS: readonly string[] = ["--exec"];
+
+/** argv with `--` after the first rest flag (one before any `--`), so that neither commander nor the scans above read what follows. */
+export function restAsOperands(argv: string[]): string[] {
+  const end = argv.indexOf("--");
+  const i = argv.findIndex((a, k) => REST_FLAGS.includes(a) && (end < 0 || k < end));
+  if (i < 0 || argv[i + 1] === "--") return argv;
+  return [...argv.slice(0, i + 1), "--", ...argv.slice(i + 1)];
+}

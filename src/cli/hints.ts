@@ -66,6 +66,7 @@ const HINTS: Record<ErrorCode, (e: VexoError, h: HintContext) => string> = {
     `run it as root (only root and a process's own user can see where it runs), or restart those workers by name, without --stale: \`vexo-sv worker restart ${list(e.details?.workers)}\``,
   still_stale: (e) =>
     `see where each process runs (\`vexo-sv worker ls --json\`: processes[].cwd) and where the worker's --path resolves, then \`vexo-sv worker restart ${list(e.details?.workers)}\``,
+  alert_failed: () => "run the command by hand with the same argument list, the alert JSON on its stdin, and fix what it says",
   internal: () => "this is a bug in vexo-sv; please report it with the command you ran",
 };
 

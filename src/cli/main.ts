@@ -3,7 +3,7 @@ import { CommanderError } from "commander";
 import { VexoError } from "../errors.js";
 import { createOutput, errorDocument, jsonLine, type Output, successDocument } from "../output.js";
 import type { SupervisorIO } from "../core/ctl-io.js";
-import { outputFlags } from "./globals.js";
+import { outputFlags, restAsOperands } from "./globals.js";
 import { hintFor } from "./hints.js";
 import { buildProgram, type Session } from "./program.js";
 import type { VexoCommand } from "./command.js";
@@ -12,7 +12,8 @@ import type { VexoCommand } from "./command.js";
  * argv -> program -> result -> output -> exit code. The one error boundary and the only place
  * that decides how the process ends; every command returns a result or throws.
  */
-export async function main(argv: string[], io?: SupervisorIO): Promise<number> {
+export async function main(args: string[], io?: SupervisorIO): Promise<number> {
+  const argv = restAsOperands(args);
   const flags = outputFlags(argv);
   const out = createOutput(flags);
   const stop = new AbortController();

@@ -3,6 +3,11 @@ import type { SupervisorIO } from "../core/ctl-io.js";
 import type { SupervisordClient } from "../core/supervisorctl.js";
 import { createOutput, type Output } from "../output.js";
 import { type CommandDef, openSupervisor, type RawInput, VexoCommand } from "./command.js";
+import alertsDisable from "./commands/alerts-disable.js";
+import alertsEnable from "./commands/alerts-enable.js";
+import alertsListen from "./commands/alerts-listen.js";
+import alertsStatus from "./commands/alerts-status.js";
+import alertsTest from "./commands/alerts-test.js";
 import apply from "./commands/apply.js";
 import completion from "./commands/completion.js";
 import completeWorkers from "./commands/complete-workers.js";
@@ -32,6 +37,11 @@ export const COMMANDS: CommandDef<any, any>[] = [
   shutdown,
   logs,
   status,
+  alertsEnable,
+  alertsDisable,
+  alertsStatus,
+  alertsTest,
+  alertsListen,
   completion,
   completeWorkers,
 ];
@@ -41,6 +51,10 @@ const GROUPS: Record<string, { description: string; examples: string[] }> = {
   worker: {
     description: "add, remove, list and control queue workers",
     examples: ["vexo-sv worker add --name app-queue --path /var/www/app", "vexo-sv worker restart app-queue --graceful"],
+  },
+  alerts: {
+    description: "tell someone when a worker fails, and heal FATAL workers (supervisord's event listener)",
+    examples: ["vexo-sv alerts enable --heal --exec /usr/local/bin/vexo-alert-slack", "vexo-sv alerts status"],
   },
 };
 

@@ -7,6 +7,7 @@ import { globMatch } from "./python/glob.js";
 import { stateDir } from "./pause.js";
 import { privateConfigChanges } from "./private-config.js";
 import { isManaged, writtenByVexo } from "./program-file.js";
+import { listenerWrittenByVexo } from "./alerts/listener-file.js";
 import { readFileStrict, readSupervisorConfig, recordingReader } from "./supervisord/read-config.js";
 import { shownPath, untrustedReason } from "./trust.js";
 
@@ -137,7 +138,10 @@ function configProblems(config: string, text: string, uids: number[], f: Finding
   for (const file of [layout.pidfile, layout.supervisordLog, ...socket]) check(file, false);
   const programs = cfg.files.filter((file) => file !== config);
   // A marker on a file vexo-sv would not write is forged: root's own after a chown it may be, but not vexo-sv's.
-  for (const file of programs) if (isManaged(texts.get(file) ?? "") && !writtenByVexo(file, texts.get(file) ?? "")) add(f, file, FORGED);
+  for (const file of programs) {
+    const t = texts.get(file) ?? "";
+    if (isManaged(t) && !writtenByVexo(file, t) && !listenerWrittenByVexo(t)) add(f, file, FORGED);
+  }
   return [...new Set(programs.filter((file) => !isManaged(texts.get(file) ?? "")))];
 }
 

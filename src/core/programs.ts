@@ -4,6 +4,7 @@ import { VexoError } from "../errors.js";
 import { shownPath } from "./trust.js";
 import { type Layout } from "./layout.js";
 import { hideEnv, isManaged, parseProgramFile } from "./program-file.js";
+import { ALERTS_LISTENER } from "./rules.js";
 import type { WorkerSpec } from "./spec.js";
 import { type ProcessInfo, programsOf, type ProgramInfo } from "./supervisord/processes.js";
 import { readSupervisorConfig, recordingReader, type SupervisorConfig } from "./supervisord/read-config.js";
@@ -98,9 +99,21 @@ function isRegular(file: string): boolean {
 }
 
 /**
+ * vexo-sv's own alerts listener (its own file, with the marker): vexo-sv's machinery, not a
+ * program of the user's, so never one of the groups the worker commands list, count or act on.
+ * Its name stays taken for workers (nameDefinedIn reads every section).
+ */
+function isOwnListener(layout: Layout, texts: ReadonlyMap<string, string>, g: ProcessGroup): boolean {
+  const own = layout.confDir === null ? "" : path.join(layout.confDir, `${ALERTS_LISTENER}${layout.ext}`);
+  return (
+    g.kind === "eventlistener" && g.name === ALERTS_LISTENER && g.file === own && g.files.length === 1 && isManaged(texts.get(own) ?? "")
+  );
+}
+
+/**
  * Every process group of every file supervisord reads, managed ones first, then by name (`only`:
- * just the group of that name, if there is one). The managed specs are parsed from `texts`, the
- * files as the config reader read them (never read again).
+ * just the group of that name, if there is one), vexo-sv's alerts listener left out. The managed
+ * specs are parsed from `texts`, the files as the config reader read them (never read again).
  */
 export function readPrograms(
   layout: Layout,
@@ -112,7 +125,8 @@ export function readPrograms(
   // A program listed by a [group:g] runs inside g: g is the entry (with its members' processes).
   const entries = infos
     .filter((i) => (i.kind === "group" || i.groups.length === 0) && (only === undefined || i.name === only))
-    .map((i) => toEntry(cfg, layout, texts, i));
+    .map((i) => toEntry(cfg, layout, texts, i))
+    .filter((g) => !isOwnListener(layout, texts, g));
   const groups = new Map(infos.filter((i) => i.kind === "group").map((i) => [i.name, i]));
   for (const g of entries) {
     const info = g.kind === "group" ? groups.get(g.name) : undefined;

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import { workerSpecSchema } from "./spec.js";
+import { alertSettingsSchema } from "./alerts/settings.js";
 import { EXIT_REASONS } from "./exits.js";
 import { PROCESS_STATES } from "./states.js";
 
@@ -247,6 +248,103 @@ export const shutdownResultSchema = z.object({ changed: z.boolean(), pid, config
 
 export const completionResultSchema = z.object({ shell: z.enum(["bash", "zsh", "fish"]), script: z.string() });
 
+const settings = alertSettingsSchema.clone();
+z.globalRegistry.add(settings, {
+  description:
+    "What the alerts listener does (the settings file): exec is CMD's argument list; heal is null when healing is off; flap: more than `exits` unexpected exits in `minutes` is flapping; one alert per worker and kind per windowSeconds",
+});
+
+export const listenerStatusSchema = z
+  .object({ state: z.enum(PROCESS_STATES), pid, description: z.string() })
+  .nullable()
+  .meta({ description: "The listener's process as supervisorctl reports it; null: supervisord has not loaded it" });
+
+export const alertsResultSchema = z.object({
+  changed: z.boolean(),
+  action: z.enum(["created", "replaced", "unchanged", "started", "removed"]).meta({
+    description:
+      "created, replaced, removed: the listener's files were written or removed; unchanged: they were already so; started: they were already so, but the listener was not running and was started",
+  }),
+  dryRun: z.boolean(),
+  config: z.string(),
+  file: z.string().meta({ description: "The listener's program file" }),
+  settingsFile: z.string().meta({ description: "The settings file (root's, 0600)" }),
+  settings: z.nullable(settings).meta({ description: "The settings written; null after disable" }),
+  log: z.string().meta({ description: "The listener's own log (what it did, each alert and heal)" }),
+  listener: listenerStatusSchema,
+  plan: planSchema,
+  warnings: z.array(z.string()),
+});
+
+export const alertsStatusSchema = z.object({
+  enabled: z.boolean().meta({ description: "The listener's program file is there (and is vexo-sv's)" }),
+  config: z.string(),
+  file: z.string(),
+  settingsFile: z.string(),
+  settings: z.nullable(settings),
+  upToDate: z.boolean().nullable().meta({
+    description: "The program file was written for these settings (false: one was changed by hand since); null: not enabled",
+  }),
+  listener: listenerStatusSchema,
+  log: z.string(),
+  recent: z.array(z.string()).meta({ description: "The last lines of the listener's log" }),
+  warnings: z.array(z.string()),
+});
+
+export const alertsTestResultSchema = z.object({
+  command: z.array(z.string()),
+  exitCode: z.int().nullable(),
+  signal: z.string().nullable(),
+  timedOut: z.boolean(),
+  output: z.string().meta({ description: "The first 4 KiB of what it printed (stdout and stderr)" }),
+  outputBytes: z.int().nonnegative(),
+  ms: z.int().nonnegative(),
+});
+
+const ALERT_EVENTS = ["fatal", "flapping", "exited", "healing", "healed", "recovered", "test"] as const;
+
+/** What the alert command (CMD) reads on stdin: one JSON document per alert, then a newline. */
+export const alertDocumentSchema = z.object({
+  version: z.literal(1),
+  event: z.enum(ALERT_EVENTS).meta({
+    description:
+      "fatal: a process entered FATAL (supervisord gave up starting it); flapping: more unexpected exits than allowed within the flapping window; exited: an unexpected exit (--on-exit); healing: a heal attempt starts the FATAL process again (--heal); healed: it runs again after a heal; recovered: it runs again after an alert (--on-recovery); test: `alerts test`",
+  }),
+  time: z.string().meta({ description: "When it happened, ISO 8601, UTC" }),
+  host: z.string(),
+  worker: z.string().nullable().meta({ description: "The program (process group) as supervisord names it; null for a test" }),
+  process: z.string().nullable().meta({ description: "The process as supervisorctl addresses it (`group:name`, or `name`)" }),
+  managed: z.boolean().meta({ description: "A vexo-sv worker (false: another program, with --all-programs)" }),
+  state: z
+    .string()
+    .nullable()
+    .meta({ description: "Its state when the alert was sent, as supervisorctl said; null: not asked or not known" }),
+  reason: z.string().meta({ description: "What happened, in one line (supervisord's spawn error for fatal)" }),
+  summary: z.string().meta({ description: "One line for a person: host, worker, what happened" }),
+  exit: z
+    .object({ status: z.int().nullable(), signal: z.string().nullable(), expected: z.boolean().nullable(), reason: z.enum(EXIT_REASONS) })
+    .nullable()
+    .meta({ description: "Its latest exit in supervisord's log within the flapping window; null: none found, or the log cannot be read" }),
+  exits: z
+    .object({ count: z.int().nonnegative(), windowMinutes: z.int().positive() })
+    .optional()
+    .meta({ description: "flapping: unexpected exits counted within the window" }),
+  heal: z
+    .object({ attempt: z.int().positive(), nextDelaySeconds: z.int().nonnegative().nullable() })
+    .optional()
+    .meta({ description: "healing and healed: the attempt, and the delay before the next one should this one fail" }),
+  suppressed: z
+    .int()
+    .nonnegative()
+    .meta({ description: "Alerts of this kind for this worker held back by the window since the last one sent" }),
+  log: z.object({
+    file: z.string().nullable(),
+    lines: z.array(z.string()).meta({ description: "The last lines of the process's log (each cut to 4 KiB)" }),
+    note: z.string().optional().meta({ description: "Why there are no lines (no log file, or one that is not read safely)" }),
+  }),
+  config: z.string().meta({ description: "supervisord's main config" }),
+});
+
 export const errorDocumentSchema = z.object({
   ok: z.literal(false),
   error: z.object({
@@ -280,6 +378,10 @@ export type LogsResult = z.output<typeof logsResultSchema>;
 export type PrefixInstallResult = z.output<typeof prefixInstallResultSchema>;
 export type SystemInstallResult = z.output<typeof systemInstallResultSchema>;
 export type ShutdownResult = z.output<typeof shutdownResultSchema>;
+export type AlertDocument = z.output<typeof alertDocumentSchema>;
+export type AlertsResult = z.output<typeof alertsResultSchema>;
+export type AlertsStatus = z.output<typeof alertsStatusSchema>;
+export type AlertsTestResult = z.output<typeof alertsTestResultSchema>;
 
 /** The `--json` document of each command on success: `{"ok": true}` plus its result. */
 export const SUCCESS_SCHEMAS: Record<string, z.ZodObject> = {
@@ -300,6 +402,10 @@ export const SUCCESS_SCHEMAS: Record<string, z.ZodObject> = {
   "install --prefix": prefixInstallResultSchema,
   shutdown: shutdownResultSchema,
   completion: completionResultSchema,
+  "alerts enable": alertsResultSchema,
+  "alerts disable": alertsResultSchema,
+  "alerts status": alertsStatusSchema,
+  "alerts test": alertsTestResultSchema,
 };
 
 /** What `--json` prints for a command: its success document or the error document. */

@@ -29,12 +29,22 @@ export const DEFAULTS = {
 /** A worker (program) name: what Supervisor allows, minus anything a shell or path would read specially. */
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u;
 
-/** Words supervisorctl reads as something other than a group name (`update all` is a bare `update`). */
-export const RESERVED_NAMES: readonly string[] = ["all"];
+/** The event listener that sends alerts and heals workers: vexo-sv's own program, never a worker. */
+export const ALERTS_LISTENER = "vexo-sv-alerts";
+
+/**
+ * Names no worker may take, with why: words supervisorctl reads as something other than a group
+ * name (`update all` is a bare `update`), and vexo-sv's own alerts listener.
+ */
+const RESERVED: Readonly<Record<string, string>> = {
+  all: "supervisorctl reads it as every program",
+  [ALERTS_LISTENER]: "it is vexo-sv's alerts listener, not a worker",
+};
+export const RESERVED_NAMES: readonly string[] = Object.keys(RESERVED);
 
 /** Why NAME cannot be a worker name, or undefined when it can. */
 export function nameProblem(name: string): string | undefined {
-  if (RESERVED_NAMES.includes(name)) return `"${name}" is reserved: supervisorctl reads it as every program`;
+  if (Object.hasOwn(RESERVED, name)) return `"${name}" is reserved: ${RESERVED[name]}`;
   if (NAME_RE.test(name)) return undefined;
   return `${JSON.stringify(name.slice(0, 80))} is not a worker name: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`;
 }

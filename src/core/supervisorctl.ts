@@ -27,6 +27,8 @@ export const calls = {
   reread: (): CtlCall => ({ args: ["reread"] }),
   /** start | stop | restart of whole groups, one call for all of them. */
   groups: (verb: "start" | "stop" | "restart", names: string[]): CtlCall => ({ args: [verb, ...groups(names)] }),
+  /** Start these processes (`group:group_00`), and no other of their groups (healing). */
+  startProcesses: (fullNames: string[]): CtlCall => ({ args: ["start", ...fullNames] }),
   /** One process (`group:group_00`), for rolling restarts. */
   restartProcess: (fullName: string): CtlCall => ({ args: ["restart", fullName] }),
   signal: (sig: "TERM" | "USR2" | "CONT", names: string[]): CtlCall => ({ args: ["signal", sig, ...groups(names)] }),

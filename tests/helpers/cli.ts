@@ -200,7 +200,7 @@ export function commandOf(args: string[]): string {
     else if (!a.startsWith("-")) words.push(a);
   }
   const [first, second] = words;
-  if (first === "worker") return `worker ${second}`;
+  if (first === "worker" || first === "alerts") return `${first} ${second}`;
   if (first === "install" && args.includes("--prefix")) return "install --prefix";
   if (first === "logs" && (args.includes("--follow") || args.includes("-f"))) return "logs --follow";
   return first ?? "";
