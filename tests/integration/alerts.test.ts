@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -56,13 +57,18 @@ describe("alerts enable, refused", () => {
   });
 
   it("a CMD another user can change is refused (it would run as root), naming --exec", async () => {
-    const dir = fs.mkdtempSync(path.join(sv.dir, "other-"));
-    fs.chmodSync(dir, 0o777);
-    const script = path.join(dir, "alert.sh");
-    fs.writeFileSync(script, "#!/bin/sh\n", { mode: 0o755 });
-    const r = await cli(["alerts", "enable", "--json", "--exec", script], sv.env);
-    expect(r.code).toBe(2);
-    expect(r.json.error.message).toMatch(/^--exec: .*writable by others/u);
+    // Outside the prefix: a directory others can write there would (rightly) make install --prefix refuse it later.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vx-other-"));
+    try {
+      fs.chmodSync(dir, 0o777);
+      const script = path.join(dir, "alert.sh");
+      fs.writeFileSync(script, "#!/bin/sh\n", { mode: 0o755 });
+      const r = await cli(["alerts", "enable", "--json", "--exec", script], sv.env);
+      expect(r.code).toBe(2);
+      expect(r.json.error.message).toMatch(/^--exec: .*writable by others/u);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("everything after --exec is CMD's, never vexo-sv's (--json and --config there are CMD's own)", async () => {
@@ -179,7 +185,7 @@ describe("alerts on a real supervisord", () => {
     expect(fs.existsSync(path.join(sv.confDir, "vexo-sv-alerts.conf"))).toBe(true);
     // Nor does install --prefix take the listener's file (with vexo-sv's marker) for a forged worker file.
     const again = await cli(["install", "--prefix", sv.dir, "--json"]);
-    expect([again.code, again.json.changed]).toEqual([0, false]);
+    expect([again.code, again.json.changed], again.stdout + again.stderr).toEqual([0, false]);
     // Put back for the tests after this one.
     expect((await cli([...addArgs("steady"), "--json"], sv.env)).code).toBe(0);
     steady = await waitRunning(sv, "steady", 1);

@@ -196,7 +196,7 @@ describe("output conventions", () => {
 
   it("a command that does not exist says so, also before --help, with a near name; a flag typo points to its command's help (issue 29)", async () => {
     for (const [argv, message, hint] of [
-      [["alerts", "--help"], "unknown command 'alerts'", "see `vexo-sv --help`"],
+      [["frobnicate", "--help"], "unknown command 'frobnicate'", "see `vexo-sv --help`"],
       [["statsu"], "unknown command 'statsu' (Did you mean status?)", "see `vexo-sv --help`"],
       [["worker", "frob", "--help"], "unknown command 'worker frob'", "see `vexo-sv worker --help`"],
       [["worker", "stpo", "x"], "unknown command 'worker stpo' (Did you mean worker stop?)", "see `vexo-sv worker --help`"],
