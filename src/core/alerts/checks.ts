@@ -54,9 +54,20 @@ const ARG_HINT =
   "which then reads every alert it is given, log lines included (unless alerts are set to send none)";
 
 /**
+ * A path not there yet is whoever's creates it first: judged by the nearest directory that is
+ * there, a sticky one too (anyone may create `/tmp/alert.sh` after the check). Undefined when it exists.
+ */
+function notYetReason(p: string, trustedUids: number[]): string | undefined {
+  if (fs.existsSync(p)) return undefined;
+  let dir = path.dirname(p);
+  while (dir !== "/" && !fs.existsSync(dir)) dir = path.dirname(dir);
+  return untrustedReason(dir, { trustedUids, followFinal: true });
+}
+
+/**
  * CMD: its program must be an executable file, named by an absolute path or found on
- * supervisord's PATH, that only root (or supervisord's user) can change; so must every existing
- * file an absolute path among its arguments names (a script given to `sh` or `php`, a `curl -K`
+ * supervisord's PATH, that only root (or supervisord's user) can change; so must every file
+ * an absolute path among its arguments names, there or not yet (a script given to `sh` or `php`, a `curl -K`
  * config): either would be another user's code run as supervisord's user.
  */
 export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid: number | null): string[] {
@@ -83,12 +94,12 @@ export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid:
   const why = untrustedReason(resolved, { trustedUids, followFinal: true });
   if (why) throw invalid("exec", `${why}: the alert command would run as supervisord's user a program another user can change`);
   for (const a of args) {
-    if (!path.isAbsolute(a) || !fs.existsSync(a)) continue;
-    const bad = untrustedReason(a, { trustedUids, followFinal: true });
+    if (!path.isAbsolute(a)) continue;
+    const bad = untrustedReason(a, { trustedUids, followFinal: true }) ?? notYetReason(a, trustedUids);
     if (bad)
       throw invalid(
         "exec",
-        `${bad}: the alert command, run as supervisord's user, would be given a file another user can change`,
+        `${bad}: the alert command, run as supervisord's user, would be given a file another user can change or create`,
         ARG_HINT,
       );
   }

@@ -58,6 +58,11 @@ describe("the alert command's program", () => {
       expect(arg.message).toMatch(/writable by others.*a file another user can change/u);
       expect(arg.hint).toMatch(/runuser/u);
     }
+    // Not there yet, where anyone may create it (a sticky /tmp): theirs once they do.
+    const later = await refusal(() => checkExec(sv, ["/bin/sh", `/tmp/vx-not-yet-${process.pid}/alert.sh`], 0));
+    expect([later.code, later.details?.field]).toEqual(["invalid_input", "exec"]);
+    expect(later.message).toMatch(/\/tmp is writable by others/u);
+    expect((await refusal(() => checkExec(sv, ["/bin/sh", `/tmp/vx-not-yet-${process.pid}`], 0))).code).toBe("invalid_input");
     // A root-only file, or a word that is no file, is fine.
     expect(checkExec(sv, ["/bin/sh", "/bin/true", "/api/hook"], 0)).toEqual([]);
   });
