@@ -88,13 +88,7 @@ export function createOutput(opts: OutputOptions): Output & { warnings: string[]
   };
 }
 
-/**
- * A JSON document as one line. JSON.stringify leaves U+007F-U+009F as they are, and a terminal
- * that shows the JSON can read U+009B as CSI: those are written as \u escapes (same value).
- */
-export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f]/gu, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, "0")}`);
-}
+export { jsonLine } from "./core/json-line.js";
 
 /** The one JSON document for a success. Pure, so its shape is unit-tested. */
 export function successDocument(data: object, warnings: string[]): Record<string, unknown> {

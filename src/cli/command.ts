@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Command, type ParseOptionsResult } from "commander";
 import type { Output } from "../output.js";
 import type { SupervisorIO } from "../core/ctl-io.js";
@@ -114,4 +115,10 @@ export async function openSupervisor(globals: GlobalOptions, io: SupervisorIO | 
   // The command's one reading of the world: the main config read once, for the layout and for the config reader.
   const world = World.read(layoutOf(globals));
   return new SupervisordClient(world.layout, io ?? realIO, realMachine, world);
+}
+
+/** How vexo-sv runs now: this node and this script (links resolved): the alerts listener's command line, and what install --prefix takes for it. */
+export function selfArgv(): string[] {
+  const script = process.argv[1] ?? "";
+  return [process.execPath, fs.existsSync(script) ? fs.realpathSync(script) : script];
 }

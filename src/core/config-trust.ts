@@ -50,7 +50,8 @@ interface Trust {
 }
 
 /** Why a program file that claims to be vexo-sv's is refused. */
-const FORGED = "carries vexo-sv's marker but is not a program file vexo-sv writes (another user may have written it)";
+const FORGED =
+  "carries vexo-sv's marker but is not a program file vexo-sv writes, or is an alerts listener that runs another program than this vexo-sv (another user may have written it)";
 
 /** A bound on the walk of a prefix: a tree bigger than this is refused rather than half checked. */
 const MAX_ENTRIES = 100_000;
@@ -117,7 +118,7 @@ function globBase(pattern: string): string {
  * included file and its glob's directory, the pidfile, the socket, the logs. Paths already found
  * (or under one) are not judged again. Returns the included files without vexo-sv's marker.
  */
-function configProblems(config: string, text: string, uids: number[], f: Findings): string[] {
+function configProblems(config: string, text: string, uids: number[], f: Findings, self: readonly string[] | null): string[] {
   const layout = layoutFromText(config, text);
   const texts = new Map<string, string>();
   // A FIFO, socket or device there is a finding, never a hang.
@@ -138,9 +139,10 @@ function configProblems(config: string, text: string, uids: number[], f: Finding
   for (const file of [layout.pidfile, layout.supervisordLog, ...socket]) check(file, false);
   const programs = cfg.files.filter((file) => file !== config);
   // A marker on a file vexo-sv would not write is forged: root's own after a chown it may be, but not vexo-sv's.
+  // A listener's is vexo-sv's only when it runs this vexo-sv (none is when not told how it runs).
   for (const file of programs) {
     const t = texts.get(file) ?? "";
-    if (isManaged(t) && !writtenByVexo(file, t) && !listenerWrittenByVexo(t)) add(f, file, FORGED);
+    if (isManaged(t) && !writtenByVexo(file, t) && !(self !== null && listenerWrittenByVexo(t, self))) add(f, file, FORGED);
   }
   return [...new Set(programs.filter((file) => !isManaged(texts.get(file) ?? "")))];
 }
@@ -164,7 +166,7 @@ function changedReason(changes: string[]): string {
  * that a user outside `uids` owns or can write, or that is a symlink where supervisord writes; and
  * a main config with vexo-sv's marker that is not what vexo-sv writes.
  */
-export function prefixProblems(p: PrefixLike, uids: number[]): PrefixProblems {
+export function prefixProblems(p: PrefixLike, uids: number[], self: readonly string[] | null = null): PrefixProblems {
   const f: Findings = new Map();
   // The directories above, judged as ancestors (a root-owned sticky /tmp is fine there); the prefix itself is walked.
   const above = untrustedReason(p.dir, { trustedUids: uids });
@@ -176,7 +178,7 @@ export function prefixProblems(p: PrefixLike, uids: number[]): PrefixProblems {
   if (text === null || !isManaged(text)) return { findings: f, unmanaged: [], changed: [] };
   const changed = privateConfigChanges(p.config, text);
   if (changed.length > 0) add(f, p.config, changedReason(changed));
-  return { findings: f, unmanaged: configProblems(p.config, text, uids, f), changed };
+  return { findings: f, unmanaged: configProblems(p.config, text, uids, f, self), changed };
 }
 
 /** Never chown what another user could have written: the hint for a tree of theirs. */

@@ -37,9 +37,9 @@ function checkPrefix(dirIn: string): string {
  * untrusted path is named at once (config-trust.ts). Program files vexo-sv did not write but
  * root owns are root's own: named in a warning, since a root supervisord runs them as root.
  */
-function assertTrustedPrefix(p: ReturnType<typeof prefixPaths>, onWarning?: (w: string) => void): void {
+function assertTrustedPrefix(p: ReturnType<typeof prefixPaths>, self: readonly string[] | null, onWarning?: (w: string) => void): void {
   const asRoot = process.geteuid?.() === 0;
-  const problems = prefixProblems(p, [...new Set([0, process.geteuid?.() ?? 0])]);
+  const problems = prefixProblems(p, [...new Set([0, process.geteuid?.() ?? 0])], self);
   if (problems.findings.size > 0) throw prefixRefusal(p.dir, problems, asRoot);
   const text = readIfExists(p.config);
   if (text !== null && !isManaged(text)) {
@@ -58,12 +58,15 @@ export interface PrefixInstallOptions {
   onOutput?: (line: string) => void;
   onWarning?: (warning: string) => void;
   io?: SupervisorIO;
+  /** How this vexo-sv runs (node and its script): an alerts listener that runs anything else is not vexo-sv's. */
+  self?: readonly string[];
 }
 
 /** Sets up (or finds) a private supervisord under DIR, started and answering. Idempotent. */
 export async function installPrefix(dirIn: string, opts: PrefixInstallOptions = {}): Promise<PrefixInstallResult> {
   const p = prefixPaths(checkPrefix(dirIn));
-  assertTrustedPrefix(p);
+  const self = opts.self ?? null;
+  assertTrustedPrefix(p, self);
   const created: string[] = [];
   for (const d of [p.dir, p.confDir, p.logDir]) {
     if (!fs.existsSync(d)) {
@@ -72,13 +75,13 @@ export async function installPrefix(dirIn: string, opts: PrefixInstallOptions = 
     }
   }
   // Again now that the directories exist: a parent another user created meanwhile is refused before anything is written into it.
-  assertTrustedPrefix(p);
+  assertTrustedPrefix(p, self);
   if (readIfExists(p.config) === null) {
     writeAtomic(p.config, renderPrivateConfig(p.dir), 0o644);
     created.push(p.config);
   }
   // And once more with the config in place, right before supervisord is started or reused.
-  assertTrustedPrefix(p, opts.onWarning);
+  assertTrustedPrefix(p, self, opts.onWarning);
   // As root, a missing supervisord is installed first; otherwise startSupervisord says how.
   if (!onPath("supervisord") && process.getuid?.() === 0 && onPath("apt-get")) {
     if (await installPackage(opts.onOutput)) created.push("the supervisor package");

@@ -83,7 +83,7 @@ function childrenOf(pid: number | null): number[] {
 }
 
 /** How supervisord `pid` was started (/proc): its own arguments and its working directory; null when not known. */
-function commandOf(pid: number | null): SupervisordCommand | null {
+export function commandOf(pid: number | null): SupervisordCommand | null {
   if (pid === null) return null;
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);

@@ -1,15 +1,8 @@
-import fs from "node:fs";
 import { invalid } from "../../errors.js";
 import type { AlertsResult } from "../../core/results.js";
 import type { Output } from "../../output.js";
-import { defineCommand } from "../command.js";
+import { defineCommand, selfArgv } from "../command.js";
 import { renderPlan } from "./plan.js";
-
-/** How vexo-sv runs now: this node and this script (links resolved), for the listener's command line. */
-function selfArgv(): string[] {
-  const script = process.argv[1] ?? "";
-  return [process.execPath, fs.existsSync(script) ? fs.realpathSync(script) : script];
-}
 
 /** `--flap N/M`: more than N unexpected exits in M minutes. */
 function parseFlap(v: unknown): { exits: number; minutes: number } {

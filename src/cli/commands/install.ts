@@ -1,4 +1,4 @@
-import { defineCommand } from "../command.js";
+import { defineCommand, selfArgv } from "../command.js";
 
 export default defineCommand({
   path: "install",
@@ -11,7 +11,7 @@ export default defineCommand({
     const onOutput = (l: string) => ctx.progress(l);
     return input.prefix === undefined
       ? installSystem({ onOutput })
-      : installPrefix(input.prefix, { onOutput, onWarning: (w) => ctx.warn(w) });
+      : installPrefix(input.prefix, { onOutput, onWarning: (w) => ctx.warn(w), self: selfArgv() });
   },
   render(r, out) {
     if ("actions" in r) {

@@ -47,10 +47,28 @@ function selfRefusal(message: string): VexoError {
   });
 }
 
+/** For an argument another user can change: a new file of root's, or the code run as its owner. */
+const ARG_HINT =
+  "keep what the alert command reads where only root can write it (a file written anew as root, not a copy of theirs); " +
+  "to run an application's own code on an alert, run it as the application's user (the alert command sh -c 'exec runuser -u USER -- COMMAND'), " +
+  "which then reads every alert it is given, log lines included (unless alerts are set to send none)";
+
+/**
+ * A path not there yet is whoever's creates it first: judged by the nearest directory that is
+ * there, a sticky one too (anyone may create `/tmp/alert.sh` after the check). Undefined when it exists.
+ */
+function notYetReason(p: string, trustedUids: number[]): string | undefined {
+  if (fs.existsSync(p)) return undefined;
+  let dir = path.dirname(p);
+  while (dir !== "/" && !fs.existsSync(dir)) dir = path.dirname(dir);
+  return untrustedReason(dir, { trustedUids, followFinal: true });
+}
+
 /**
  * CMD: its program must be an executable file, named by an absolute path or found on
- * supervisord's PATH, that only root (or supervisord's user) can change. An absolute path among
- * its arguments that another user can change is warned of (a script given to `sh`, say).
+ * supervisord's PATH, that only root (or supervisord's user) can change; so must every file
+ * an absolute path among its arguments names, there or not yet (a script given to `sh` or `php`, a `curl -K`
+ * config): either would be another user's code run as supervisord's user.
  */
 export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid: number | null): string[] {
   const [program = "", ...args] = exec;
@@ -75,11 +93,15 @@ export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid:
   const trustedUids = trustedFor(svUid);
   const why = untrustedReason(resolved, { trustedUids, followFinal: true });
   if (why) throw invalid("exec", `${why}: the alert command would run as supervisord's user a program another user can change`);
-  const warnings: string[] = [];
   for (const a of args) {
-    if (!path.isAbsolute(a) || !fs.existsSync(a)) continue;
-    const bad = untrustedReason(a, { trustedUids, followFinal: true });
-    if (bad) warnings.push(`${bad}: the alert command is given a file another user can change`);
+    if (!path.isAbsolute(a)) continue;
+    const bad = untrustedReason(a, { trustedUids, followFinal: true }) ?? notYetReason(a, trustedUids);
+    if (bad)
+      throw invalid(
+        "exec",
+        `${bad}: the alert command, run as supervisord's user, would be given a file another user can change or create`,
+        ARG_HINT,
+      );
   }
-  return warnings;
+  return [];
 }

@@ -1,3 +1,4 @@
+import { jsonLine } from "../json-line.js";
 import type { CommandOutcome, CommandRun, Spawner } from "./exec.js";
 
 // Which alert command runs when: at most one at a time per worker (the next waits for it), at
@@ -35,7 +36,7 @@ export function outcomeLine(job: Job, o: CommandOutcome): string {
         ? `ended by ${o.signal}`
         : `exited ${o.exitCode}`;
   const shown = o.output.length > 500 ? `${o.output.slice(0, 500)}...` : o.output;
-  const output = o.outputBytes === 0 ? "" : `; output (${o.outputBytes} bytes): ${JSON.stringify(shown)}`;
+  const output = o.outputBytes === 0 ? "" : `; output (${o.outputBytes} bytes): ${jsonLine(shown)}`;
   return `alert ${job.label}: command ${how} in ${o.ms} ms${output}`;
 }
 

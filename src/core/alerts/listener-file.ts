@@ -88,8 +88,13 @@ export function readListenerFile(text: string): ListenerFileInput | null {
   return { self: argv.slice(0, at), config, confDir, revision, logDir: path.dirname(unescapePercent(log)) };
 }
 
-/** Whether a text is the listener file vexo-sv writes: read back and rendered again, supervisord reads the same. */
-export function listenerWrittenByVexo(text: string): boolean {
+/**
+ * Whether a text is the listener file vexo-sv writes: read back and rendered again, supervisord
+ * reads the same. With `self` (how this vexo-sv runs), also that it runs this vexo-sv: the shape
+ * alone holds for `/bin/sh -c "..." alerts listen ...`, which supervisord runs as root.
+ */
+export function listenerWrittenByVexo(text: string, self?: readonly string[]): boolean {
   const input = readListenerFile(text);
-  return input !== null && sameProgram(text, renderListener(input));
+  if (input === null || !sameProgram(text, renderListener(input))) return false;
+  return self === undefined || (input.self.length === self.length && input.self.every((a, i) => a === self[i]));
 }

@@ -1,3 +1,4 @@
+import { jsonLine } from "../json-line.js";
 import type { ProcessStatus } from "../results.js";
 import { type SupervisordClient, calls, failedInOutput } from "../supervisorctl.js";
 import { alertDocument, alertEnv } from "./alert-doc.js";
@@ -168,7 +169,7 @@ export class Listener {
     this.apply(e.healStarting(key, this.d.clock.now()));
     this.d.log(`heal ${p.fullName}: attempt ${attempt}, starting it`);
     const r = await this.d.sv.run(calls.startProcesses([p.fullName]));
-    const said = JSON.stringify(r.output.trim().slice(0, 300));
+    const said = jsonLine(r.output.trim().slice(0, 300));
     this.d.log(`heal ${p.fullName}: supervisorctl said ${said}`);
     // supervisorctl says started once the process is RUNNING past startsecs: healed.
     if (/: started$/mu.test(r.output)) return this.apply(e.stateChange(key, "RUNNING", null, this.d.clock.now()));
@@ -225,7 +226,7 @@ export class Listener {
     const doc = alertDocument(order, facts);
     return {
       argv: s.exec,
-      stdin: `${JSON.stringify(doc)}\n`,
+      stdin: `${jsonLine(doc)}\n`,
       env: alertEnv(doc, this.d.env),
       timeoutMs: s.timeoutSeconds * 1000,
       maxOutput: MAX_OUTPUT,

@@ -1,6 +1,7 @@
 import os from "node:os";
 import { VexoError } from "../../errors.js";
 import { readIfExists } from "../fsutil.js";
+import { jsonLine } from "../json-line.js";
 import { tailLines } from "../logs.js";
 import { programFile } from "../layout.js";
 import type { AlertsStatus, AlertsTestResult, ProcessStatus } from "../results.js";
@@ -65,7 +66,7 @@ export async function testAlert(sv: SupervisordClient, env: NodeJS.ProcessEnv): 
   const s = read.settings;
   const o = await spawnCommand({
     argv: s.exec,
-    stdin: `${JSON.stringify(doc)}\n`,
+    stdin: `${jsonLine(doc)}\n`,
     env: alertEnv(doc, env),
     timeoutMs: s.timeoutSeconds * 1000,
     maxOutput: 4096,
@@ -85,7 +86,7 @@ export async function testAlert(sv: SupervisordClient, env: NodeJS.ProcessEnv): 
     (o.timedOut ? `it was killed after ${s.timeoutSeconds}s` : o.signal ? `it was ended by ${o.signal}` : `it exited ${o.exitCode}`);
   throw new VexoError(
     "alert_failed",
-    `the alert command failed: ${how}${o.output ? `; it printed: ${JSON.stringify(o.output.slice(0, 500))}` : ""}`,
+    `the alert command failed: ${how}${o.output ? `; it printed: ${jsonLine(o.output.slice(0, 500))}` : ""}`,
     {
       details: { ...result },
     },

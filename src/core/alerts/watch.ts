@@ -1,6 +1,8 @@
 import type { ExitsResult, ProcessRef } from "../exits.js";
 import { mainLogSource, readExits } from "../exits.js";
 import { tailLines } from "../logs.js";
+import { supervisordPid } from "../machine.js";
+import { commandOf } from "../observe.js";
 import type { ProcessGroup } from "../programs.js";
 import { readPauseRecord } from "../records.js";
 import { ALERTS_LISTENER } from "../rules.js";
@@ -109,13 +111,19 @@ export class Watch implements Watched {
     }
   }
 
-  /** The process's exits in supervisord's own log within the window, newest first (null: not known). */
+  /**
+   * The process's exits in supervisord's own log within the window, newest first (null: not known).
+   * Its log and level as the running supervisord took them, `-e` and `-l` on its command line
+   * included: at debug it copies every worker's output into that log, where a line can pose as an exit.
+   */
   exits(group: string, process: string, windowMs: number): ExitsResult | null {
     if (!this.world) return null;
+    const world = this.world;
     const processes: ProcessRef[] = [...this.groups.values()].flatMap((g) => g.processes.map((p) => ({ group: g.name, name: p.name })));
     if (!processes.some((p) => p.group === group && p.name === process)) processes.push({ group, name: process });
     try {
-      return readExits(mainLogSource(this.world), { processes, now: this.opts.now(), windowMs });
+      const source = mainLogSource(world, commandOf(supervisordPid(world.layout)));
+      return readExits(source, { processes, now: this.opts.now(), windowMs });
     } catch {
       return null;
     }

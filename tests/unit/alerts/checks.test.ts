@@ -36,7 +36,7 @@ describe("the alert command's program", () => {
     }
   });
 
-  it("is refused when another user can change it, and an argument naming such a file is warned of", async () => {
+  it("is refused when another user can change it, or an argument naming such a file (review 2: `php /var/www/app/artisan x` ran the app owner's code as root)", async () => {
     const dir = tempDir("vx-exec-trust-");
     fs.chmodSync(dir, 0o755);
     const script = path.join(dir, "alert.sh");
@@ -47,7 +47,24 @@ describe("the alert command's program", () => {
     const e = await refusal(() => checkExec(sv, [script], 0));
     expect([e.code, e.details?.field]).toEqual(["invalid_input", "exec"]);
     expect(e.message).toMatch(/writable by others.*another user can change/u);
-    expect(checkExec(sv, ["/bin/sh", script], 0)).toEqual([expect.stringMatching(/a file another user can change/u)]);
+    for (const exec of [
+      ["/bin/sh", script],
+      ["curl", "-K", script],
+      ["/bin/sh", path.join(dir, "link")],
+    ]) {
+      if (exec[1]?.endsWith("link")) fs.symlinkSync(script, exec[1]);
+      const arg = await refusal(() => checkExec(sv, exec, 0));
+      expect([arg.code, arg.details?.field], exec.join(" ")).toEqual(["invalid_input", "exec"]);
+      expect(arg.message).toMatch(/writable by others.*a file another user can change/u);
+      expect(arg.hint).toMatch(/runuser/u);
+    }
+    // Not there yet, where anyone may create it (a sticky /tmp): theirs once they do.
+    const later = await refusal(() => checkExec(sv, ["/bin/sh", `/tmp/vx-not-yet-${process.pid}/alert.sh`], 0));
+    expect([later.code, later.details?.field]).toEqual(["invalid_input", "exec"]);
+    expect(later.message).toMatch(/\/tmp is writable by others/u);
+    expect((await refusal(() => checkExec(sv, ["/bin/sh", `/tmp/vx-not-yet-${process.pid}`], 0))).code).toBe("invalid_input");
+    // A root-only file, or a word that is no file, is fine.
+    expect(checkExec(sv, ["/bin/sh", "/bin/true", "/api/hook"], 0)).toEqual([]);
   });
 });
 

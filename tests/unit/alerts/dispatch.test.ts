@@ -129,6 +129,8 @@ describe("outcome lines", () => {
     expect(line).not.toContain("\n");
     expect(line).toMatch(/^alert fatal a:a_00: command exited 2 in 1 ms; output \(5000000 bytes\): "x\\n2099/u);
     expect(line.length).toBeLessThan(700);
+    // CMD may echo what it was given (a worker's log lines): C1 controls stay escapes in the listener's log.
+    expect(outcomeLine(j, { ...OK, exitCode: 0, output: "\u009b2J", outputBytes: 4 })).toContain('"\\u009b2J"');
     expect(outcomeLine(j, { ...OK, exitCode: null, error: "Command failed with ENOENT: nope" })).toBe(
       "alert fatal a:a_00: command could not run: Command failed with ENOENT: nope in 1 ms",
     );

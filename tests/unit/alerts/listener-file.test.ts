@@ -64,4 +64,14 @@ describe("the listener's program file", () => {
     expect(listenerWrittenByVexo(text.replace("directory=/", "directory=/\r[program:evil]\rcommand=/bin/sh"))).toBe(false);
     expect(writtenByVexo("/x/vexo-sv-alerts.conf", text)).toBe(false);
   });
+
+  it("with how this vexo-sv runs, is its own only when it runs this vexo-sv (review 2: `/bin/sh -c ...` has the shape too)", () => {
+    const text = renderListener(input);
+    expect(listenerWrittenByVexo(text, input.self)).toBe(true);
+    const forged = renderListener({ ...input, self: ["/bin/sh", "-c", "id > /tmp/x"] });
+    expect(listenerWrittenByVexo(forged)).toBe(true);
+    expect(listenerWrittenByVexo(forged, input.self)).toBe(false);
+    expect(listenerWrittenByVexo(text, ["/usr/bin/node", "/opt/other/bin/vexo-sv.cjs"])).toBe(false);
+    expect(listenerWrittenByVexo(text, [...input.self, "x"])).toBe(false);
+  });
 });

@@ -231,6 +231,20 @@ describe("alerts", () => {
     ).toEqual(["VEXO_SV_EVENT", "VEXO_SV_HOST", "VEXO_SV_TIME"]);
   });
 
+  it("writes a log line's C1 controls as \\u escapes: a terminal that shows the JSON (tail of a .jsonl) reads U+009B as CSI", async () => {
+    const s = setup();
+    s.states.set("app:app_00", "FATAL");
+    // What the app's owner can make a job print: CSI 2J (clear the screen), an OSC 8 link, DEL.
+    const line = "job failed \u009b2J\u009d8;;http://evil\u009cclick\u009d8;;\u009c \u007f";
+    fs.writeFileSync(path.join(s.logDir, "app_00.log"), `${line}\n`);
+    s.listener.start();
+    await settle();
+    const stdin = s.runs[0]?.stdin ?? "";
+    expect(stdin).not.toMatch(/[\u007f-\u009f]/u);
+    expect(stdin).toContain("\\u009b2J");
+    expect(JSON.parse(stdin).log.lines).toEqual([line]);
+  });
+
   it("finds FATAL workers it was not told of when it starts (a restarted listener)", async () => {
     const s = setup();
     s.states.set("app:app_00", "FATAL");
