@@ -1,8 +1,6 @@
 import { VexoError } from "../errors.js";
-import { callInLanes } from "./lanes.js";
 import { beforeMutation, lockForMutation, updateGroups } from "./mutation.js";
-import { readIfExists } from "./fsutil.js";
-import { isManaged } from "./program-file.js";
+import { stopGroupsInLanes, stopsBeforeLock } from "./prestop.js";
 import {
   finishRemoval,
   NO_SUCH_GROUP,
@@ -15,7 +13,7 @@ import {
   stopIfRemoving,
 } from "./remove.js";
 import type { RemoveResult } from "./results.js";
-import { type SupervisordClient, calls } from "./supervisorctl.js";
+import type { SupervisordClient } from "./supervisorctl.js";
 
 // `worker rm A B C...`: one removal is stopped before the lock, then removed under it with its
 // own `update NAME`. Several are a batch: their stops before the lock run in lanes (lanes.ts),
@@ -53,29 +51,18 @@ async function removeOne(sv: SupervisordClient, r: RemovePlan) {
   }
 }
 
-/** Whether a removal stops its worker before the lock (stopIfRemoving's test, for a lane). */
-function stopsFirst(r: RemovePlan): boolean {
-  if (r.result.plan.removes.length === 0) return false;
-  const current = readIfExists(r.file);
-  return current !== null && (isManaged(current) || r.input.force);
-}
-
-/**
- * The stops before the lock, in lanes; returns the workers stopped. A lane that failed is not
- * an error here: its workers are stopped under the lock, each on its own, and a failure there is
- * theirs alone.
- */
+/** The stops before the lock, in lanes; a lane that failed is not an error here: its workers are stopped under the lock, each on its own, and a failure there is theirs alone. */
 async function stopInLanes(sv: SupervisordClient, changing: RemovePlan[], onProgress?: (msg: string) => void): Promise<Set<string>> {
-  const names = changing.filter(stopsFirst).map((r) => r.input.name);
-  const progress = (done: number, total: number) => onProgress?.(`${done} of ${total} worker(s) stopped`);
-  const lanes = await callInLanes(
-    (c) => sv.checked(c),
-    names,
-    (lane) => calls.groups("stop", lane),
-    { onProgress: progress },
+  const names = changing.filter(
+    (r) => r.result.plan.removes.length > 0 && stopsBeforeLock(r.file, { force: r.input.force, changes: () => true }),
   );
-  const ok = (out: string, code: number) => code === 0 || /no such group|not running/iu.test(out);
-  return new Set(lanes.flatMap((l) => (l.result && ok(l.result.output, l.result.exitCode) ? l.items : [])));
+  return (
+    await stopGroupsInLanes(
+      sv,
+      names.map((r) => r.input.name),
+      onProgress,
+    )
+  ).stopped;
 }
 
 /** The batch under one lock; returns the workers not removed, each with why (the others are done). */
