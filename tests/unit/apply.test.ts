@@ -71,18 +71,18 @@ describe("apply as one batch (issue 28)", () => {
   }
   const names = (n: number) => Array.from({ length: n }, (_, i) => `w${String(i).padStart(2, "0")}`);
 
-  it("12 new and 12 changed: the 12 stops in 8 lanes, then ONE update naming all 24; --dry-run plans those calls", async () => {
+  it("12 new and 12 changed: the 12 stops in 12 lanes, then ONE update naming all 24; --dry-run plans those calls", async () => {
     const fresh = names(24).slice(12);
     const changed = names(12);
     const { io, sv, input, done } = setup(changed, (g) => `${g}: ${fresh.includes(g) ? "added" : "updated"} process group`);
     try {
       const p = await planApply(sv, input([...changed, ...fresh], 7));
-      expect(p.result.plan.supervisorctl.map((c) => c[3])).toEqual([...Array(8).fill("stop"), "update"]);
+      expect(p.result.plan.supervisorctl.map((c) => c[3])).toEqual([...Array(12).fill("stop"), "update"]);
       expect(p.result.plan.supervisorctl.at(-1)?.slice(4)).toEqual([...changed, ...fresh]);
       const r = await applyConvergence(sv, p);
       expect(r.workers.map((w) => w.action)).toEqual([...changed.map(() => "replaced"), ...fresh.map(() => "created")]);
       expect(io.calls.filter((c) => c[0] === "update")).toEqual([["update", ...changed, ...fresh]]);
-      expect(io.calls.filter((c) => c[0] === "stop")).toHaveLength(8);
+      expect(io.calls.filter((c) => c[0] === "stop")).toHaveLength(12);
     } finally {
       done();
     }

@@ -45,9 +45,9 @@ describe("splitLanes", () => {
     expect(lanes.flat()).toEqual(names(n));
   });
 
-  it("the bound is 8 unless told", () => {
-    expect(LANE_BOUND).toBe(8);
-    expect(splitLanes(names(100))).toHaveLength(8);
+  it("the bound is 12 unless told", () => {
+    expect(LANE_BOUND).toBe(12);
+    expect(splitLanes(names(100))).toHaveLength(12);
   });
 });
 

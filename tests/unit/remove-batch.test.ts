@@ -36,12 +36,12 @@ function setup(workers: string[], problem?: string) {
 }
 
 describe("applyRemoveAll of several workers", () => {
-  it("20 workers: 8 stops in lanes, then one update naming all 20; every file gone, no removal record left", async () => {
+  it("20 workers: 12 stops in lanes, then one update naming all 20; every file gone, no removal record left", async () => {
     const all = names(20);
     const { io, sv } = setup(all);
     const p = await planRemoveAll(sv, { ...input, names: all });
     const r = await applyRemoveAll(sv, p);
-    expect(io.calls.filter((c) => c[0] === "stop")).toHaveLength(8);
+    expect(io.calls.filter((c) => c[0] === "stop")).toHaveLength(12);
     expect(io.calls.filter((c) => c[0] === "stop").flatMap((c) => c.slice(1))).toEqual(all.map((n) => `${n}:*`));
     expect(io.calls.filter((c) => c[0] === "update")).toEqual([["update", ...all]]);
     expect(r.workers.every((w) => w.changed)).toBe(true);
@@ -50,10 +50,10 @@ describe("applyRemoveAll of several workers", () => {
   });
 
   it("--dry-run's plan is the batch's calls: the lanes' stops and one update", async () => {
-    const all = names(10);
+    const all = names(15);
     const { io, sv } = setup(all);
     const p = await planRemoveAll(sv, { ...input, names: all });
-    expect(p.result.plan.supervisorctl.map((c) => c[3])).toEqual([...Array(8).fill("stop"), "update"]);
+    expect(p.result.plan.supervisorctl.map((c) => c[3])).toEqual([...Array(12).fill("stop"), "update"]);
     expect(p.result.plan.supervisorctl.at(-1)?.slice(4)).toEqual(all);
     expect(p.result.plan.removes).toEqual(all.map((n) => file(sv, n)));
     expect(io.verbs().every((v) => v === "status")).toBe(true);
