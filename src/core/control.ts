@@ -119,9 +119,11 @@ function assertAllDone(m: ModeContext, code: VexoError["code"] = "supervisorctl_
   const failed = m.outcomes.filter((o) => o.outcome === "failed");
   if (failed.length === 0) return;
   const cause = m.cause;
-  const details = { ...cause?.details, outcomes: m.outcomes, workers: failed.map((o) => o.worker) };
+  // In the order of the names, as a result's outcomes are.
+  const outcomes = m.names.flatMap((n) => m.outcomes.filter((o) => o.worker === n));
+  const details = { ...cause?.details, outcomes, workers: failed.map((o) => o.worker) };
   if (m.names.length === 1 && cause) throw new VexoError(cause.code, cause.message, { hint: cause.hint, details });
-  const done = m.outcomes.filter((o) => o.outcome !== "failed").map((o) => `${o.worker} ${o.outcome}`);
+  const done = outcomes.filter((o) => o.outcome !== "failed").map((o) => `${o.worker} ${o.outcome}`);
   const what = `${done.length > 0 ? `done: ${done.join(", ")}` : "none was done"}; not done: ${failed.map((o) => `${o.worker} (${o.detail})`).join("; ")}`;
   const head = `${failed.length} of ${m.names.length} worker(s) could not be ${PAST[m.input.action]}`;
   // A multi-line message ends with a worker's own log lines: the summary goes on a line of its own.
