@@ -4,7 +4,7 @@ import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
 import { dryRun, pauseRecord } from "./control-plan.js";
-import { callInLanes } from "./lanes.js";
+import { callInLanes, settleBounded } from "./lanes.js";
 import { logSizes } from "./logs.js";
 import { isPaused } from "./pause.js";
 import { pauseRecordPath, readPauseRecord, stateDir } from "./records.js";
@@ -195,21 +195,38 @@ async function gracefulRestart(m: ModeContext): Promise<ProcessStatus[]> {
   return waitHealthy(m.sv, m.entries, m.names, { newerThan: new Map(before.map((p) => [p.fullName, p.pid])), timeoutSeconds });
 }
 
-/** One process at a time; supervisorctl's restart returns once it is RUNNING past startsecs. */
+/**
+ * One process of a worker at a time (supervisorctl's restart returns once it is RUNNING past
+ * startsecs), so a worker is never all down; several workers side by side, in lanes (lanes.ts).
+ * A worker whose process fails to come back stops there; the others go on.
+ */
 async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const procs = m.before ?? (await m.sv.status(m.names));
-  for (const [i, p] of procs.entries()) {
-    m.input.onProgress?.(`[${i + 1}/${procs.length}] restarting ${p.fullName}`);
-    const r = await m.call(calls.restartProcess(p.fullName));
-    if (failedInOutput(r.output).length > 0 || r.exitCode !== 0) {
-      const now = await m.sv.status([p.group]);
-      throw startFailure(
-        m.entries,
-        now.filter((x) => x.fullName === p.fullName),
-        `rolling restart stopped at ${p.fullName}`,
-      );
+  let started = 0;
+  const settled = await settleBounded(m.names, async (n) => {
+    for (const p of procs.filter((x) => x.group === n)) {
+      m.input.onProgress?.(`[${++started}/${procs.length}] restarting ${p.fullName}`);
+      const r = await m.call(calls.restartProcess(p.fullName));
+      if (failedInOutput(r.output).length > 0 || r.exitCode !== 0) {
+        const now = await m.sv.status([p.group]);
+        throw startFailure(
+          m.entries,
+          now.filter((x) => x.fullName === p.fullName),
+          `rolling restart stopped at ${p.fullName}`,
+        );
+      }
+    }
+  });
+  for (const [i, s] of settled.entries()) {
+    const worker = m.names[i] as string;
+    if (s.status === "fulfilled") m.outcomes.push({ worker, outcome: "restarted" });
+    else if (!(s.reason instanceof VexoError)) throw s.reason;
+    else {
+      m.cause ??= s.reason;
+      m.outcomes.push({ worker, outcome: "failed", detail: s.reason.message.split("\n")[0] as string });
     }
   }
+  assertAllDone(m);
   return m.sv.status(m.names);
 }
 

@@ -474,3 +474,58 @@ describe("controlWorkers on many workers: lanes (lanes.ts)", () => {
     expect(seen.at(-1)).toBe("20 of 20 worker(s): stop done");
   });
 });
+
+describe("restart --rolling of several workers", () => {
+  const three = ["a", "b", "c"].map((name) => ({ name, path: "/srv/app", procs: 2 }));
+
+  /** Each worker's two processes; a restart of `fails` errors. Counts restarts in flight, in all and per worker. */
+  function rollingIO(fails?: string) {
+    const inFlight = new Map<string, number>();
+    const most = { all: 0, perWorker: 0 };
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "restart")
+        return args[1] === fails ? { exitCode: 7, output: `${args[1]}: ERROR (spawn error)` } : `${args[1]}: started`;
+      const groups = args.length > 1 ? args.slice(1).map((g) => g.replace(/:\*$/u, "")) : ["a", "b", "c"];
+      return groups.flatMap((g) => [0, 1].map((i) => running(`${g}:${g}_0${i}`, 10 + i))).join("\n");
+    });
+    const run = io.run.bind(io);
+    io.run = async (config, args, via) => {
+      const g = args[0] === "restart" ? (String(args[1]).split(":")[0] as string) : "";
+      inFlight.set(g, (inFlight.get(g) ?? 0) + 1);
+      if (g) most.perWorker = Math.max(most.perWorker, inFlight.get(g) as number);
+      most.all = Math.max(
+        most.all,
+        [...inFlight].filter(([k]) => k).reduce((t, [, v]) => t + v, 0),
+      );
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await run(config, args, via);
+      } finally {
+        inFlight.set(g, (inFlight.get(g) as number) - 1);
+      }
+    };
+    return { io, most };
+  }
+
+  it("one process of a worker at a time, the workers side by side; every worker restarted", async () => {
+    const { io, most } = rollingIO();
+    const r = await controlWorkers(fakeSupervisor(io, three), input({ action: "restart", mode: "rolling", names: [], all: true }));
+    expect(most.perWorker).toBe(1);
+    expect(most.all).toBe(3);
+    expect(io.calls.filter((c) => c[0] === "restart")).toHaveLength(6);
+    expect(r.outcomes).toEqual(["a", "b", "c"].map((worker) => ({ worker, outcome: "restarted" })));
+  });
+
+  it("a process that fails stops its worker there; the others are restarted; exit 1 naming both", async () => {
+    const { io } = rollingIO("b:b_00");
+    const e = await refusal(controlWorkers(fakeSupervisor(io, three), input({ action: "restart", mode: "rolling", names: [], all: true })));
+    expect(e.code).toBe("start_failed");
+    expect(io.calls.some((c) => c[0] === "restart" && c[1] === "b:b_01")).toBe(false);
+    expect(e.details?.outcomes).toEqual([
+      { worker: "a", outcome: "restarted" },
+      { worker: "b", outcome: "failed", detail: expect.stringMatching(/^rolling restart stopped at b:b_00/u) },
+      { worker: "c", outcome: "restarted" },
+    ]);
+    expect(e.message).toMatch(/1 of 3 worker\(s\) could not be restarted: done: a restarted, c restarted; not done: b/u);
+  });
+});
