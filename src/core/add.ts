@@ -285,6 +285,24 @@ export interface AddLockedOptions {
  * (and not paused) is started, or its start awaited (convergeRunning). Returns what it did.
  */
 export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLockedOptions): Promise<AddAction> {
+  const prepared = prepareAdd(sv, p, opts);
+  await applyUpdate(sv, p.result.worker.name, () => prepared.rollback());
+  return finishAdd(sv, prepared, opts.converge);
+}
+
+/** An add under the lock up to its `update NAME`: what it will be, and how to put things back if supervisord refuses. */
+export interface PreparedAdd {
+  readonly plan: AddPlan;
+  readonly action: AddAction;
+  /** A removal of this name a killed run left half done: undone once the update is in. */
+  readonly interrupted: boolean;
+  readonly wrote: boolean;
+  /** Back as it was: the file, and the worker paused or running again (after its stop before the lock). */
+  rollback(): Promise<void>;
+}
+
+/** Everything of an add under the lock but its update (addLocked, and one update for many in apply). */
+export function prepareAdd(sv: SupervisordClient, p: AddPlan, opts: Omit<AddLockedOptions, "converge">): PreparedAdd {
   const { file, content } = p;
   const name = p.result.worker.name;
   // Re-read under the lock, on purpose: a parallel run may have written it meanwhile (this one file, not the world).
@@ -308,24 +326,30 @@ export async function addLocked(sv: SupervisordClient, p: AddPlan, opts: AddLock
   } else {
     wrote = takeOver(p, current);
   }
-  await applyUpdate(sv, name, async () => {
+  const rollback = async () => {
     if (action === "unchanged") return;
     if (current === null) removeFile(file);
     else writeAtomic(file, current, programFileMode(current));
     // Back as it was: paused if it was, else running again after the stop before the lock.
     if (paused !== null) writeAtomic(pauseRecord, paused, 0o600);
     else if (opts.stopped) await sv.run(calls.groups("start", [name]));
-  });
+  };
+  return { plan: p, action, interrupted, wrote, rollback };
+}
+
+/** After the update: the world told what was written; a half-done removal undone; with `converge`, an unchanged worker started. */
+export async function finishAdd(sv: SupervisordClient, x: PreparedAdd, converge: boolean): Promise<AddAction> {
+  const name = x.plan.result.worker.name;
   // The world as it is now, from what was written (the health wait reads nothing again).
-  if (wrote) sv.world.wrote(file, content);
-  if (interrupted) {
+  if (x.wrote) sv.world.wrote(x.plan.file, x.plan.content);
+  if (x.interrupted) {
     // Already running (the removal was killed before its stop) is fine; a failure shows in the health wait.
     await sv.run(calls.groups("start", [name]));
     dropRemovalRecord(sv.layout, name);
-  } else if (opts.converge && action === "unchanged") {
-    action = (await convergeRunning(sv, [name], { wait: p.input.wait, start: true })).get(name) ?? "unchanged";
+  } else if (converge && x.action === "unchanged") {
+    return (await convergeRunning(sv, [name], { wait: x.plan.input.wait, start: true })).get(name) ?? "unchanged";
   }
-  return action;
+  return x.action;
 }
 
 /**

@@ -1,23 +1,29 @@
-import fs from "node:fs";
-import { invalid, VexoError } from "../errors.js";
-import { type AddPlan, addLocked, isChange, planAdd, replaces, stopIfReplacing, takeOver } from "./add.js";
+import { VexoError } from "../errors.js";
+import { type AddPlan, finishAdd, isChange, planAdd, type PreparedAdd, prepareAdd, replaces, takeOver } from "./add.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { convergeRunning, previewRunning, startCall } from "./converge.js";
-import { ioError, readIfExists } from "./fsutil.js";
+import { readIfExists } from "./fsutil.js";
 import { waitHealthy } from "./health.js";
+import { splitLanes } from "./lanes.js";
 import { logSizes } from "./logs.js";
-import { beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
-import { assertRereads } from "./prestop.js";
-import { parseProgramFile } from "./program-file.js";
+import { beforeMutation, concatPlans, lockForMutation, updateGroups } from "./mutation.js";
+import { assertRereads, stopGroupsInLanes, stopsBeforeLock } from "./prestop.js";
+import { parseProgramFile, sameProgram } from "./program-file.js";
 import { fieldChanges } from "./spec-diff.js";
 import type { ProcessGroup } from "./programs.js";
 import { dropRemovalRecord, hasRemovalRecord, removalRecords } from "./records.js";
-import { planRemove, type RemovePlan, removeLocked, stopIfRemoving } from "./remove.js";
-import type { ApplyResult, ApplyWorker, FieldChange } from "./results.js";
+import {
+  finishRemoval,
+  NO_SUCH_GROUP,
+  planRemove,
+  type PreparedRemoval,
+  prepareRemoval,
+  type RemovePlan,
+  restoreRemoved,
+} from "./remove.js";
+import type { ApplyResult, ApplyWorker, FieldChange, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
-import { type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
-import { untrustedReason } from "./trust.js";
-import { readRegularFile } from "./safe-files.js";
+import { assertReachable, type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
@@ -33,6 +39,8 @@ export interface ApplyInput {
   wait: boolean;
   allowRoot: boolean;
   lockWaitSeconds?: number;
+  /** "N of M" as a batch's lanes end (on a terminal). */
+  onProgress?: (msg: string) => void;
 }
 
 /** A convergence, worked out but not done. A value: applying it changes nothing in it. */
@@ -44,59 +52,6 @@ export interface ApplyPlan {
   readonly result: Readonly<ApplyResult>;
   /** What planning each worker warned of, each prefixed with the worker's name. */
   readonly warnings: readonly string[];
-}
-
-/** The most a workers file may hold (some thousand workers). */
-const MAX_FILE_BYTES = 4 * 1024 * 1024;
-
-/**
- * The text of a workers file (`-`: standard input). It says what runs on this host, so when
- * vexo-sv runs as root it must be a regular file that only root can have written (its owner and
- * every directory above it): one another user can change would let them choose what root starts.
- */
-export async function readWorkersFile(file: string): Promise<string> {
-  if (file === "-") return readStdin();
-  let real: string;
-  try {
-    real = fs.realpathSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw invalid("file", `${file} does not exist`);
-    throw ioError("read", file, e);
-  }
-  const euid = process.geteuid?.() ?? 0;
-  const why = untrustedReason(real, { trustedUids: euid === 0 ? [0] : [0, euid] });
-  if (why)
-    throw new VexoError("unsafe_file", `${why}: a workers file decides what runs; only root may be able to change it`, {
-      details: { file },
-    });
-  try {
-    return readRegularFile(real, MAX_FILE_BYTES);
-  } catch (e) {
-    throw ioError("read", file, e);
-  }
-}
-
-/**
- * Standard input, at most MAX_FILE_BYTES. Read as a stream: on a pipe or terminal that is
- * non-blocking (another program may have made it so) a read with nothing there yet waits for
- * data instead of failing with EAGAIN, and waiting costs no CPU.
- */
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of process.stdin) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      total += b.length;
-      // Leaving the loop destroys the stream: nothing more is read.
-      if (total > MAX_FILE_BYTES) throw invalid("file", `standard input holds more than ${MAX_FILE_BYTES} bytes`);
-      parts.push(b);
-    }
-  } catch (e) {
-    if (e instanceof VexoError) throw e;
-    throw ioError("read", "standard input", e);
-  }
-  return Buffer.concat(parts).toString("utf8");
 }
 
 /** What a planned add changes in the worker's spec (empty for a new or identical one). */
@@ -158,6 +113,29 @@ async function previewPending(
   return { ...result, workers, plan, changed: workers.some((w) => isChange(w.action)) };
 }
 
+/**
+ * The calls of a convergence as it makes them: one `reread` when a worker is identical (it is
+ * updated only if supervisord runs another config of it: a run killed before its update), the
+ * stops before the lock in lanes, then one `update` naming every changed worker; and every file
+ * written or removed.
+ */
+function batchedPlan(sv: SupervisordClient, adds: readonly AddPlan[], removes: readonly RemovePlan[]): Plan {
+  const changedAdds = adds.filter((p) => p.result.action !== "unchanged");
+  const changedRemoves = removes.filter((p) => p.result.changed);
+  const files = concatPlans([...changedAdds, ...changedRemoves].map((p) => p.result.plan));
+  const stopping = [
+    ...changedAdds.filter((p) => p.result.action === "replaced").map((p) => p.result.worker.name),
+    ...changedRemoves.filter((p) => p.result.plan.removes.length > 0).map((p) => p.input.name),
+  ];
+  const updating = [...changedAdds.map((p) => p.result.worker.name), ...changedRemoves.map((p) => p.input.name)];
+  const supervisorctl = [
+    ...(adds.some((p) => p.result.action === "unchanged") ? [calls.reread()] : []),
+    ...splitLanes(stopping).map((lane) => calls.groups("stop", lane)),
+    ...(updating.length > 0 ? [calls.updateGroups(updating)] : []),
+  ];
+  return { ...files, supervisorctl: supervisorctl.map((c) => sv.argv(c)) };
+}
+
 /** The planned result: each worker's action as planned, and every call in order. */
 function plannedResult(sv: SupervisordClient, input: ApplyInput, adds: readonly AddPlan[], removes: readonly RemovePlan[]): ApplyResult {
   const workers: ApplyWorker[] = [
@@ -179,14 +157,7 @@ function plannedResult(sv: SupervisordClient, input: ApplyInput, adds: readonly 
     dryRun: false,
     config: sv.layout.config,
     workers,
-    plan: concatPlans([
-      // An identical worker is updated only if reread says supervisord runs another config of it (a run killed before its update).
-      ...(adds.some((p) => p.result.action === "unchanged")
-        ? [{ mkdirs: [], writes: [], removes: [], supervisorctl: [sv.argv(calls.reread())] }]
-        : []),
-      ...adds.filter((p) => p.result.action !== "unchanged").map((p) => p.result.plan),
-      ...removes.filter((p) => p.result.changed).map((p) => p.result.plan),
-    ]),
+    plan: batchedPlan(sv, adds, removes),
   };
 }
 
@@ -280,20 +251,27 @@ function sinceStart(p: ApplyPlan, actions: Progress["actions"], since: Map<strin
  * says which were stopped and not yet changed (applying again finishes them).
  */
 async function stopChanging(sv: SupervisordClient, p: ApplyPlan): Promise<Set<string>> {
-  const stopped = new Set<string>();
   if (p.adds.some(replaces) || p.removes.some((r) => r.result.changed)) await beforeMutation(sv);
   // A replace refused for a broken file elsewhere must leave the worker running as it was (prestop.ts).
   if (p.adds.some(replaces)) await assertRereads(sv);
-  try {
-    // Only a planned replace stops before the lock (a file changed since the plan is replaced under it, by update).
-    for (const a of p.adds) if (replaces(a) && (await stopIfReplacing(sv, a, "it was not changed"))) stopped.add(a.result.worker.name);
-    for (const r of p.removes) if (r.result.changed && (await stopIfRemoving(sv, r))) stopped.add(r.input.name);
-  } catch (e) {
-    if (!(e instanceof VexoError) || stopped.size === 0) throw e;
-    const names = [...stopped].join(", ");
-    throw new VexoError(e.code, `${e.message}; stopped but not yet changed: ${names}`, {
-      hint: e.hint,
-      details: { ...e.details, stopped: [...stopped] },
+  // Only a planned replace stops before the lock (a file changed since the plan is replaced under it, by update).
+  const names = [
+    ...p.adds
+      .filter((a) => replaces(a) && stopsBeforeLock(a.file, { force: false, changes: (c) => !sameProgram(c, a.content) }))
+      .map((a) => a.result.worker.name),
+    ...p.removes
+      .filter(
+        (r) =>
+          r.result.changed && r.result.plan.removes.length > 0 && stopsBeforeLock(r.file, { force: r.input.force, changes: () => true }),
+      )
+      .map((r) => r.input.name),
+  ];
+  const { stopped, failed } = await stopGroupsInLanes(sv, names, p.input.onProgress);
+  if (failed.size > 0) {
+    const why = [...failed.values()][0] as string;
+    const them = stopped.size > 0 ? `; stopped but not yet changed: ${[...stopped].join(", ")}` : "";
+    throw new VexoError("supervisorctl_failed", `could not stop ${[...failed.keys()].join(", ")}: ${why}; it was not changed${them}`, {
+      details: { stopped: [...stopped], notStopped: [...failed.keys()] },
     });
   }
   return stopped;
@@ -329,30 +307,78 @@ export async function applyConvergence(sv: SupervisordClient, p: ApplyPlan): Pro
   return resultOf(p, progress);
 }
 
-/** The changes themselves, with the lock held; `progress` records each worker's action and each worker done. */
+/** A change made under the lock and waiting for the one `update` of the batch. */
+type Pending =
+  { kind: "add"; name: string; x: PreparedAdd } | { kind: "remove"; name: string; x: PreparedRemoval & { kind: "removed" | "unload" } };
+
+/**
+ * The changes themselves, with the lock held; `progress` records each worker's action and each
+ * worker done. Every file is written (or removed) first, then ONE `update` names every changed
+ * group: supervisord rereads once, and starts every new group in the same pass. A group it
+ * refuses is put back as it was; the others stay done, and the error names both (partial()).
+ */
 async function applyLocked(sv: SupervisordClient, p: ApplyPlan, stopped: Set<string>, progress: Progress): Promise<void> {
   const { actions, finished } = progress;
   const pending = p.adds.some((a) => a.result.action === "unchanged") ? await notYetLoaded(sv) : null;
+  const batch: Pending[] = [];
   for (const a of p.adds) {
     const name = a.result.worker.name;
     // An identical file that supervisord runs another config of (a run killed before its update) is applied now, as what it was.
     const loadedAs = a.result.action === "unchanged" ? pending?.get(name) : undefined;
     if (loadedAs || a.result.action !== "unchanged" || pending === null || hasRemovalRecord(sv.layout, name))
-      actions.set(name, await addLocked(sv, a, { converge: false, stopped: stopped.has(name), as: loadedAs })); // re-checked under the lock
+      batch.push({ kind: "add", name, x: prepareAdd(sv, a, { stopped: stopped.has(name), as: loadedAs }) }); // re-checked under the lock
     // Identical program: only a header naming another owner may change (the file re-read under the lock).
     else if (takeOver(a, readIfExists(a.file))) sv.world.wrote(a.file, a.content);
-    finished.add(name);
+    if (!batch.some((b) => b.name === name)) finished.add(name);
   }
-  await convergeUnchanged(sv, p, actions);
   for (const r of p.removes) {
     const name = r.input.name;
-    if (r.result.changed) {
-      const done = await removeLocked(sv, r, { stopped: stopped.has(name) });
-      if (!done.changed) actions.set(name, "unchanged");
-    } else {
-      dropRemovalRecord(sv.layout, name); // a record with nothing left to do
-      actions.set(name, "unchanged");
+    const x = r.result.changed ? await prepareRemoval(sv, r, { stopped: stopped.has(name) }) : null;
+    if (x !== null && x.kind !== "done") batch.push({ kind: "remove", name, x });
+    else {
+      if (x === null) dropRemovalRecord(sv.layout, name); // a record with nothing left to do
+      if (x === null || !x.removal.changed) actions.set(name, "unchanged");
+      finished.add(name);
     }
-    finished.add(name);
+  }
+  await updateBatch(sv, batch, progress);
+  await convergeUnchanged(sv, p, actions);
+}
+
+/** The batch's one `update`; each group is finished, or put back when supervisord refused it. Throws, after all of them, for those refused. */
+async function updateBatch(sv: SupervisordClient, batch: Pending[], { actions, finished }: Progress): Promise<void> {
+  if (batch.length === 0) return;
+  let u: Awaited<ReturnType<typeof updateGroups>>;
+  try {
+    u = await updateGroups(
+      sv,
+      batch.map((b) => b.name),
+    );
+  } catch (e) {
+    // supervisord gone: every change is put back (nothing half applied where supervisord looks).
+    for (const b of batch) await (b.kind === "add" ? b.x.rollback() : b.x.kind === "removed" ? restoreRemoved(sv, b.x) : undefined);
+    throw e;
+  }
+  const refused: string[] = [];
+  for (const b of batch) {
+    const line = u.failed.get(b.name);
+    // A removal of a group supervisord never loaded has nothing to unload.
+    const bad = u.refused ?? (line === undefined || (b.kind === "remove" && NO_SUCH_GROUP.test(line)) ? null : line);
+    if (bad !== null) {
+      refused.push(`${b.name} (${bad})`);
+      if (b.kind === "add") await b.x.rollback();
+      else if (b.x.kind === "removed") await restoreRemoved(sv, b.x);
+      continue;
+    }
+    if (b.kind === "add") actions.set(b.name, await finishAdd(sv, b.x, false));
+    else finishRemoval(sv, b.x);
+    finished.add(b.name);
+  }
+  if (refused.length > 0) {
+    assertReachable(sv.where, u.output);
+    throw new VexoError("supervisord_rejected", `supervisord rejected the change of ${refused.join("; ")}`, {
+      hint: "those refused were put back as they were; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
+      details: { output: u.output.trim() },
+    });
   }
 }

@@ -3,6 +3,8 @@ import { VexoError } from "../errors.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { ensureDir, removeFile, writeAtomic } from "./fsutil.js";
 import { startFailure, waitHealthy } from "./health.js";
+import { dryRun, pauseRecord } from "./control-plan.js";
+import { callInLanes, settleBounded } from "./lanes.js";
 import { logSizes } from "./logs.js";
 import { isPaused } from "./pause.js";
 import { pauseRecordPath, readPauseRecord, stateDir } from "./records.js";
@@ -12,7 +14,7 @@ import type { CtlResult } from "./ctl-io.js";
 import { type SupervisordClient, type CtlCall, calls, failedInOutput, faultReason, refusedInOutput } from "./supervisorctl.js";
 import { supervisordPid } from "./supervisord.js";
 import { assertNotStale, readStale, staleCandidates } from "./stale.js";
-import type { ControlResult, Plan, ProcessStatus, WorkerOutcome } from "./results.js";
+import type { ControlResult, ProcessStatus, WorkerOutcome } from "./results.js";
 
 // start | stop | restart (plain, graceful, rolling) | pause | resume of whole worker groups:
 // one small function per mode, chosen from a table.
@@ -61,10 +63,12 @@ interface ModeContext {
   input: ControlInput;
   /** Runs a call; a name supervisorctl refused outright is an error, never a success. */
   call(c: CtlCall): Promise<CtlResult>;
-  /** Per-worker results, for the actions that report them (pause, resume). */
+  /** What became of each worker (a mode that records none: each was done as asked). */
   outcomes: WorkerOutcome[];
   /** The targets' processes as already read (for stale workers), so a mode need not ask again. */
   before?: ProcessStatus[];
+  /** The first error of a batch that went on without it (a lane's call, a failed start): what a partial failure reports. */
+  cause?: VexoError;
 }
 
 /** A signal call must reach every process; "not running" is fine (nothing to signal). */
@@ -78,24 +82,101 @@ async function signal(m: ModeContext, sig: "TERM" | "USR2" | "CONT"): Promise<vo
 /** Log sizes of the targets now: a failure report shows only what this start writes. */
 const sinceNow = (m: ModeContext) => logSizes(targetsIn(m.entries, m.names).flatMap((e) => e.logs));
 
-/** Plain start or restart: supervisorctl itself waits startsecs for each process. */
+/** A verb on the groups in lanes (lanes.ts): every lane runs to its end; the names of failed lanes, each with why. */
+async function inLanes(m: ModeContext, verb: "start" | "stop" | "restart", names: string[]): Promise<LanesDone> {
+  const progress = (done: number, total: number) => m.input.onProgress?.(`${done} of ${total} worker(s): ${verb} done`);
+  const lanes = await callInLanes(m.call, names, (lane) => calls.groups(verb, lane), { onProgress: progress });
+  const broken = new Map<string, string>();
+  for (const l of lanes) if (l.error !== undefined) for (const n of l.items) broken.set(n, reasonOf(l.error));
+  const first = lanes.find((l) => l.error !== undefined)?.error;
+  // One call that failed did nothing: its own error, as before lanes.
+  if (first !== undefined && lanes.length === 1) throw first;
+  if (first !== undefined && !(first instanceof VexoError)) throw first;
+  m.cause ??= first;
+  return { outputs: lanes.flatMap((l) => (l.result ? [l.result.output] : [])), broken };
+}
+
+interface LanesDone {
+  /** What supervisorctl said in each lane that ran. */
+  outputs: string[];
+  /** The workers of lanes whose call failed, each with why. */
+  broken: Map<string, string>;
+}
+
+const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Processes and their states, for an outcome's detail. */
+const states = (procs: ProcessStatus[]) => procs.map((p) => `${p.fullName} ${p.state}`).join(", ");
+
+/** The outcome of a worker done as asked. */
+const PAST = { start: "started", stop: "stopped", restart: "restarted", pause: "paused", resume: "resumed" } as const;
+
+/**
+ * A partial failure: one error (exit 1) whose message says what was done and what was not, and
+ * whose details hold every worker's outcome. A single worker's failure is its own error, as before.
+ */
+function assertAllDone(m: ModeContext, code: VexoError["code"] = "supervisorctl_failed"): void {
+  const failed = m.outcomes.filter((o) => o.outcome === "failed");
+  if (failed.length === 0) return;
+  const cause = m.cause;
+  // In the order of the names, as a result's outcomes are.
+  const outcomes = m.names.flatMap((n) => m.outcomes.filter((o) => o.worker === n));
+  const details = { ...cause?.details, outcomes, workers: failed.map((o) => o.worker) };
+  if (m.names.length === 1 && cause) throw new VexoError(cause.code, cause.message, { hint: cause.hint, details });
+  const done = outcomes.filter((o) => o.outcome !== "failed").map((o) => `${o.worker} ${o.outcome}`);
+  const what = `${done.length > 0 ? `done: ${done.join(", ")}` : "none was done"}; not done: ${failed.map((o) => `${o.worker} (${o.detail})`).join("; ")}`;
+  const head = `${failed.length} of ${m.names.length} worker(s) could not be ${PAST[m.input.action]}`;
+  // A multi-line message ends with a worker's own log lines: the summary goes on a line of its own.
+  const message = !cause
+    ? `${head}: ${what}`
+    : cause.message.includes("\n")
+      ? `${cause.message}\n  ${head}: ${what}`
+      : `${cause.message}; ${head}: ${what}`;
+  throw new VexoError(cause?.code ?? code, message, { hint: cause?.hint, details });
+}
+
+/** Plain start or restart in lanes: supervisorctl itself waits startsecs for each process. */
 async function startOrRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const since = sinceNow(m);
-  const r = await m.call(calls.groups(m.input.action === "start" ? "start" : "restart", m.names));
-  const failed = failedInOutput(r.output);
-  const procs = await m.sv.status(m.names);
-  const down = procs.filter((p) => !UP.has(p.state));
-  if (!m.input.wait || down.length === 0) return procs;
-  // Still STARTING (or in BACKOFF between tries) with no spawn error yet: wait, bounded, for a settled state.
-  if (failed.length === 0) return waitHealthy(m.sv, m.entries, m.names, { since });
-  throw startFailure(m.entries, down, `${m.input.action} failed`, since);
+  const { outputs, broken } = await inLanes(m, m.input.action === "start" ? "start" : "restart", m.names);
+  const tried = m.names.filter((n) => !broken.has(n));
+  const failed = new Set(outputs.flatMap(failedInOutput));
+  let procs = await m.sv.status(m.names);
+  let failure: VexoError | undefined;
+  const down = procs.filter((p) => tried.includes(p.group) && !UP.has(p.state));
+  if (m.input.wait && down.length > 0) {
+    // Still STARTING (or in BACKOFF between tries) with no spawn error yet: wait, bounded, for a settled state.
+    const spawnFailed = down.some((p) => failed.has(p.fullName) || failed.has(p.process));
+    try {
+      if (spawnFailed) throw startFailure(m.entries, down, `${m.input.action} failed`, since);
+      const up = await waitHealthy(m.sv, m.entries, tried, { since });
+      procs = tried.length === m.names.length ? up : await m.sv.status(m.names);
+    } catch (e) {
+      if (!(e instanceof VexoError)) throw e;
+      failure = e;
+      m.cause ??= e;
+      procs = await m.sv.status(m.names);
+    }
+  }
+  const notUp = (n: string) => procs.filter((p) => p.group === n && !UP.has(p.state));
+  for (const n of m.names) {
+    const why = broken.get(n) ?? (failure && notUp(n).length > 0 ? states(notUp(n)) : undefined);
+    m.outcomes.push(why === undefined ? { worker: n, outcome: PAST[m.input.action] } : { worker: n, outcome: "failed", detail: why });
+  }
+  assertAllDone(m);
+  return procs;
 }
 
 async function stop(m: ModeContext): Promise<ProcessStatus[]> {
-  const r = await m.call(calls.groups("stop", m.names));
-  if (r.exitCode !== 0 && !/not running/u.test(r.output))
-    throw new VexoError("supervisorctl_failed", `stop failed: ${faultReason(r.output)}`);
-  return m.sv.status(m.names);
+  const { broken } = await inLanes(m, "stop", m.names);
+  const procs = await m.sv.status(m.names);
+  for (const n of m.names) {
+    const still = procs.filter((p) => p.group === n && !DOWN.has(p.state));
+    const why = broken.get(n) ?? (still.length > 0 ? `still ${states(still)}` : undefined);
+    m.outcomes.push(why === undefined ? { worker: n, outcome: "stopped" } : { worker: n, outcome: "failed", detail: why });
+  }
+  assertAllDone(m);
+  return procs;
 }
 
 /**
@@ -114,27 +195,40 @@ async function gracefulRestart(m: ModeContext): Promise<ProcessStatus[]> {
   return waitHealthy(m.sv, m.entries, m.names, { newerThan: new Map(before.map((p) => [p.fullName, p.pid])), timeoutSeconds });
 }
 
-/** One process at a time; supervisorctl's restart returns once it is RUNNING past startsecs. */
+/**
+ * One process of a worker at a time (supervisorctl's restart returns once it is RUNNING past
+ * startsecs), so a worker is never all down; several workers side by side, in lanes (lanes.ts).
+ * A worker whose process fails to come back stops there; the others go on.
+ */
 async function rollingRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const procs = m.before ?? (await m.sv.status(m.names));
-  for (const [i, p] of procs.entries()) {
-    m.input.onProgress?.(`[${i + 1}/${procs.length}] restarting ${p.fullName}`);
-    const r = await m.call(calls.restartProcess(p.fullName));
-    if (failedInOutput(r.output).length > 0 || r.exitCode !== 0) {
-      const now = await m.sv.status([p.group]);
-      throw startFailure(
-        m.entries,
-        now.filter((x) => x.fullName === p.fullName),
-        `rolling restart stopped at ${p.fullName}`,
-      );
+  let started = 0;
+  const settled = await settleBounded(m.names, async (n) => {
+    for (const p of procs.filter((x) => x.group === n)) {
+      m.input.onProgress?.(`[${++started}/${procs.length}] restarting ${p.fullName}`);
+      const r = await m.call(calls.restartProcess(p.fullName));
+      if (failedInOutput(r.output).length > 0 || r.exitCode !== 0) {
+        const now = await m.sv.status([p.group]);
+        throw startFailure(
+          m.entries,
+          now.filter((x) => x.fullName === p.fullName),
+          `rolling restart stopped at ${p.fullName}`,
+        );
+      }
+    }
+  });
+  for (const [i, s] of settled.entries()) {
+    const worker = m.names[i] as string;
+    if (s.status === "fulfilled") m.outcomes.push({ worker, outcome: "restarted" });
+    else if (!(s.reason instanceof VexoError)) throw s.reason;
+    else {
+      m.cause ??= s.reason;
+      m.outcomes.push({ worker, outcome: "failed", detail: s.reason.message.split("\n")[0] as string });
     }
   }
+  assertAllDone(m);
   return m.sv.status(m.names);
 }
-
-/** The text of a pause record written now. */
-const pauseRecord = (sv: SupervisordClient) =>
-  `${JSON.stringify({ at: new Date(sv.io.now()).toISOString(), supervisordPid: supervisordPid(sv.layout) })}\n`;
 
 /**
  * A graceful stop that is remembered (see pause.ts): each process finishes the job in hand and
@@ -154,47 +248,72 @@ async function pause(m: ModeContext): Promise<ProcessStatus[]> {
         : { worker: n, outcome: "not-running", detail: "no process runs: nothing to pause" },
     );
   }
-  let after: ProcessStatus[] = [];
-  if (active.length > 0) {
-    await m.call(calls.groups("stop", active));
-    after = await m.sv.status(active);
-    const record = pauseRecord(m.sv);
-    ensureDir(stateDir(m.sv.layout), 0o700);
-    for (const n of active) {
-      const still = after.filter((p) => p.group === n && !DOWN.has(p.state));
-      if (still.length === 0) writeAtomic(pauseRecordPath(m.sv.layout, n), record, 0o600);
-      m.outcomes.push(
-        still.length === 0
-          ? { worker: n, outcome: "paused" }
-          : { worker: n, outcome: "failed", detail: `still ${still.map((p) => `${p.fullName} ${p.state}`).join(", ")}` },
-      );
-    }
-  }
-  const failed = m.outcomes.filter((o) => o.outcome === "failed");
-  if (failed.length > 0) {
-    const each = m.outcomes.map((o) => `${o.worker}: ${o.outcome}${o.detail ? ` (${o.detail})` : ""}`).join("; ");
-    throw new VexoError("pause_failed", `${failed.length} of ${m.names.length} worker(s) could not be paused: ${each}`, {
-      details: { outcomes: m.outcomes, workers: failed.map((o) => o.worker) },
-    });
-  }
+  const after = active.length > 0 ? await stopPausing(m, active) : [];
+  assertAllDone(m, "pause_failed");
   // What supervisord said, in the order of the names: after the stop for those stopped, before it for the rest.
   return m.names.flatMap((n) => (active.includes(n) ? after : before).filter((p) => p.group === n));
 }
 
-/** Starts paused workers again (with the same health check as start); others are left as they are. */
+/**
+ * The stop of a pause, in lanes. Each record is written before the stop: a run killed during it
+ * leaves every worker it stopped paused (a record, no process: what a rerun finds), and one still
+ * running is not paused (isPaused). The records of workers that did not stop are removed.
+ */
+async function stopPausing(m: ModeContext, active: string[]): Promise<ProcessStatus[]> {
+  const record = pauseRecord(m.sv);
+  ensureDir(stateDir(m.sv.layout), 0o700);
+  for (const n of active) writeAtomic(pauseRecordPath(m.sv.layout, n), record, 0o600);
+  let broken = new Map<string, string>();
+  try {
+    ({ broken } = await inLanes(m, "stop", active));
+  } catch (e) {
+    if (!(e instanceof VexoError)) throw e;
+    m.cause = e;
+    broken = new Map(active.map((n) => [n, e.message]));
+  }
+  const after = await m.sv.status(active);
+  for (const n of active) {
+    // What supervisord says decides: a worker whose lane failed after its stop is paused all the same.
+    const still = after.filter((p) => p.group === n && !DOWN.has(p.state));
+    if (still.length > 0) removeFile(pauseRecordPath(m.sv.layout, n));
+    m.outcomes.push(
+      still.length === 0
+        ? { worker: n, outcome: "paused" }
+        : { worker: n, outcome: "failed", detail: broken.get(n) ?? `still ${states(still)}` },
+    );
+  }
+  return after;
+}
+
+/** Starts paused workers again, in lanes (with the same health check as start); others are left as they are. */
 async function resume(m: ModeContext): Promise<ProcessStatus[]> {
   const paused = m.names.filter((n) => fs.existsSync(pauseRecordPath(m.sv.layout, n)));
-  for (const n of m.names)
-    if (!paused.includes(n)) m.outcomes.push({ worker: n, outcome: "not-paused", detail: "it was not paused: left as it is" });
   if (paused.length === 0) return m.sv.status(m.names);
-  const r = await m.call(calls.groups("start", paused));
-  for (const n of paused) removeFile(pauseRecordPath(m.sv.layout, n));
-  const procs = await m.sv.status(m.names);
-  const failed = failedInOutput(r.output);
-  const settled = failed.length === 0 && procs.every((p) => !paused.includes(p.group) || UP.has(p.state));
-  if (m.input.wait && !settled) await waitHealthy(m.sv, m.entries, paused);
-  for (const n of paused) m.outcomes.push({ worker: n, outcome: "resumed" });
-  return m.input.wait && !settled ? m.sv.status(m.names) : procs;
+  // A lane that failed leaves its workers paused (their records kept); a single call that failed did nothing.
+  const { outputs, broken } = await inLanes(m, "start", paused);
+  const started = paused.filter((n) => !broken.has(n));
+  for (const n of started) removeFile(pauseRecordPath(m.sv.layout, n));
+  let procs = await m.sv.status(m.names);
+  const settled = outputs.flatMap(failedInOutput).length === 0 && procs.every((p) => !started.includes(p.group) || UP.has(p.state));
+  let failure = false;
+  if (m.input.wait && !settled && started.length > 0) {
+    try {
+      await waitHealthy(m.sv, m.entries, started);
+    } catch (e) {
+      if (!(e instanceof VexoError)) throw e;
+      m.cause ??= e;
+      failure = true;
+    }
+    procs = await m.sv.status(m.names);
+  }
+  for (const n of m.names) {
+    const down = procs.filter((p) => p.group === n && !UP.has(p.state));
+    const why = broken.has(n) ? `${broken.get(n)}; still paused` : failure && down.length > 0 ? states(down) : undefined;
+    if (!paused.includes(n)) m.outcomes.push({ worker: n, outcome: "not-paused", detail: "it was not paused: left as it is" });
+    else m.outcomes.push(why === undefined ? { worker: n, outcome: "resumed" } : { worker: n, outcome: "failed", detail: why });
+  }
+  assertAllDone(m);
+  return procs;
 }
 
 const MODES: Record<string, (m: ModeContext) => Promise<ProcessStatus[]>> = {
@@ -206,50 +325,6 @@ const MODES: Record<string, (m: ModeContext) => Promise<ProcessStatus[]>> = {
   "pause:plain": pause,
   "resume:plain": resume,
 };
-
-/** What a dry run knows: the targets, their processes now, and the plan being filled in. */
-interface DryContext {
-  sv: SupervisordClient;
-  names: string[];
-  procs: ProcessStatus[];
-  plan: Plan;
-}
-
-const groupCall = (verb: "start" | "stop" | "restart") => async (d: DryContext) => [calls.groups(verb, d.names)];
-
-/** Each mode as a dry run: the calls it would make (and, for pause and resume, the pause records it would change). */
-const PLANS: Record<string, (d: DryContext) => Promise<CtlCall[]>> = {
-  "start:plain": groupCall("start"),
-  "stop:plain": groupCall("stop"),
-  "restart:plain": groupCall("restart"),
-  "restart:graceful": async (d) => [calls.signal("TERM", d.names)],
-  "restart:rolling": async (d) => d.procs.map((p) => calls.restartProcess(p.fullName)),
-  "pause:plain": async (d) => {
-    const active = d.names.filter((n) => d.procs.some((p) => p.group === n && ACTIVE.has(p.state)));
-    if (active.length === 0) return [];
-    if (!fs.existsSync(stateDir(d.sv.layout))) d.plan.mkdirs.push(stateDir(d.sv.layout));
-    d.plan.writes = active.map((n) => ({ path: pauseRecordPath(d.sv.layout, n), content: pauseRecord(d.sv) }));
-    return [calls.groups("stop", active)];
-  },
-  "resume:plain": async (d) => {
-    const paused = d.names.filter((n) => fs.existsSync(pauseRecordPath(d.sv.layout, n)));
-    d.plan.removes = paused.map((n) => pauseRecordPath(d.sv.layout, n));
-    return paused.length > 0 ? [calls.groups("start", paused)] : [];
-  },
-};
-
-/** A dry run: the plan of what the mode would do and the processes as they are (`before`: as read already); nothing is changed. */
-async function dryRun(sv: SupervisordClient, input: ControlInput, result: ControlResult, before?: ProcessStatus[]): Promise<ControlResult> {
-  const names = result.workers;
-  const procs = before ?? (await sv.status(names));
-  const plan: Plan = { mkdirs: [], writes: [], removes: [], supervisorctl: [] };
-  // Any start, stop or restart ends a pause (see controlWorkers).
-  if (input.action !== "pause" && input.action !== "resume")
-    plan.removes = names.map((n) => pauseRecordPath(sv.layout, n)).filter((f) => fs.existsSync(f));
-  const calls = await (PLANS[`${input.action}:${input.mode}`] as (d: DryContext) => Promise<CtlCall[]>)({ sv, names, procs, plan });
-  plan.supervisorctl = calls.map((c) => sv.argv(c));
-  return { ...result, supervisorctl: plan.supervisorctl, processes: procs, plan };
-}
 
 /** The workers to act on; with stale, those of the candidates that run stale code, as read once. */
 interface Targets {
@@ -289,7 +364,7 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
   const outcomes: WorkerOutcome[] = [];
   if (names.length === 0) return reading && !input.dryRun ? { ...result, outcomes: reading.selection.outcomes } : result;
   if (!reading) await sv.probe();
-  if (input.dryRun) return dryRun(sv, input, result, reading?.procs);
+  if (input.dryRun) return dryRun(sv, result, reading?.procs);
   // Any start, stop or restart ends a pause: fresh processes take jobs.
   if (input.action !== "pause" && input.action !== "resume") for (const n of names) removeFile(pauseRecordPath(sv.layout, n));
   const call = async (c: CtlCall) => {
@@ -305,6 +380,6 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
     // Back on the code their path resolves to (not known without the wait: they may not be back yet).
     if (input.wait) assertNotStale(sv, targetsIn(entries, names), result.processes);
     result.outcomes = reading.selection.outcomes;
-  } else if (outcomes.length > 0) result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) as WorkerOutcome);
+  } else result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) ?? { worker: n, outcome: PAST[input.action] });
   return result;
 }

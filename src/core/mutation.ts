@@ -73,3 +73,37 @@ export async function applyUpdate(
     details: { output: r.output.trim() },
   });
 }
+
+/** What one `update` naming several groups did: the whole refused (the config unreadable), or each name's own error. */
+export interface UpdateOutcome {
+  readonly output: string;
+  /** supervisord's reason when nothing was applied (an error line that names none of the groups). */
+  readonly refused: string | null;
+  /** The groups supervisorctl reported an error for, each with its line. */
+  readonly failed: ReadonlyMap<string, string>;
+}
+
+/**
+ * Runs one `update A B C...` (one reread and one pass for all of them, where an update each
+ * costs a Python start and a reread each). supervisorctl reports per group (`A: added process
+ * group`, `ERROR: no such group: A`, `A: has problems; not removing`); `tolerate` matches the
+ * lines that are fine for the caller.
+ */
+export async function updateGroups(sv: SupervisordClient, names: readonly string[], tolerate?: RegExp): Promise<UpdateOutcome> {
+  if (names.length === 0) return { output: "", refused: null, failed: new Map() };
+  const r = await sv.run(calls.updateGroups([...names]));
+  assertReachable(sv.where, r.output);
+  const failed = new Map<string, string>();
+  let refused: string | null = null;
+  for (const raw of r.output.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || tolerate?.test(line)) continue;
+    const own = /^ERROR: no such group: (\S+)$/u.exec(line)?.[1] ?? names.find((n) => line.startsWith(`${n}: `));
+    if (own !== undefined && names.includes(own)) {
+      if (!reportsError(line, own) && !/has problems/u.test(line)) continue;
+      failed.set(own, line);
+    } else if (reportsError(line, "")) refused ??= faultReason(r.output);
+  }
+  if (r.exitCode !== 0 && failed.size === 0 && refused === null && !tolerate) refused = faultReason(r.output);
+  return { output: r.output, refused, failed };
+}

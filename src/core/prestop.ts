@@ -1,5 +1,6 @@
 import { VexoError } from "../errors.js";
 import { readIfExists } from "./fsutil.js";
+import { callInLanes } from "./lanes.js";
 import { isManaged } from "./program-file.js";
 import { type SupervisordClient, calls, faultReason, reportsError } from "./supervisorctl.js";
 
@@ -34,10 +35,48 @@ export async function stopBeforeLock(
   file: string,
   opts: { force: boolean; changes: (current: string) => boolean; consequence: string },
 ): Promise<boolean> {
-  const current = readIfExists(file);
-  if (current === null || (!isManaged(current) && !opts.force) || !opts.changes(current)) return false;
+  if (!stopsBeforeLock(file, opts)) return false;
   await stopGroup(sv, name, opts.consequence);
   return true;
+}
+
+/** Whether stopBeforeLock would stop the worker of `file` (read now): a file that may be changed, and that this run changes. */
+export function stopsBeforeLock(file: string, opts: { force: boolean; changes: (current: string) => boolean }): boolean {
+  const current = readIfExists(file);
+  return current !== null && (isManaged(current) || opts.force) && opts.changes(current);
+}
+
+/**
+ * The stops before the lock of a batch, in lanes (lanes.ts): returns the groups stopped, and
+ * those of lanes that failed (each with why), which were perhaps not.
+ */
+export async function stopGroupsInLanes(
+  sv: SupervisordClient,
+  names: readonly string[],
+  onProgress?: (msg: string) => void,
+): Promise<{ stopped: Set<string>; failed: Map<string, string> }> {
+  const progress = (done: number, total: number) => onProgress?.(`${done} of ${total} worker(s) stopped`);
+  const lanes = await callInLanes(
+    (c) => sv.checked(c),
+    names,
+    (lane) => calls.groups("stop", lane),
+    { onProgress: progress },
+  );
+  const stopped = new Set<string>();
+  const failed = new Map<string, string>();
+  for (const l of lanes) {
+    const out = l.result?.output ?? "";
+    const why =
+      l.error !== undefined
+        ? (l.error as Error).message
+        : l.result?.exitCode !== 0 && !/no such group|not running/iu.test(out)
+          ? faultReason(out)
+          : null;
+    for (const n of l.items)
+      if (why === null) stopped.add(n);
+      else failed.set(n, why);
+  }
+  return { stopped, failed };
 }
 
 /** A `reread` line about one group (`NAME: available`), which is never an error whatever NAME is (a worker may be called ERROR). */

@@ -1,8 +1,9 @@
 import { VexoError } from "../errors.js";
 import { assertTrustedLayout } from "./config-trust.js";
 import { readIfExists, removeFile, writeAtomic } from "./fsutil.js";
+import { splitLanes } from "./lanes.js";
 import { programFile } from "./layout.js";
-import { applyUpdate, assertNameFree, beforeMutation, concatPlans, lockForMutation } from "./mutation.js";
+import { applyUpdate, assertNameFree, concatPlans } from "./mutation.js";
 import { stopBeforeLock, stopGroup } from "./prestop.js";
 import { isManaged, parseProgramFile, programFileMode } from "./program-file.js";
 import { dropRemovalRecord, pauseRecordPath, writeRemovalRecord } from "./records.js";
@@ -37,7 +38,11 @@ export interface RemovePlan {
   readonly result: WorkerRemoval;
 }
 
-const notThere = (r: WorkerRemoval): WorkerRemoval => ({ ...r, changed: false, plan: { ...r.plan, removes: [], supervisorctl: [] } });
+export const notThere = (r: WorkerRemoval): WorkerRemoval => ({
+  ...r,
+  changed: false,
+  plan: { ...r.plan, removes: [], supervisorctl: [] },
+});
 
 /** True when supervisord still has group NAME loaded (a run killed between the delete and `update NAME` leaves it so). */
 async function stillLoaded(sv: SupervisordClient, name: string): Promise<boolean> {
@@ -85,6 +90,20 @@ export interface RemoveAllPlan {
 }
 
 /**
+ * The plans of several removals as the batch makes them (remove-batch.ts): the stops in lanes,
+ * then one `update` naming every worker. One removal: its own plan.
+ */
+function batchedPlans(sv: SupervisordClient, changing: RemovePlan[]): Plan[] {
+  if (changing.length <= 1) return changing.map((r) => r.result.plan);
+  const stopping = changing.filter((r) => r.result.plan.removes.length > 0).map((r) => r.input.name);
+  const supervisorctl = [
+    ...splitLanes(stopping).map((lane) => sv.argv(calls.groups("stop", lane))),
+    sv.argv(calls.updateGroups(changing.map((r) => r.input.name))),
+  ];
+  return [...changing.map((r) => ({ ...r.result.plan, supervisorctl: [] })), { mkdirs: [], writes: [], removes: [], supervisorctl }];
+}
+
+/**
  * Works out removing every named worker, in the order given (each once); changes nothing. Any
  * refusal fails the whole: not_found names every missing worker at once.
  */
@@ -103,7 +122,10 @@ export async function planRemoveAll(sv: SupervisordClient, input: RemoveAllInput
   }
   if (missing.length > 0)
     throw new VexoError("not_found", `no worker named ${missing.join(", ")}; nothing was removed`, { details: { names: missing } });
-  const plans = removals.filter((r) => r.result.changed).map((r) => r.result.plan);
+  const plans = batchedPlans(
+    sv,
+    removals.filter((r) => r.result.changed),
+  );
   const result: RemoveResult = {
     changed: plans.length > 0,
     dryRun: false,
@@ -114,62 +136,10 @@ export async function planRemoveAll(sv: SupervisordClient, input: RemoveAllInput
   return { input, removals, result };
 }
 
-/**
- * Does planned removals, one after another: each worker is stopped before the lock (prestop.ts),
- * then removed under it. A parallel rm that won the race ends in the same state. Returns a new result.
- */
-export async function applyRemoveAll(sv: SupervisordClient, p: RemoveAllPlan): Promise<RemoveResult> {
-  if (!p.result.changed) return { ...p.result };
-  const workers = p.result.workers.map((w) => ({ ...w }));
-  const done: string[] = [];
-  try {
-    for (const [i, r] of p.removals.entries()) {
-      const w = workers[i] as RemoveResult["workers"][number];
-      if (r.result.changed) w.changed = (await removeOne(sv, r)).changed;
-      done.push(w.name);
-    }
-  } catch (e) {
-    throw partlyRemoved(e, p, workers, done);
-  }
-  return { ...p.result, workers, changed: workers.some((w) => w.changed) };
-}
-
 /** Stops one worker being removed, before the lock (true when it did); a removal that is only an unload has nothing to stop. */
 export async function stopIfRemoving(sv: SupervisordClient, r: RemovePlan): Promise<boolean> {
   if (r.result.plan.removes.length === 0) return false;
   return stopBeforeLock(sv, r.input.name, r.file, { force: r.input.force, changes: () => true, consequence: "it was not removed" });
-}
-
-async function removeOne(sv: SupervisordClient, r: RemovePlan): Promise<WorkerRemoval> {
-  await beforeMutation(sv);
-  const stopped = await stopIfRemoving(sv, r);
-  const lock = await lockForMutation(sv, r.input.lockWaitSeconds);
-  try {
-    return await removeLocked(sv, r, { stopped });
-  } finally {
-    lock.release();
-  }
-}
-
-/** A failure after some removals: the message says which workers were removed and which were not. */
-function partlyRemoved(e: unknown, p: RemoveAllPlan, workers: RemoveResult["workers"], done: string[]): unknown {
-  if (!(e instanceof VexoError) || p.removals.length === 1) return e;
-  const removed = workers.filter((w) => done.includes(w.name) && w.changed).map((w) => w.name);
-  const notRemoved = workers.filter((w) => !done.includes(w.name)).map((w) => w.name);
-  const what = `${removed.length > 0 ? `removed: ${removed.join(", ")}` : "none was removed"}; not removed: ${notRemoved.join(", ")}`;
-  return new VexoError(e.code, `${e.message}; ${what}`, { hint: e.hint, details: { ...e.details, removed, notRemoved } });
-}
-
-/** Under the lock, a removal whose file is already gone: only the unload was left (see planRemove), or someone removed it meanwhile. */
-async function removeGone(sv: SupervisordClient, p: RemovePlan): Promise<WorkerRemoval> {
-  const { input } = p;
-  if (p.result.plan.removes.length === 0) {
-    await applyUpdate(sv, input.name, () => undefined, /^ERROR: no such group/mu);
-    dropRemovalRecord(sv.layout, input.name);
-    return p.result;
-  }
-  if (input.missingOk) return notThere(p.result);
-  throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
 }
 
 /**
@@ -178,10 +148,43 @@ async function removeGone(sv: SupervisordClient, p: RemovePlan): Promise<WorkerR
  * run what is half done (records.ts): `apply --prune` finishes it, an add of the name undoes it.
  */
 export async function removeLocked(sv: SupervisordClient, p: RemovePlan, opts: { stopped: boolean }): Promise<WorkerRemoval> {
+  const prepared = await prepareRemoval(sv, p, opts);
+  if (prepared.kind === "done") return prepared.removal;
+  if (prepared.kind === "unload") {
+    await applyUpdate(sv, p.input.name, () => undefined, NO_SUCH_GROUP);
+    finishRemoval(sv, prepared);
+    return p.result;
+  }
+  // "no such group": the file was never loaded, so there is nothing to unload.
+  await applyUpdate(sv, p.input.name, () => restoreRemoved(sv, prepared), NO_SUCH_GROUP);
+  finishRemoval(sv, prepared);
+  return p.result;
+}
+
+/** supervisorctl's words for a group it never loaded: nothing to unload, which is fine for a removal. */
+export const NO_SUCH_GROUP = /^ERROR: no such group/mu;
+
+/**
+ * A removal under the lock up to its `update NAME`: `removed` (its removal record written, the
+ * group stopped, the file and any pause record deleted, and what they held to restore them),
+ * `unload` (the file was gone already: only the update is left), or `done` (nothing to do).
+ */
+export type PreparedRemoval =
+  | { kind: "removed"; plan: RemovePlan; current: string; paused: string | null }
+  | { kind: "unload"; plan: RemovePlan }
+  | { kind: "done"; removal: WorkerRemoval };
+
+/** Everything of a removal under the lock but its update (removeLocked, and one update for many in remove-batch.ts). */
+export async function prepareRemoval(sv: SupervisordClient, p: RemovePlan, opts: { stopped: boolean }): Promise<PreparedRemoval> {
   const { file, input } = p;
   // Re-read under the lock, on purpose: a parallel run may have changed it meanwhile (this one file, not the world).
   const current = readIfExists(file);
-  if (current === null) return removeGone(sv, p);
+  if (current === null) {
+    // Only the unload was left (see planRemove), or someone removed it meanwhile.
+    if (p.result.plan.removes.length === 0) return { kind: "unload", plan: p };
+    if (input.missingOk) return { kind: "done", removal: notThere(p.result) };
+    throw new VexoError("not_found", `no worker named ${input.name} (removed meanwhile)`, { details: { names: [input.name] } });
+  }
   // Again under the lock: someone may have put their own program there while this run waited.
   if (!isManaged(current) && !input.force) throw new VexoError("not_managed", `${file} was not written by vexo-sv`, { details: { file } });
   const pause = pauseRecordPath(sv.layout, input.name);
@@ -195,21 +198,21 @@ export async function removeLocked(sv: SupervisordClient, p: RemovePlan, opts: {
     });
   removeFile(pause);
   removeFile(file);
-  // "no such group": the file was never loaded, so there is nothing to unload.
-  await applyUpdate(
-    sv,
-    input.name,
-    async () => {
-      // Back as it was: the file, and the worker running (or paused, if it was).
-      writeAtomic(file, current, programFileMode(current));
-      if (paused !== null) writeAtomic(pause, paused, 0o600);
-      else await sv.run(calls.groups("start", [input.name]));
-      dropRemovalRecord(sv.layout, input.name);
-    },
-    /^ERROR: no such group/mu,
-  );
+  return { kind: "removed", plan: p, current, paused };
+}
+
+/** Back as it was after supervisord refused the update: the file, and the worker running (or paused, if it was). */
+export async function restoreRemoved(sv: SupervisordClient, r: PreparedRemoval & { kind: "removed" }): Promise<void> {
+  const { file, input } = r.plan;
+  writeAtomic(file, r.current, programFileMode(r.current));
+  if (r.paused !== null) writeAtomic(pauseRecordPath(sv.layout, input.name), r.paused, 0o600);
+  else await sv.run(calls.groups("start", [input.name]));
   dropRemovalRecord(sv.layout, input.name);
-  return p.result;
+}
+
+/** After the update (or the restore): the removal record has nothing left to tell. */
+export function finishRemoval(sv: SupervisordClient, r: PreparedRemoval & { kind: "removed" | "unload" }): void {
+  dropRemovalRecord(sv.layout, r.plan.input.name);
 }
 
 /** The path of the worker a program file runs, if vexo-sv can read it back (for the removal record). */

@@ -167,9 +167,9 @@ export const statusResultSchema = listResultSchema.extend({
 
 export const workerOutcomeSchema = z.object({
   worker: z.string(),
-  outcome: z.enum(["paused", "resumed", "not-running", "not-paused", "failed", "restarted", "not-stale"]).meta({
+  outcome: z.enum(["started", "stopped", "restarted", "paused", "resumed", "not-running", "not-paused", "failed", "not-stale"]).meta({
     description:
-      "pause: paused, not-running (nothing to pause), failed; resume: resumed, not-paused; restart with stale: restarted (it ran stale code), not-stale (left as it is), not-running (no process runs: nothing runs old code), paused (left paused: its next start runs the current release)",
+      "start: started; stop: stopped; restart: restarted; pause: paused, not-running (nothing to pause); resume: resumed, not-paused; any of them: failed (detail says why; the others were done, exit 1); restart with stale: restarted (it ran stale code), not-stale (left as it is), not-running (no process runs: nothing runs old code), paused (left paused: its next start runs the current release)",
   }),
   detail: z.string().optional(),
 });
@@ -191,10 +191,10 @@ export const controlResultSchema = z.object({
     .array(z.array(z.string()))
     .meta({ description: "Every supervisorctl call that changed something, as its argv (with dryRun: that would be made)" }),
   processes: z.array(processStatusSchema).meta({ description: "The targets' processes afterwards (with dryRun: as they are)" }),
-  outcomes: z
-    .array(workerOutcomeSchema)
-    .optional()
-    .meta({ description: "pause, resume and restart with stale (not with dryRun): what happened to each worker" }),
+  outcomes: z.array(workerOutcomeSchema).optional().meta({
+    description:
+      "Not with dryRun: what happened to each worker, in the order of workers (a failure exits 1 with the same list in its details)",
+  }),
   stale: z.array(staleWorkerSchema).optional().meta({
     description:
       "restart with stale only: the workers found running stale code, read once before acting (workers lists the same names); with dryRun, those that would be restarted",

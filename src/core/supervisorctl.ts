@@ -23,6 +23,8 @@ const READ_ONLY = new Set(["status", "version"]);
 /** Pure builders of every call vexo-sv makes; whole groups are addressed as `NAME:*`. */
 export const calls = {
   update: (name: string): CtlCall => ({ args: ["update", name] }),
+  /** One `update` naming several groups: each is applied as `update NAME` would (never a bare update: names are never empty). */
+  updateGroups: (names: string[]): CtlCall => ({ args: ["update", ...names] }),
   /** Rereads the config and lists the groups whose config differs from what runs (applies nothing). */
   reread: (): CtlCall => ({ args: ["reread"] }),
   /** start | stop | restart of whole groups, one call for all of them. */

@@ -10,6 +10,8 @@
 //   after-unlink    the program file removed (rm), supervisord not yet told
 //   during-status   the first `supervisorctl status` after the change (the health wait)
 //   during-reread   `supervisorctl reread` started (apply, before it skips identical workers)
+//   during-start    `supervisorctl start ...` started (resume, start: one per lane)
+//   during-restart  `supervisorctl restart ...` started (restart: one per lane)
 // VEXO_CRASH_NTH=N kills at the Nth time the phase is passed (default 1): apply passes most
 // phases once per worker.
 import childProcess from "node:child_process";
@@ -47,6 +49,8 @@ childProcess.spawn = (cmd, args, opts) => {
     if (verb === "stop") pass("during-stop");
     if (verb === "status") pass("during-status");
     if (verb === "reread") pass("during-reread");
+    if (verb === "start") pass("during-start");
+    if (verb === "restart") pass("during-restart");
   }
   return child;
 };

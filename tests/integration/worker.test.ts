@@ -275,16 +275,15 @@ describe("worker add / ls / rm on a real supervisord", () => {
     const notOurs = await cli(["worker", "rm", "m1", "foreign2", "--json"], sv.env);
     expect(notOurs.json.error.code).toBe("not_managed");
     await unchanged();
-    // --dry-run: each worker's stop and update in turn, nothing changed.
+    // --dry-run: the batch's calls (the stops in lanes, then one update naming both), nothing changed.
     const dry = await cli(["worker", "rm", "m1", "m2", "--dry-run", "--json"], sv.env);
     expect(dry.code).toBe(0);
     expect(dry.json).toMatchObject({ changed: true, dryRun: true });
     expect(dry.json.plan.removes).toEqual([path.join(sv.confDir, "m1.conf"), path.join(sv.confDir, "m2.conf")]);
     expect(dry.json.plan.supervisorctl).toEqual([
       ["supervisorctl", "-c", sv.config, "stop", "m1:*"],
-      ["supervisorctl", "-c", sv.config, "update", "m1"],
       ["supervisorctl", "-c", sv.config, "stop", "m2:*"],
-      ["supervisorctl", "-c", sv.config, "update", "m2"],
+      ["supervisorctl", "-c", sv.config, "update", "m1", "m2"],
     ]);
     await unchanged();
     // --missing-ok: the missing one is changed=false; the others go; a name given twice counts once.

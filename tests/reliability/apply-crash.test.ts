@@ -12,20 +12,25 @@ import { ALLOW_ROOT, BIN, ROOT, useSupervisor } from "../helpers/cli.js";
 
 const sv = useSupervisor();
 
-/** [phase, nth]: the order an apply of TARGET passes them (replace cr-a, create cr-c, remove cr-b). */
+/**
+ * [phase, nth]: the order an apply of TARGET passes them (replace cr-a, create cr-c, remove cr-b):
+ * the reread before any stop, the stops of cr-a and cr-b before the lock (one lane each), the lock,
+ * the reread for the identical cr-d, every file written or removed, then ONE update naming all
+ * three (issue 28), then the status calls.
+ */
 const TRIALS: [string, number][] = [
-  ["during-lock", 1],
   ["during-reread", 1],
+  ["during-stop", 1],
+  ["during-stop", 2],
+  ["during-lock", 1],
+  ["during-reread", 2],
   ["before-rename", 1],
   ["after-rename", 1],
-  ["during-update", 1],
   ["before-rename", 2],
   ["after-rename", 2],
-  ["during-update", 2],
   ["after-rename", 3], // the removal record of cr-b is in place
-  ["during-stop", 1],
   ["after-unlink", 1],
-  ["during-update", 3],
+  ["during-update", 1], // the batch's one update: cr-a, cr-c and cr-b at once
   ["during-status", 1], // the status call that converges the identical cr-d on running (issue 24)
   ["during-status", 2], // the health wait's first status call
 ];

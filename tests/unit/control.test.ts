@@ -60,9 +60,39 @@ describe("controlWorkers", () => {
   });
 
   it.each([
-    ["start", "plain", false, [["start", "a:*", "b:*"]], [], ["a"]],
-    ["stop", "plain", false, [["stop", "a:*", "b:*"]], [], ["a"]],
-    ["restart", "plain", false, [["restart", "a:*", "b:*"]], [], ["a"]],
+    [
+      "start",
+      "plain",
+      false,
+      [
+        ["start", "a:*"],
+        ["start", "b:*"],
+      ],
+      [],
+      ["a"],
+    ],
+    [
+      "stop",
+      "plain",
+      false,
+      [
+        ["stop", "a:*"],
+        ["stop", "b:*"],
+      ],
+      [],
+      ["a"],
+    ],
+    [
+      "restart",
+      "plain",
+      false,
+      [
+        ["restart", "a:*"],
+        ["restart", "b:*"],
+      ],
+      [],
+      ["a"],
+    ],
     ["restart", "graceful", false, [["signal", "TERM", "a:*", "b:*"]], [], ["a"]],
     [
       "restart",
@@ -309,7 +339,7 @@ describe("controlWorkers", () => {
       { worker: "a", outcome: "paused" },
       { worker: "b", outcome: "failed", detail: "still b:b_00 RUNNING" },
     ]);
-    expect(e.message).toMatch(/a: paused; b: failed/u);
+    expect(e.message).toMatch(/1 of 2 worker\(s\) could not be paused: done: a paused; not done: b \(still b:b_00 RUNNING\)/u);
     expect(fs.existsSync(pauseRecordPath(sv.layout, "a"))).toBe(true);
   });
 
@@ -336,5 +366,166 @@ describe("controlWorkers", () => {
     expect((await refusal(controlWorkers(fakeSupervisor(new ScriptedIO(() => ""), specs), input({ mode: "graceful" })))).code).toBe(
       "usage",
     );
+  });
+});
+
+describe("controlWorkers on many workers: lanes (lanes.ts)", () => {
+  const many = Array.from({ length: 20 }, (_, i) => ({ name: `w${String(i).padStart(2, "0")}`, path: "/srv/app" }));
+  const all = many.map((w) => w.name);
+
+  /** A scripted supervisord that keeps each group's state; calls overlap (each waits a turn of the loop), and the most at once is counted. */
+  function batchIO(opts: { fails?: string[]; refuses?: string[]; paused?: boolean } = {}) {
+    const state = new Map(all.map((n) => [n, opts.paused ? "STOPPED" : "RUNNING"]));
+    let inFlight = 0;
+    const io = new ScriptedIO((args) => {
+      const [verb, ...rest] = args;
+      const names = rest.map((a) => a.replace(/:\*$/u, ""));
+      if (verb === "status")
+        return (names.length ? names : all)
+          .map((n) => statusLine(`${n}:${n}_00`, state.get(n) ?? "STOPPED", "pid 1, uptime 0:00:05"))
+          .join("\n");
+      if (names.some((n) => opts.refuses?.includes(n)))
+        return { exitCode: 2, output: names.map((n) => `${n}: ERROR (no such group)`).join("\n") };
+      const lines = names.map((n) => {
+        if (verb === "stop") state.set(n, "STOPPED");
+        else state.set(n, opts.fails?.includes(n) ? "FATAL" : "RUNNING");
+        return state.get(n) === "FATAL" ? `${n}:${n}_00: ERROR (spawn error)` : `${n}:${n}_00: ${verb === "stop" ? "stopped" : "started"}`;
+      });
+      return lines.join("\n");
+    });
+    const most = { at: 0 };
+    const run = io.run.bind(io);
+    io.run = async (config, args, via) => {
+      inFlight++;
+      most.at = Math.max(most.at, inFlight);
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await run(config, args, via);
+      } finally {
+        inFlight--;
+      }
+    };
+    return { io, state, most };
+  }
+
+  it.each(["start", "stop", "restart"] as const)(
+    "%s --all: 12 calls at once, consecutive names each, every worker its outcome",
+    async (action) => {
+      const { io, most } = batchIO();
+      const r = await controlWorkers(fakeSupervisor(io, many), input({ action, names: [], all: true }));
+      const changing = io.calls.filter((c) => c[0] === action);
+      expect(changing).toHaveLength(12);
+      expect(changing.flatMap((c) => c.slice(1))).toEqual(all.map((n) => `${n}:*`));
+      expect(most.at).toBe(12);
+      expect(r.outcomes).toEqual(
+        all.map((n) => ({ worker: n, outcome: { start: "started", stop: "stopped", restart: "restarted" }[action] })),
+      );
+    },
+  );
+
+  it("restart --all where one worker fails to start: the others are restarted, the failure is named, exit 1", async () => {
+    const { io } = batchIO({ fails: ["w05"] });
+    const e = await refusal(controlWorkers(fakeSupervisor(io, many), input({ action: "restart", names: [], all: true })));
+    expect(e.code).toBe("start_failed");
+    expect(e.message).toMatch(/1 of 20 worker\(s\) could not be restarted: done: w00 restarted, .*; not done: w05 \(w05:w05_00 FATAL\)/u);
+    const outcomes = e.details?.outcomes as { worker: string; outcome: string }[];
+    expect(outcomes.filter((o) => o.outcome === "failed").map((o) => o.worker)).toEqual(["w05"]);
+    expect(outcomes.filter((o) => o.outcome === "restarted")).toHaveLength(19);
+  });
+
+  it("a lane supervisorctl refuses fails its own workers only; the other lanes are done", async () => {
+    const { io, state } = batchIO({ refuses: ["w00"] });
+    const e = await refusal(controlWorkers(fakeSupervisor(io, many), input({ action: "stop", names: [], all: true })));
+    expect(e.code).toBe("supervisorctl_failed");
+    const outcomes = e.details?.outcomes as { worker: string; outcome: string }[];
+    // The first lane (w00, w01) was refused as a whole and left as it was; every other worker is stopped.
+    expect(outcomes.filter((o) => o.outcome === "failed").map((o) => o.worker)).toEqual(["w00", "w01"]);
+    expect([...state].filter(([, s]) => s === "STOPPED").map(([n]) => n)).toEqual(all.slice(2));
+    expect(e.message).toMatch(/not done: w00 \(.*no such group/u);
+  });
+
+  it("pause --all then resume --all: lanes both ways, a pause record per worker, then none", async () => {
+    const { io, state } = batchIO();
+    const sv = fakeSupervisor(io, many);
+    const p = await controlWorkers(sv, input({ action: "pause", names: [], all: true }));
+    expect(io.calls.filter((c) => c[0] === "stop")).toHaveLength(12);
+    expect(p.outcomes?.every((o) => o.outcome === "paused")).toBe(true);
+    expect(all.every((n) => fs.existsSync(pauseRecordPath(sv.layout, n)))).toBe(true);
+    const r = await controlWorkers(sv, input({ action: "resume", names: [], all: true }));
+    expect(io.calls.filter((c) => c[0] === "start")).toHaveLength(12);
+    expect(r.outcomes?.every((o) => o.outcome === "resumed")).toBe(true);
+    expect(all.some((n) => fs.existsSync(pauseRecordPath(sv.layout, n)))).toBe(false);
+    expect([...state.values()].every((s) => s === "RUNNING")).toBe(true);
+  });
+
+  it("--dry-run prints the calls of the lanes, and makes none", async () => {
+    const { io } = batchIO();
+    const r = await controlWorkers(fakeSupervisor(io, many), input({ action: "restart", names: [], all: true, dryRun: true }));
+    expect(io.verbs().every((v) => v === "status")).toBe(true);
+    expect(r.plan?.supervisorctl).toHaveLength(12);
+    expect(r.plan?.supervisorctl.flatMap((c) => c.slice(4))).toEqual(all.map((n) => `${n}:*`));
+  });
+
+  it("progress counts workers as lanes end", async () => {
+    const { io } = batchIO();
+    const seen: string[] = [];
+    await controlWorkers(fakeSupervisor(io, many), input({ action: "stop", names: [], all: true, onProgress: (m) => seen.push(m) }));
+    expect(seen).toHaveLength(12);
+    expect(seen.at(-1)).toBe("20 of 20 worker(s): stop done");
+  });
+});
+
+describe("restart --rolling of several workers", () => {
+  const three = ["a", "b", "c"].map((name) => ({ name, path: "/srv/app", procs: 2 }));
+
+  /** Each worker's two processes; a restart of `fails` errors. Counts restarts in flight, in all and per worker. */
+  function rollingIO(fails?: string) {
+    const inFlight = new Map<string, number>();
+    const most = { all: 0, perWorker: 0 };
+    const io = new ScriptedIO((args) => {
+      if (args[0] === "restart")
+        return args[1] === fails ? { exitCode: 7, output: `${args[1]}: ERROR (spawn error)` } : `${args[1]}: started`;
+      const groups = args.length > 1 ? args.slice(1).map((g) => g.replace(/:\*$/u, "")) : ["a", "b", "c"];
+      return groups.flatMap((g) => [0, 1].map((i) => running(`${g}:${g}_0${i}`, 10 + i))).join("\n");
+    });
+    const run = io.run.bind(io);
+    io.run = async (config, args, via) => {
+      const g = args[0] === "restart" ? (String(args[1]).split(":")[0] as string) : "";
+      inFlight.set(g, (inFlight.get(g) ?? 0) + 1);
+      if (g) most.perWorker = Math.max(most.perWorker, inFlight.get(g) as number);
+      most.all = Math.max(
+        most.all,
+        [...inFlight].filter(([k]) => k).reduce((t, [, v]) => t + v, 0),
+      );
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await run(config, args, via);
+      } finally {
+        inFlight.set(g, (inFlight.get(g) as number) - 1);
+      }
+    };
+    return { io, most };
+  }
+
+  it("one process of a worker at a time, the workers side by side; every worker restarted", async () => {
+    const { io, most } = rollingIO();
+    const r = await controlWorkers(fakeSupervisor(io, three), input({ action: "restart", mode: "rolling", names: [], all: true }));
+    expect(most.perWorker).toBe(1);
+    expect(most.all).toBe(3);
+    expect(io.calls.filter((c) => c[0] === "restart")).toHaveLength(6);
+    expect(r.outcomes).toEqual(["a", "b", "c"].map((worker) => ({ worker, outcome: "restarted" })));
+  });
+
+  it("a process that fails stops its worker there; the others are restarted; exit 1 naming both", async () => {
+    const { io } = rollingIO("b:b_00");
+    const e = await refusal(controlWorkers(fakeSupervisor(io, three), input({ action: "restart", mode: "rolling", names: [], all: true })));
+    expect(e.code).toBe("start_failed");
+    expect(io.calls.some((c) => c[0] === "restart" && c[1] === "b:b_01")).toBe(false);
+    expect(e.details?.outcomes).toEqual([
+      { worker: "a", outcome: "restarted" },
+      { worker: "b", outcome: "failed", detail: expect.stringMatching(/^rolling restart stopped at b:b_00/u) },
+      { worker: "c", outcome: "restarted" },
+    ]);
+    expect(e.message).toMatch(/1 of 3 worker\(s\) could not be restarted: done: a restarted, c restarted; not done: b/u);
   });
 });

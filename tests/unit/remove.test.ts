@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyRemoveAll, planRemove, planRemoveAll } from "../../src/core/remove.js";
+import { planRemove, planRemoveAll } from "../../src/core/remove.js";
+import { applyRemoveAll } from "../../src/core/remove-batch.js";
 import type { SupervisordClient } from "../../src/core/supervisorctl.js";
 import { fakeSupervisor, running, ScriptedIO, ScriptedMachine, refusal } from "../helpers/scripted.js";
 

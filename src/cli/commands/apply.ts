@@ -52,7 +52,7 @@ export default defineCommand({
       .option("--no-wait", "return once supervisord took the changes, without checking the processes come up"),
   async input({ args, opts }, validate) {
     const { issuePath, parse, pathSchema, workersFileSchema, z } = await validate();
-    const { readWorkersFile } = await import("../../core/apply.js");
+    const { readWorkersFile } = await import("../../core/workers-file.js");
     const file = String(args[0]);
     const prunePath = opts.prunePath === undefined ? null : parse(z.object({ prunePath: pathSchema }), opts).prunePath;
     if (prunePath !== null && !opts.prune) throw invalid("prunePath", "limits --prune; give --prune too");
@@ -93,7 +93,7 @@ export default defineCommand({
   async run(input, ctx) {
     const sv = await ctx.supervisor();
     const { applyConvergence, planApply } = await import("../../core/apply.js");
-    const plan = await planApply(sv, input, { reread: input.dryRun });
+    const plan = await planApply(sv, { ...input, onProgress: (m) => ctx.progress(m) }, { reread: input.dryRun });
     for (const w of plan.warnings) ctx.warn(w);
     if (input.dryRun) return { ...plan.result, dryRun: true };
     if (plan.result.workers.some((w) => w.action !== "unchanged")) ctx.progress("applying the changes");

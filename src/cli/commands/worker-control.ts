@@ -100,8 +100,11 @@ function controlCommand(action: ControlAction) {
         return;
       }
       // With stale, the restarted ones are said above; the rest only when not plainly current.
-      if (r.outcomes) for (const o of r.outcomes) if (!r.stale || !["restarted", "not-stale"].includes(o.outcome)) out.info(outcomeLine(o));
-      if (!r.outcomes || r.stale) out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
+      // start, stop and restart: one line for the workers done as asked; pause and resume: a line each.
+      const plain = r.stale || ["start", "stop", "restart"].includes(r.action);
+      const said = (o: WorkerOutcome) => (r.stale ? ["restarted", "not-stale"] : [PAST[r.action]]).includes(o.outcome);
+      for (const o of r.outcomes ?? []) if (!plain || !said(o)) out.info(outcomeLine(o));
+      if (!r.outcomes || plain) out.info(`${PAST[r.action]}: ${r.workers.join(", ")}`);
       for (const p of r.processes) out.data(`${p.fullName}  ${p.state}  ${processDetail(p)}`.trimEnd());
     },
   });

@@ -18,9 +18,10 @@ export default defineCommand({
   },
   async run(input, ctx) {
     const sv = await ctx.supervisor();
-    const { applyRemoveAll, planRemoveAll } = await import("../../core/remove.js");
+    const { planRemoveAll } = await import("../../core/remove.js");
+    const { applyRemoveAll } = await import("../../core/remove-batch.js");
     const plan = await planRemoveAll(sv, input);
-    return input.dryRun ? { ...plan.result, dryRun: true } : applyRemoveAll(sv, plan);
+    return input.dryRun ? { ...plan.result, dryRun: true } : applyRemoveAll(sv, plan, (m) => ctx.progress(m));
   },
   render(r, out) {
     if (r.dryRun) return renderPlan(out, r.plan);
