@@ -16,6 +16,14 @@ export function shApp(sv: Sv, name: string, body: string): string {
   return dir;
 }
 
+/**
+ * For an app that exits at once: a startsecs well past supervisord's 1-second loop. With the
+ * default (1 s), supervisord may reap an exit only after startsecs has passed, call the process
+ * RUNNING, and start its retries over, which put FATAL anywhere from 10 to 50 s away; with 3 s,
+ * every exit is seen within startsecs and FATAL comes after startretries' backoff (1 + 2 + 3 s).
+ */
+export const EXITS_AT_ONCE = ["--startsecs", "3"];
+
 /** `worker add` of a shell-script application, without waiting for it to come up. */
 export const shAddArgs = (name: string, app: string, extra: string[] = []) =>
   addArgs(name, ["--php", "/bin/sh", "--no-wait", ...extra], app);

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apply, workersFile } from "../helpers/apply.js";
-import { alertsOf, listenerLogText, recorded, recorder, shAddArgs, shApp, waitLog } from "../helpers/alerts.js";
+import { alertsOf, EXITS_AT_ONCE, listenerLogText, recorded, recorder, shAddArgs, shApp, waitLog } from "../helpers/alerts.js";
 import { addArgs, cli, ROOT, snapshot, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 import { groupInfo, processInfo } from "../helpers/rpc.js";
 
@@ -26,6 +26,10 @@ const enable = (args: string[]) => cli(["alerts", "enable", ...args, "--json", "
 function protocolKept(): void {
   const log = fs.readFileSync(path.join(sv.logDir, "supervisord.log"), "utf8");
   expect(log).not.toMatch(/UNKNOWN state|violated the eventlistener protocol|bad result line/u);
+  // Each enable that replaced it, and the disable, stopped the listener with SIGTERM: it ended at
+  // once (its stdin held it alive for supervisord's stopwaitsecs, 10 s, and a SIGKILL, before).
+  expect(log).not.toMatch(/killing 'vexo-sv-alerts'/u);
+  expect(log).toMatch(/stopped: vexo-sv-alerts \(exit status 0\)/u);
 }
 
 beforeAll(() => {
@@ -114,7 +118,7 @@ describe("alerts on a real supervisord", () => {
 
   it("a worker whose app exits at once: its FATAL reaches CMD once, with the log line; a second FATAL in the window is not sent", async () => {
     const app = shApp(sv, "dies", 'echo "dies: SQLSTATE[HY000] [2002] Connection refused"; exit 3');
-    expect((await cli([...shAddArgs("dies", app), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...shAddArgs("dies", app, EXITS_AT_ONCE), "--json"], sv.env)).code).toBe(0);
     const [fatal] = await waitFor(
       async () => alertsOf(rec.dir, "fatal", "dies").at(0) && alertsOf(rec.dir, "fatal", "dies"),
       120,
@@ -201,11 +205,11 @@ describe("alerts on a real supervisord", () => {
     const pid = await listenerPid();
     const app = shApp(sv, "cmd-app", 'echo "cmd-app: exits"; exit 1');
     for (const name of ["cmd-fails", "cmd-hangs", "cmd-spams"])
-      expect((await cli([...shAddArgs(name, app), "--json"], sv.env)).code).toBe(0);
+      expect((await cli([...shAddArgs(name, app, EXITS_AT_ONCE), "--json"], sv.env)).code).toBe(0);
     await waitLog(sv, /alert fatal cmd-fails:cmd-fails_00: command exited 1 in \d+ ms; output \(19 bytes\): "failing on purpose\\n"/u);
     await waitLog(sv, /alert fatal cmd-hangs:cmd-hangs_00: command killed after its timeout/u);
     await waitLog(sv, /alert fatal cmd-spams:cmd-spams_00: command exited 0 in \d+ ms; output \(5000000 bytes\): "xxx/u);
-    expect((await cli([...shAddArgs("after", app), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...shAddArgs("after", app, EXITS_AT_ONCE), "--json"], sv.env)).code).toBe(0);
     await waitFor(async () => alertsOf(rec.dir, "fatal", "after").length === 1, 120, "the next alert");
     expect(await listenerPid()).toBe(pid);
     protocolKept();
@@ -220,7 +224,7 @@ describe("alerts on a real supervisord", () => {
     fs.writeFileSync(script, `printf '%s\\n' '${line.replaceAll("'", "'\\''")}'\nexit 3\n`, { mode: 0o755 });
     fs.writeFileSync(
       path.join(sv.confDir, "evil.conf"),
-      `[program:${name}]\ncommand=/bin/sh ${script}\nstdout_logfile=${sv.logDir}/evil.log\n`,
+      `[program:${name}]\ncommand=/bin/sh ${script}\nstartsecs=3\nstdout_logfile=${sv.logDir}/evil.log\n`,
     );
     expect((await ctl("update", name)).stdout).toContain("added process group");
     const [alert] = await waitFor(async () => alertsOf(rec.dir, "fatal", name).at(0) && alertsOf(rec.dir, "fatal", name), 120, "the alert");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { alertsOf, listenerLogText, recorder, shAddArgs, shApp, waitLog } from "../helpers/alerts.js";
+import { alertsOf, EXITS_AT_ONCE, listenerLogText, recorder, shAddArgs, shApp, waitLog } from "../helpers/alerts.js";
 import { cli, useSupervisor, waitFor, waitRunning } from "../helpers/cli.js";
 import { groupInfo } from "../helpers/rpc.js";
 
@@ -46,7 +46,7 @@ describe("healing", () => {
   });
 
   it("never starts a paused worker: FATAL with its pause record, it stays FATAL", async () => {
-    expect((await cli([...shAddArgs("paused", paused.app), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...shAddArgs("paused", paused.app, EXITS_AT_ONCE), "--json"], sv.env)).code).toBe(0);
     await waitRunning(sv, "paused", 1);
     expect((await cli(["worker", "pause", "paused", "--json"], sv.env)).json.outcomes).toEqual([{ worker: "paused", outcome: "paused" }]);
     // Started by hand, behind vexo-sv's back, while its app is broken: FATAL, and still paused for vexo-sv.
@@ -63,7 +63,7 @@ describe("healing", () => {
     expect((await cli([...shAddArgs("stopped", stopped.app), "--json"], sv.env)).code).toBe(0);
     await waitRunning(sv, "stopped", 1);
     expect((await cli(["worker", "stop", "stopped", "--json"], sv.env)).code).toBe(0);
-    expect((await cli([...shAddArgs("healme", healme.app), "--json"], sv.env)).code).toBe(0);
+    expect((await cli([...shAddArgs("healme", healme.app, EXITS_AT_ONCE), "--json"], sv.env)).code).toBe(0);
     // The first attempt (after 2s) fails: FATAL again, and the next is 4s away.
     await waitLog(sv, /heal healme:healme_00: attempt 1 in 2s/u, 1, 120);
     await waitLog(sv, /heal healme:healme_00: attempt 2 in 4s/u, 1, 120);

@@ -96,6 +96,9 @@ export async function listen(o: ListenOptions): Promise<void> {
     await pump(o, listener);
   } finally {
     listener.stop();
+    // stdin (supervisord's pipe) would keep the process alive after a SIGTERM: supervisord then
+    // waited its stopwaitsecs (10 s) and killed the listener on every alerts enable and disable.
+    o.input.destroy();
     await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
   }
 }
