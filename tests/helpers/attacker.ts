@@ -145,3 +145,27 @@ async function runAs(
   });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** Ends a private supervisord a test started under `prefix`, if one still runs (a failed assertion, or the code before a fix, left it). */
+export function killFromPidfile(prefix: string): void {
+  try {
+    const pid = Number(fs.readFileSync(path.join(prefix, "supervisord.pid"), "utf8"));
+    if (Number.isInteger(pid) && pid > 1) process.kill(pid, "SIGTERM");
+  } catch {
+    // no pidfile, or already gone
+  }
+}
+
+/** chown -R, as root runs it (links themselves, never their targets). */
+export function chownTree(p: string, uid: number, gid: number): void {
+  fs.lchownSync(p, uid, gid);
+  if (fs.lstatSync(p).isDirectory()) for (const n of fs.readdirSync(p)) chownTree(path.join(p, n), uid, gid);
+}
+
+/** chmod -R go-w (links are left alone: their mode means nothing). */
+export function chmodTreeGoW(p: string): void {
+  const st = fs.lstatSync(p);
+  if (st.isSymbolicLink()) return;
+  fs.chmodSync(p, st.mode & 0o7755);
+  if (st.isDirectory()) for (const n of fs.readdirSync(p)) chmodTreeGoW(path.join(p, n));
+}

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
+import { type Attacker, attackerSkipReason, createAttacker, killFromPidfile } from "../helpers/attacker.js";
 import {
   addArgs,
   BIN,
@@ -62,16 +62,6 @@ async function cliWith(hook: string, args: string[], env: Record<string, string>
 }
 
 const mode = (f: string) => fs.statSync(f).mode & 0o7777;
-
-/** Ends a private supervisord a test started under `prefix`, if one is still running (a failed assertion left it). */
-function killFromPidfile(prefix: string): void {
-  try {
-    const pid = Number(fs.readFileSync(path.join(prefix, "supervisord.pid"), "utf8"));
-    if (Number.isInteger(pid) && pid > 1) process.kill(pid, "SIGTERM");
-  } catch {
-    // no pidfile, or already gone
-  }
-}
 
 describe.skipIf(skip !== undefined)("vexo-sv as root against another local user", () => {
   it("1. install --prefix refuses a prefix the attacker planted (owner), and one under a directory others can write", async () => {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { renderListener } from "../../src/core/alerts/listener-file.js";
-import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
+import { type Attacker, attackerSkipReason, chmodTreeGoW, chownTree, createAttacker, killFromPidfile } from "../helpers/attacker.js";
 import { cli } from "../helpers/cli.js";
 
 // Second review, alerts: `install --prefix` takes a program file with vexo-sv's marker as vexo-sv's
@@ -30,30 +30,6 @@ afterAll(async () => {
   await atk?.remove();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Ends a supervisord started under `prefix` (by the code before the fix). */
-function killFromPidfile(prefix: string): void {
-  try {
-    const pid = Number(fs.readFileSync(path.join(prefix, "supervisord.pid"), "utf8"));
-    if (Number.isInteger(pid) && pid > 1) process.kill(pid, "SIGTERM");
-  } catch {
-    // no pidfile, or already gone
-  }
-}
-
-/** chown -R, as root runs it (links themselves, never their targets). */
-function chownTree(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const n of fs.readdirSync(p)) chownTree(path.join(p, n), uid, gid);
-}
-
-/** chmod -R go-w. */
-function chmodTreeGoW(p: string): void {
-  const st = fs.lstatSync(p);
-  if (st.isSymbolicLink()) return;
-  fs.chmodSync(p, st.mode & 0o7755);
-  if (st.isDirectory()) for (const n of fs.readdirSync(p)) chmodTreeGoW(path.join(p, n));
-}
 
 describe.skipIf(skip !== undefined)("a forged alerts listener file in a prefix", () => {
   it("one that runs something else before `alerts listen` is refused, also after a chown the hint said not to make", async () => {
