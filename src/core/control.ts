@@ -87,13 +87,21 @@ async function inLanes(m: ModeContext, verb: "start" | "stop" | "restart", names
   const progress = (done: number, total: number) => m.input.onProgress?.(`${done} of ${total} worker(s): ${verb} done`);
   const lanes = await callInLanes(m.call, names, (lane) => calls.groups(verb, lane), { onProgress: progress });
   const broken = new Map<string, string>();
-  for (const l of lanes) if (l.error !== undefined) for (const n of l.items) broken.set(n, reasonOf(l.error));
+  const outputs: string[] = [];
+  for (const l of lanes) {
+    if (l.result) outputs.push(l.result.output);
+    if (l.error === undefined) continue;
+    // A name supervisorctl refused fails alone: it acted on the others of its lane (their output counts).
+    const { refused, output } = (l.error instanceof VexoError ? l.error.details : undefined) ?? {};
+    if (Array.isArray(refused) && typeof output === "string") outputs.push(output);
+    for (const n of l.items) if (!Array.isArray(refused) || refused.includes(n)) broken.set(n, reasonOf(l.error));
+  }
   const first = lanes.find((l) => l.error !== undefined)?.error;
-  // One call that failed did nothing: its own error, as before lanes.
+  // One call that failed: its own error, as before lanes.
   if (first !== undefined && lanes.length === 1) throw first;
   if (first !== undefined && !(first instanceof VexoError)) throw first;
   m.cause ??= first;
-  return { outputs: lanes.flatMap((l) => (l.result ? [l.result.output] : [])), broken };
+  return { outputs, broken };
 }
 
 interface LanesDone {
@@ -372,7 +380,10 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
     const r = await sv.checked(c);
     const refused = refusedInOutput(r.output);
     if (refused.length > 0)
-      throw new VexoError("supervisorctl_failed", `supervisorctl refused: ${refused.join("; ")}`, { details: { output: r.output.trim() } });
+      throw new VexoError("supervisorctl_failed", `supervisorctl refused: ${refused.join("; ")}`, {
+        // supervisorctl acts on every other name it was given: the groups refused, for a batch to tell apart.
+        details: { output: r.output.trim(), refused: refused.map((l) => l.split(":")[0] as string) },
+      });
     return r;
   };
   result.processes = await handler({ sv, entries, names, input, call, outcomes, ...(reading ? { before: reading.procs } : {}) });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ControlInput, controlWorkers, resolveTargets } from "../../src/core/control.js";
-import { pauseRecordPath } from "../../src/core/records.js";
+import { pauseRecordPath, stateDir } from "../../src/core/records.js";
 import type { VexoError } from "../../src/errors.js";
 import { fakeSupervisor, processGroup, refusal, running, ScriptedIO, statusLine } from "../helpers/scripted.js";
 
@@ -384,14 +384,15 @@ describe("controlWorkers on many workers: lanes (lanes.ts)", () => {
         return (names.length ? names : all)
           .map((n) => statusLine(`${n}:${n}_00`, state.get(n) ?? "STOPPED", "pid 1, uptime 0:00:05"))
           .join("\n");
-      if (names.some((n) => opts.refuses?.includes(n)))
-        return { exitCode: 2, output: names.map((n) => `${n}: ERROR (no such group)`).join("\n") };
+      // As supervisorctl does: a refused name gets its error line and the others are acted on (exit 1).
+      const refused = names.some((n) => opts.refuses?.includes(n));
       const lines = names.map((n) => {
+        if (opts.refuses?.includes(n)) return `${n}: ERROR (no such group)`;
         if (verb === "stop") state.set(n, "STOPPED");
         else state.set(n, opts.fails?.includes(n) ? "FATAL" : "RUNNING");
         return state.get(n) === "FATAL" ? `${n}:${n}_00: ERROR (spawn error)` : `${n}:${n}_00: ${verb === "stop" ? "stopped" : "started"}`;
       });
-      return lines.join("\n");
+      return refused ? { exitCode: 1, output: lines.join("\n") } : lines.join("\n");
     });
     const most = { at: 0 };
     const run = io.run.bind(io);
@@ -433,15 +434,28 @@ describe("controlWorkers on many workers: lanes (lanes.ts)", () => {
     expect(outcomes.filter((o) => o.outcome === "restarted")).toHaveLength(19);
   });
 
-  it("a lane supervisorctl refuses fails its own workers only; the other lanes are done", async () => {
+  it("a name supervisorctl refuses fails that worker only; the others, of its lane too, are done", async () => {
     const { io, state } = batchIO({ refuses: ["w00"] });
     const e = await refusal(controlWorkers(fakeSupervisor(io, many), input({ action: "stop", names: [], all: true })));
     expect(e.code).toBe("supervisorctl_failed");
     const outcomes = e.details?.outcomes as { worker: string; outcome: string }[];
-    // The first lane (w00, w01) was refused as a whole and left as it was; every other worker is stopped.
-    expect(outcomes.filter((o) => o.outcome === "failed").map((o) => o.worker)).toEqual(["w00", "w01"]);
-    expect([...state].filter(([, s]) => s === "STOPPED").map(([n]) => n)).toEqual(all.slice(2));
+    // supervisorctl stopped w01, in w00's lane, all the same (as the real one does): only w00 failed.
+    expect(outcomes.filter((o) => o.outcome === "failed").map((o) => o.worker)).toEqual(["w00"]);
+    expect(outcomes.find((o) => o.worker === "w01")?.outcome).toBe("stopped");
+    expect([...state].filter(([, s]) => s === "STOPPED").map(([n]) => n)).toEqual(all.slice(1));
     expect(e.message).toMatch(/not done: w00 \(.*no such group/u);
+  });
+
+  it("resume --all where supervisorctl refuses one name: the others of its lane are resumed and their pause records removed", async () => {
+    const { io, state } = batchIO({ refuses: ["w00"], paused: true });
+    const sv = fakeSupervisor(io, many);
+    fs.mkdirSync(stateDir(sv.layout), { recursive: true });
+    for (const n of all) fs.writeFileSync(pauseRecordPath(sv.layout, n), "{}\n");
+    const e = await refusal(controlWorkers(sv, input({ action: "resume", names: [], all: true })));
+    const outcomes = e.details?.outcomes as { worker: string; outcome: string }[];
+    expect(outcomes.filter((o) => o.outcome === "failed").map((o) => o.worker)).toEqual(["w00"]);
+    expect(state.get("w01")).toBe("RUNNING");
+    expect(all.filter((n) => fs.existsSync(pauseRecordPath(sv.layout, n)))).toEqual(["w00"]);
   });
 
   it("pause --all then resume --all: lanes both ways, a pause record per worker, then none", async () => {
