@@ -17,9 +17,9 @@ const trustedFor = (svUid: number | null) => (svUid === null || svUid === 0 ? [0
 /**
  * vexo-sv as the listener runs it: each path absolute and writable on a command= line, owned and
  * writable only by root (or supervisord's user), with every directory above it; for a root
- * supervisord, also the whole bundle the script loads (dist/). Returns no warnings; throws.
+ * supervisord, also the whole bundle the script loads (dist/). Throws what it refuses.
  */
-export function checkSelf(self: readonly string[], svUid: number | null): string[] {
+export function checkSelf(self: readonly string[], svUid: number | null): void {
   const trustedUids = trustedFor(svUid);
   assertOnCommandLine(self);
   for (const p of self) {
@@ -30,7 +30,6 @@ export function checkSelf(self: readonly string[], svUid: number | null): string
   const dist = path.join(path.dirname(path.dirname(fs.realpathSync(script))), "dist");
   const inside = trustedUids.length === 1 && fs.existsSync(dist) ? untrustedInTree(dist) : undefined;
   if (inside) throw selfRefusal(`${inside}: the alerts listener would run code another user can change`);
-  return [];
 }
 
 /** Paths the listener's command= line names: absolute, and nothing a Supervisor config line cannot hold. */
@@ -70,7 +69,7 @@ function notYetReason(p: string, trustedUids: number[]): string | undefined {
  * an absolute path among its arguments names, there or not yet (a script given to `sh` or `php`, a `curl -K`
  * config): either would be another user's code run as supervisord's user.
  */
-export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid: number | null): string[] {
+export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid: number | null): void {
   const [program = "", ...args] = exec;
   if (program === "") throw invalid("exec", "needs a program to run (and its arguments, if any)");
   if (program.includes("/") && !path.isAbsolute(program))
@@ -103,5 +102,4 @@ export function checkExec(sv: SupervisordClient, exec: readonly string[], svUid:
         ARG_HINT,
       );
   }
-  return [];
 }

@@ -89,20 +89,20 @@ function resultOf(
   };
 }
 
-/** Everything an enable checks before it writes: the paths its command line names, what it runs, the log directory. Returns warnings. */
-function checkEnable(sv: SupervisordClient, input: EnableInput, file: string): string[] {
+/** Everything an enable checks before it writes (each refusal thrown): the paths its command line names, what it runs, the log directory. */
+function checkEnable(sv: SupervisordClient, input: EnableInput, file: string): void {
   const svUid = sv.machine.supervisordUid(sv.layout);
   assertOnCommandLine([sv.layout.config, path.dirname(file)]);
-  const warnings = [...checkSelf(input.self, svUid), ...checkExec(sv, input.settings.exec, svUid)];
+  checkSelf(input.self, svUid);
+  checkExec(sv, input.settings.exec, svUid);
   checkLogDir(sv.layout.logDir, svUid, { name: ALERTS_LISTENER, procs: 1 });
-  return warnings;
 }
 
 /** Works out an enable: every check, the two files and the call; changes nothing. */
 export function planEnable(sv: SupervisordClient, input: EnableInput): AlertsPlan {
   const { layout } = sv;
   const { file, existing } = ownListenerFile(sv);
-  const warnings = checkEnable(sv, input, file);
+  checkEnable(sv, input, file);
   const text = settingsText(input.settings);
   const revision = revisionOf(text);
   const content = renderListener({ self: input.self, config: layout.config, confDir: path.dirname(file), revision, logDir: layout.logDir });
@@ -118,7 +118,8 @@ export function planEnable(sv: SupervisordClient, input: EnableInput): AlertsPla
     ];
   plan.supervisorctl = [sv.argv(calls.update(ALERTS_LISTENER))];
   const action = existing === null ? "created" : same ? "unchanged" : "replaced";
-  const result = resultOf(sv, file, action, plan, { settings: input.settings, warnings });
+  // Every doubt is a refusal now (a CMD argument another user can change was a warning once): `warnings` stays in the result's schema, empty.
+  const result = resultOf(sv, file, action, plan, { settings: input.settings, warnings: [] });
   const { wait, lockWaitSeconds } = input;
   return { file, settingsFile, content, settingsText: text, existing, existingSettings, wait, lockWaitSeconds, result };
 }

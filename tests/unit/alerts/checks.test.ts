@@ -18,8 +18,8 @@ function setup() {
 describe("the alert command's program", () => {
   it("is found on supervisord's PATH or by absolute path", () => {
     const { sv } = setup();
-    expect(checkExec(sv, ["curl", "-K", "/etc/x"], 0)).toEqual([]);
-    expect(checkExec(sv, ["/bin/sh", "-c", "x"], 0)).toEqual([]);
+    expect(() => checkExec(sv, ["curl", "-K", "/etc/x"], 0)).not.toThrow();
+    expect(() => checkExec(sv, ["/bin/sh", "-c", "x"], 0)).not.toThrow();
   });
 
   it("is refused (exit 2, naming the field) when missing, relative, or not on that PATH", async () => {
@@ -64,13 +64,13 @@ describe("the alert command's program", () => {
     expect(later.message).toMatch(/\/tmp is writable by others/u);
     expect((await refusal(() => checkExec(sv, ["/bin/sh", `/tmp/vx-not-yet-${process.pid}`], 0))).code).toBe("invalid_input");
     // A root-only file, or a word that is no file, is fine.
-    expect(checkExec(sv, ["/bin/sh", "/bin/true", "/api/hook"], 0)).toEqual([]);
+    expect(() => checkExec(sv, ["/bin/sh", "/bin/true", "/api/hook"], 0)).not.toThrow();
   });
 });
 
 describe("vexo-sv as the listener runs it", () => {
   it("must be absolute paths that a command= line can hold and that only root can change", async () => {
-    expect(checkSelf([process.execPath, path.resolve("bin/vexo-sv.cjs")], 0)).toEqual([]);
+    expect(() => checkSelf([process.execPath, path.resolve("bin/vexo-sv.cjs")], 0)).not.toThrow();
     expect((await refusal(() => checkSelf(["node", path.resolve("bin/vexo-sv.cjs")], 0))).code).toBe("unsafe_file");
     expect((await refusal(() => checkSelf([process.execPath, '/x/"quoted"/vexo-sv.cjs'], 0))).message).toMatch(/cannot name it/u);
     const dir = tempDir("vx-self-");
