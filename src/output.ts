@@ -88,8 +88,6 @@ export function createOutput(opts: OutputOptions): Output & { warnings: string[]
   };
 }
 
-export { jsonLine } from "./core/json-line.js";
-
 /** The one JSON document for a success. Pure, so its shape is unit-tested. */
 export function successDocument(data: object, warnings: string[]): Record<string, unknown> {
   const doc: Record<string, unknown> = { ok: true, ...data };

@@ -1,7 +1,8 @@
 import { GLOBAL_VALUE_FLAGS } from "./globals.js";
 import { CommanderError } from "commander";
 import { VexoError } from "../errors.js";
-import { createOutput, errorDocument, jsonLine, type Output, successDocument } from "../output.js";
+import { jsonLine } from "../core/json-line.js";
+import { createOutput, errorDocument, type Output, successDocument } from "../output.js";
 import type { SupervisorIO } from "../core/ctl-io.js";
 import { outputFlags, restAsOperands } from "./globals.js";
 import { hintFor } from "./hints.js";

@@ -23,7 +23,7 @@ import {
 } from "./remove.js";
 import type { ApplyResult, ApplyWorker, FieldChange, Plan } from "./results.js";
 import type { WorkerSpec } from "./spec.js";
-import { assertReachable, type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
+import { type SupervisordClient, calls, reportsError } from "./supervisorctl.js";
 
 // `apply`: converge this host to a list of workers. Every worker is planned with the same code as
 // `worker add --replace` and `worker rm` (so it is refused for the same reasons, before anything
@@ -375,7 +375,6 @@ async function updateBatch(sv: SupervisordClient, batch: Pending[], { actions, f
     finished.add(b.name);
   }
   if (refused.length > 0) {
-    assertReachable(sv.where, u.output);
     throw new VexoError("supervisord_rejected", `supervisord rejected the change of ${refused.join("; ")}`, {
       hint: "those refused were put back as they were; fix the file named above (a broken file anywhere in the include directory blocks every update) and run again",
       details: { output: u.output.trim() },

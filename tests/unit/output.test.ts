@@ -1,16 +1,8 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { jsonLine } from "../../src/core/json-line.js";
 import { VexoError } from "../../src/errors.js";
-import {
-  createOutput,
-  errorDocument,
-  jsonLine,
-  printable,
-  processDetail,
-  shortUptime,
-  successDocument,
-  terminalText,
-} from "../../src/output.js";
+import { createOutput, errorDocument, printable, processDetail, shortUptime, successDocument, terminalText } from "../../src/output.js";
 
 // src/output.ts: the JSON documents and what reaches a terminal.
 

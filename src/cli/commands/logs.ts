@@ -1,5 +1,6 @@
 import type { LogLine } from "../../core/results.js";
-import { jsonLine, printable } from "../../output.js";
+import { jsonLine } from "../../core/json-line.js";
+import { printable } from "../../output.js";
 import { defineCommand } from "../command.js";
 
 export default defineCommand({
