@@ -200,7 +200,9 @@ async function gracefulRestart(m: ModeContext): Promise<ProcessStatus[]> {
   const targets = targetsIn(m.entries, m.names);
   const timeoutSeconds = 60 + Math.max(0, ...targets.map((e) => e.spec?.stopwaitsecs ?? 0));
   m.input.onProgress?.(`waiting for ${before.length} process(es) to finish the job in hand and start again (up to ${timeoutSeconds}s)`);
-  return waitHealthy(m.sv, m.entries, m.names, { newerThan: new Map(before.map((p) => [p.fullName, p.pid])), timeoutSeconds });
+  const up = await waitHealthy(m.sv, m.entries, m.names, { newerThan: new Map(before.map((p) => [p.fullName, p.pid])), timeoutSeconds });
+  for (const n of m.names) m.outcomes.push({ worker: n, outcome: "restarted" });
+  return up;
 }
 
 /**
@@ -391,6 +393,7 @@ export async function controlWorkers(sv: SupervisordClient, input: ControlInput)
     // Back on the code their path resolves to (not known without the wait: they may not be back yet).
     if (input.wait) assertNotStale(sv, targetsIn(entries, names), result.processes);
     result.outcomes = reading.selection.outcomes;
-  } else result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) ?? { worker: n, outcome: PAST[input.action] });
+    // Only what a mode saw: a graceful restart without --wait has signalled its workers, not seen them restarted.
+  } else if (outcomes.length > 0) result.outcomes = names.map((n) => outcomes.find((o) => o.worker === n) as WorkerOutcome);
   return result;
 }

@@ -223,6 +223,14 @@ describe("controlWorkers", () => {
     expect(io.verbs()).toEqual(["status", "signal", "status", "status", "status"]);
     expect(io.calls[1]).toEqual(["signal", "TERM", "a:*"]);
     expect(r.processes[0]?.pid).toBe(11);
+    expect(r.outcomes).toEqual([{ worker: "a", outcome: "restarted" }]);
+  });
+
+  it("graceful restart without wait claims no outcome: its workers were signalled, not seen restarted", async () => {
+    const io = new ScriptedIO((args) => (args[0] === "signal" ? "a:a_00: signalled" : running("a:a_00", 10)));
+    const r = await controlWorkers(fakeSupervisor(io, specs), input({ action: "restart", mode: "graceful", wait: false }));
+    expect(io.verbs()).toContain("signal");
+    expect(r.outcomes).toBeUndefined();
   });
 
   it("graceful restart waiting on a 10-minute job asks less often as it goes, and fails naming the old process past its bound", async () => {
