@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handWrittenConfig } from "../helpers/hand-config.js";
 import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
 import { ALLOW_ROOT, cli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
@@ -13,26 +14,6 @@ import { ALLOW_ROOT, cli, ME, SAMPLE_APP, waitFor } from "../helpers/cli.js";
 
 const skip = attackerSkipReason();
 if (skip !== undefined) console.warn(`review-exits.test.ts (security) skipped: ${skip}`);
-
-/** A hand-written config as the sample's: the log in a world-writable sticky directory. */
-const CONFIG = `[unix_http_server]
-file = %(here)s/sv.sock
-chmod = 0700
-
-[supervisord]
-logfile = %(here)s/tmp/supervisord.log
-pidfile = %(here)s/supervisord.pid
-childlogdir = %(here)s/logs
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl = unix://%(here)s/sv.sock
-
-[include]
-files = %(here)s/conf.d/*.conf
-`;
 
 /** A time as supervisord writes it (local, with milliseconds). */
 function stamp(ms: number): string {
@@ -61,7 +42,7 @@ function useHandWritten(logfile: string, args: string[]): Booted {
     fs.mkdirSync(path.join(b.dir, "conf.d"));
     fs.mkdirSync(path.join(b.dir, "logs"), { mode: 0o750 });
     config = path.join(b.dir, "supervisord.conf");
-    fs.writeFileSync(config, CONFIG.replace("%(here)s/tmp/supervisord.log", logfile));
+    fs.writeFileSync(config, handWrittenConfig(logfile));
     b.env = { VEXO_SV_CONFIG: config };
     const r = await execa("supervisord", ["-c", config, ...args], { reject: false, all: true, cwd: "/" });
     expect(r.exitCode, String(r.all)).toBe(0);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertsOf, recorder, shAddArgs, shApp } from "../helpers/alerts.js";
+import { handWrittenConfig } from "../helpers/hand-config.js";
 import { type Attacker, attackerSkipReason, createAttacker } from "../helpers/attacker.js";
 import { cli, type Sv, waitFor } from "../helpers/cli.js";
 
@@ -14,25 +15,6 @@ import { cli, type Sv, waitFor } from "../helpers/cli.js";
 
 const skip = attackerSkipReason();
 if (skip !== undefined) console.warn(`review2-alerts-exits.test.ts (security) skipped: ${skip}`);
-
-const CONFIG = `[unix_http_server]
-file = %(here)s/sv.sock
-chmod = 0700
-
-[supervisord]
-logfile = %(here)s/logs/supervisord.log
-pidfile = %(here)s/supervisord.pid
-childlogdir = %(here)s/logs
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl = unix://%(here)s/sv.sock
-
-[include]
-files = %(here)s/conf.d/*.conf
-`;
 
 /** What the attacker's worker prints, over and over: an exit of `dies_00` by the memory limit, stamped now. */
 const FORGER = `while true; do printf '%s INFO exited: dies_00 (exit status 12; not expected)\\n' "$(date '+%Y-%m-%d %H:%M:%S,000')"; sleep 0.2; done`;
@@ -49,7 +31,7 @@ describe.skipIf(skip !== undefined)("the alerts listener under a supervisord sta
     fs.mkdirSync(sv.confDir, { mode: 0o755 });
     fs.mkdirSync(sv.logDir, { mode: 0o750 });
     sv.config = path.join(sv.dir, "supervisord.conf");
-    fs.writeFileSync(sv.config, CONFIG);
+    fs.writeFileSync(sv.config, handWrittenConfig());
     sv.env = { VEXO_SV_CONFIG: sv.config };
     const r = await execa("supervisord", ["-c", sv.config, "-e", "debug"], { reject: false, all: true, cwd: "/" });
     expect(r.exitCode, String(r.all)).toBe(0);
